@@ -1,0 +1,15 @@
+import { servicePorts } from "../policies/contract";
+import { boutiqueApp } from "./lib/boutique";
+import { grpcProbe } from "./lib/workload";
+
+const port = servicePorts.adservice.containerPort;
+
+// The JVM starts slowly: upstream waits 20 s before the first probe.
+export const adservice = boutiqueApp({
+  name: "adservice",
+  component: "ads",
+  terminationGracePeriodSeconds: 5,
+  env: () => ({}),
+  readinessProbe: grpcProbe(port, { initialDelaySeconds: 20, periodSeconds: 15 }),
+  livenessProbe: grpcProbe(port, { initialDelaySeconds: 20, periodSeconds: 15 }),
+});

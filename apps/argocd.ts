@@ -1,0 +1,106 @@
+// Argo CD wiring for one environment: an AppProject that fences the workloads, one Application
+// per app group (synced in waves), and a root app-of-apps that owns all of them.
+// It is rendered after the other apps because the AppProject allows exactly the kinds they render.
+import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
+import { appGroups, type AppGroup, type KubeObject, type RenderContext } from "./lib/app";
+
+export const argocdFolder = "argocd";
+const finalizer = "resources-finalizer.argocd.argoproj.io";
+
+export interface GroupContents {
+  group: AppGroup;
+  /** API group + kind of every object the group renders, and whether it is cluster-scoped. */
+  kinds: { group: string; kind: string; clusterScoped: boolean }[];
+}
+
+export function renderedPath(environment: string, folder: string): string {
+  return `rendered/${environment}/${folder}`;
+}
+
+export const projectName = (environment: string) => environment;
+export const bootstrapProjectName = (environment: string) => `${environment}-bootstrap`;
+export const rootApplicationName = (environment: string) => `${environment}-root`;
+export const groupApplicationName = (environment: string, group: AppGroup) => `${environment}-${group}`;
+
+const syncPolicy = (prune: boolean) => ({
+  automated: { prune, selfHeal: true },
+  // Namespaces are rendered (with Pod Security labels), never created implicitly.
+  syncOptions: ["CreateNamespace=false", "PruneLast=true", "ApplyOutOfSyncOnly=true"],
+  retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
+});
+
+function uniqueKinds(contents: GroupContents[], clusterScoped: boolean) {
+  const seen = new Map<string, { group: string; kind: string }>();
+  for (const { kinds } of contents) {
+    for (const entry of kinds) {
+      if (entry.clusterScoped === clusterScoped) seen.set(`${entry.group}/${entry.kind}`, { group: entry.group, kind: entry.kind });
+    }
+  }
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kind]) => kind);
+}
+
+export function renderArgoCd(context: RenderContext, contents: GroupContents[]): KubeObject[] {
+  const { environment, settings } = context;
+  const { repoURL, targetRevision, namespace, destinationServer: server } = settings.argocd;
+  const workloadNamespaces = [settings.namespaces.app, settings.namespaces.monitoring];
+
+  const project = new AppProject({
+    metadata: { name: projectName(environment), namespace },
+    spec: {
+      description: `Online Boutique (${environment}): workloads in ${workloadNamespaces.join(" and ")}`,
+      sourceRepos: [repoURL],
+      destinations: workloadNamespaces.map((ns) => ({ server, namespace: ns })),
+      // Least privilege: only the kinds the rendered tree contains.
+      clusterResourceWhitelist: uniqueKinds(contents, true),
+      namespaceResourceWhitelist: uniqueKinds(contents, false),
+      orphanedResources: { warn: true },
+    },
+  });
+
+  const bootstrapProject = new AppProject({
+    metadata: { name: bootstrapProjectName(environment), namespace },
+    spec: {
+      description: `Online Boutique (${environment}): the root app, which manages Argo CD Applications and AppProjects only`,
+      sourceRepos: [repoURL],
+      destinations: [{ server, namespace }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: [
+        { group: "argoproj.io", kind: "AppProject" },
+        { group: "argoproj.io", kind: "Application" },
+      ],
+    },
+  });
+
+  const groupApplications = contents.map(
+    ({ group }) =>
+      new Application({
+        metadata: {
+          name: groupApplicationName(environment, group),
+          namespace,
+          annotations: { "argocd.argoproj.io/sync-wave": String(appGroups[group].wave) },
+          // Deleting the Application deletes what it deployed (Namespaces excepted: they carry Delete=false).
+          finalizers: [finalizer],
+        },
+        spec: {
+          project: projectName(environment),
+          source: { repoURL, targetRevision, path: renderedPath(environment, group), directory: { recurse: true } },
+          destination: { server, namespace: settings.namespaces.app },
+          syncPolicy: syncPolicy(true),
+        },
+      }),
+  );
+
+  // No finalizer on the root: deleting it must not cascade into the whole environment.
+  const root = new Application({
+    metadata: { name: rootApplicationName(environment), namespace },
+    spec: {
+      project: bootstrapProjectName(environment),
+      source: { repoURL, targetRevision, path: renderedPath(environment, argocdFolder), directory: { recurse: true } },
+      destination: { server, namespace },
+      syncPolicy: syncPolicy(true),
+    },
+  });
+
+  return [bootstrapProject, project, root, ...groupApplications];
+}

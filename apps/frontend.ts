@@ -1,0 +1,78 @@
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { Service } from "kubernetes-models/v1/Service";
+import type { IProbe } from "kubernetes-models/v1/Probe";
+import { servicePorts } from "../policies/contract";
+import type { App, KubeObject, RenderContext } from "./lib/app";
+import { address, boutiqueApp } from "./lib/boutique";
+import { selectorLabels } from "./lib/workload";
+
+const { containerPort, servicePort } = servicePorts.frontend;
+
+// The health handler needs a session cookie, or the frontend creates a session per probe.
+function healthProbe(sessionId: string): IProbe {
+  return {
+    initialDelaySeconds: 10,
+    httpGet: { path: "/_healthz", port: containerPort, httpHeaders: [{ name: "Cookie", value: `shop_session-id=${sessionId}` }] },
+  };
+}
+
+const frontendWorkload = boutiqueApp({
+  name: "frontend",
+  component: "web",
+  // The frontend panics at start when any of these addresses is missing.
+  env: () => ({
+    PRODUCT_CATALOG_SERVICE_ADDR: address("productcatalogservice"),
+    CURRENCY_SERVICE_ADDR: address("currencyservice"),
+    CART_SERVICE_ADDR: address("cartservice"),
+    RECOMMENDATION_SERVICE_ADDR: address("recommendationservice"),
+    SHIPPING_SERVICE_ADDR: address("shippingservice"),
+    CHECKOUT_SERVICE_ADDR: address("checkoutservice"),
+    AD_SERVICE_ADDR: address("adservice"),
+    // Required by v0.10.x even though we do not deploy the optional shopping assistant;
+    // the connection is lazy, so nothing dials it unless the assistant page is used.
+    SHOPPING_ASSISTANT_SERVICE_ADDR: "shoppingassistantservice:80",
+    ENABLE_PROFILER: "0",
+  }),
+  readinessProbe: healthProbe("x-readiness-probe"),
+  livenessProbe: healthProbe("x-liveness-probe"),
+});
+
+/** How users reach the shop: a NodePort or LoadBalancer Service, or an Ingress, as the environment says. */
+function externalAccess(context: RenderContext): KubeObject[] {
+  const exposure = context.settings.frontendExposure;
+  const namespace = context.settings.namespaces.app;
+  if (exposure.type === "Ingress") {
+    return [
+      new Ingress({
+        metadata: { name: "frontend", namespace, ...(exposure.annotations ? { annotations: exposure.annotations } : {}) },
+        spec: {
+          ...(exposure.className ? { ingressClassName: exposure.className } : {}),
+          ...(exposure.tlsSecretName ? { tls: [{ hosts: [exposure.host], secretName: exposure.tlsSecretName }] } : {}),
+          rules: [
+            {
+              host: exposure.host,
+              http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "frontend", port: { number: servicePort } } } }] },
+            },
+          ],
+        },
+      }),
+    ];
+  }
+  const port = { name: "http", port: servicePort, targetPort: containerPort, protocol: "TCP" as const };
+  return [
+    new Service({
+      metadata: { name: "frontend-external", namespace },
+      spec: {
+        type: exposure.type,
+        selector: selectorLabels("frontend"),
+        ...(exposure.type === "LoadBalancer" && exposure.loadBalancerSourceRanges ? { loadBalancerSourceRanges: exposure.loadBalancerSourceRanges } : {}),
+        ports: [exposure.type === "NodePort" && exposure.nodePort ? { ...port, nodePort: exposure.nodePort } : port],
+      },
+    }),
+  ];
+}
+
+export const frontend: App = {
+  ...frontendWorkload,
+  render: (context) => [...frontendWorkload.render(context), ...externalAccess(context)],
+};

@@ -1,0 +1,30 @@
+// Every application the environments deploy, in render order. Argo CD's own objects are
+// rendered last by apps/argocd.ts because they describe all of these.
+import { adservice } from "./adservice";
+import { cartservice } from "./cartservice";
+import { checkoutservice } from "./checkoutservice";
+import { currencyservice } from "./currencyservice";
+import { emailservice } from "./emailservice";
+import { frontend } from "./frontend";
+import type { App } from "./lib/app";
+import { namespaces } from "./namespaces";
+import { paymentservice } from "./paymentservice";
+import { productcatalogservice } from "./productcatalogservice";
+import { recommendationservice } from "./recommendationservice";
+import { redisCart } from "./redis-cart";
+import { shippingservice } from "./shippingservice";
+
+export const apps: readonly App[] = [
+  namespaces,
+  redisCart,
+  frontend,
+  checkoutservice,
+  productcatalogservice,
+  cartservice,
+  currencyservice,
+  paymentservice,
+  shippingservice,
+  emailservice,
+  recommendationservice,
+  adservice,
+];

@@ -1,0 +1,33 @@
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import type { App } from "./lib/app";
+
+// Pod Security admission enforces the "restricted" profile; the version is pinned so a cluster
+// upgrade cannot tighten the rules under running workloads unannounced.
+const podSecurityVersion = "v1.32";
+const podSecurityLabels = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": podSecurityVersion,
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/warn-version": podSecurityVersion,
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/audit-version": podSecurityVersion,
+};
+
+/** The two namespaces of the architecture, rendered (Argo CD runs with CreateNamespace=false). */
+export const namespaces: App = {
+  name: "namespaces",
+  group: "platform",
+  component: "namespace",
+  render: (context) =>
+    [context.settings.namespaces.app, context.settings.namespaces.monitoring].map(
+      (name) =>
+        new Namespace({
+          metadata: {
+            name,
+            labels: { ...podSecurityLabels },
+            // Pruning or deleting a Namespace deletes everything in it: Argo CD must never do either.
+            annotations: { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" },
+          },
+        }),
+    ),
+};

@@ -1,0 +1,7 @@
+import { boutiqueApp } from "./lib/boutique";
+
+export const shippingservice = boutiqueApp({
+  name: "shippingservice",
+  component: "shipping",
+  env: () => ({ DISABLE_PROFILER: "1" }),
+});

@@ -1,0 +1,82 @@
+// npm run render [-- --check] [-- --env <name>]
+//   Renders every environment (or one) into rendered/<env>/. With --check nothing is written:
+//   the run exits 1 and lists every stale, missing or extra file when rendered/ is out of date.
+// Exit codes: 0 ok, 1 drift or invalid generated object, 2 bad settings or usage.
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { apps as allApps } from "../apps/index";
+import type { App } from "../apps/lib/app";
+import { UserError } from "./errors";
+import { compareWithDisk, writeRendered } from "./output";
+import { renderedRoot, renderEnvironment, requestedResources, type EnvironmentRender } from "./render";
+import { listEnvironments, loadEnvironment } from "./settings/load";
+import { formatQuantities } from "./summary";
+
+const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>]";
+
+export interface CliResult {
+  exitCode: number;
+  output: string[];
+}
+
+/** `apps` is injectable so tests can render a deliberately broken app through the real CLI path. */
+export function runRender(argv: string[], apps: readonly App[] = allApps): CliResult {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      check: { type: "boolean", default: false },
+      env: { type: "string" },
+      root: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return { exitCode: 0, output: [usage] };
+  const repoRoot = resolve(values.root ?? process.cwd());
+  const environmentsDir = join(repoRoot, "environments");
+  const known = listEnvironments(environmentsDir);
+  if (values.env !== undefined && !known.includes(values.env)) {
+    throw new UserError(`--env ${values.env}: no such environment (environments/ has: ${known.join(", ")})`, 2);
+  }
+  const selected = values.env !== undefined ? [values.env] : known;
+  const renders: EnvironmentRender[] = selected.map((name) => renderEnvironment(loadEnvironment(environmentsDir, name, repoRoot), apps, repoRoot));
+  const files = renders.flatMap((r) => r.files);
+  const all = values.env === undefined;
+  const output = renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`);
+
+  if (values.check) {
+    const drift = compareWithDisk(repoRoot, renderedRoot, selected, files, all);
+    const lines = [
+      ...drift.stale.map((p) => `stale    ${p}`),
+      ...drift.missing.map((p) => `missing  ${p}`),
+      ...drift.extra.map((p) => `extra    ${p}`),
+    ];
+    if (lines.length > 0) {
+      return {
+        exitCode: 1,
+        output: [...output, `rendered/ is out of date (${lines.length} file(s)); run \`npm run render\` and commit the result:`, ...lines.map((l) => `  ${l}`)],
+      };
+    }
+    return { exitCode: 0, output: [...output, `rendered/ is up to date (${files.length} files)`] };
+  }
+  writeRendered(repoRoot, renderedRoot, selected, files, all);
+  return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/`] };
+}
+
+export function main(argv: string[]): number {
+  try {
+    const result = runRender(argv);
+    for (const line of result.output) console.log(line);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`render: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`render: ${error.message}\n${usage}`);
+      return 2;
+    }
+    throw error;
+  }
+}

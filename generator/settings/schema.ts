@@ -1,0 +1,127 @@
+// JSON Schema of environments/<env>/settings.yaml. It is the one source of truth: ajv validates
+// files against it and the TypeScript type `Settings` is inferred from it.
+import type { FromSchema } from "json-schema-to-ts";
+import { containerResources } from "../../policies/contract";
+
+const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const workloadNames = Object.keys(containerResources);
+
+const replicaCount = { type: "integer", minimum: 0, maximum: 100 } as const;
+
+const autoscaling = {
+  type: "object",
+  additionalProperties: false,
+  required: ["minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"],
+  properties: {
+    minReplicas: { type: "integer", minimum: 1, maximum: 100 },
+    maxReplicas: { type: "integer", minimum: 1, maximum: 100 },
+    targetCPUUtilizationPercentage: { type: "integer", minimum: 1, maximum: 100 },
+  },
+} as const;
+
+const exposure = {
+  description: "How users reach the frontend from outside the cluster.",
+  type: "object",
+  required: ["type"],
+  discriminator: { propertyName: "type" },
+  oneOf: [
+    {
+      additionalProperties: false,
+      properties: {
+        type: { const: "LoadBalancer" },
+        loadBalancerSourceRanges: { type: "array", items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]+$" } },
+      },
+    },
+    {
+      additionalProperties: false,
+      properties: {
+        type: { const: "NodePort" },
+        nodePort: { type: "integer", minimum: 30000, maximum: 32767 },
+      },
+    },
+    {
+      additionalProperties: false,
+      required: ["host"],
+      properties: {
+        type: { const: "Ingress" },
+        host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$" },
+        className: { type: "string", pattern: dns1123Label },
+        tlsSecretName: { type: "string", pattern: dns1123Label },
+        annotations: { type: "object", additionalProperties: { type: "string" } },
+      },
+    },
+  ],
+} as const;
+
+export const settingsSchema = {
+  $id: "https://online-boutique-gitops/settings.schema.json",
+  type: "object",
+  additionalProperties: false,
+  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "frontendExposure", "storage", "argocd"],
+  properties: {
+    description: { type: "string", description: "Free text: what this environment is for." },
+    namespaces: {
+      type: "object",
+      additionalProperties: false,
+      required: ["app", "monitoring"],
+      properties: {
+        app: { type: "string", pattern: dns1123Label, maxLength: 63 },
+        monitoring: { type: "string", pattern: dns1123Label, maxLength: 63 },
+      },
+    },
+    images: {
+      type: "object",
+      additionalProperties: false,
+      required: ["registry", "tag"],
+      properties: {
+        registry: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$", description: "Registry and path of the Online Boutique images." },
+        tag: { type: "string", pattern: "^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", description: "Online Boutique release tag; never latest." },
+      },
+    },
+    replicas: {
+      description: "Replicas per workload; a workload not listed runs one. Not allowed for a workload that autoscales.",
+      type: "object",
+      propertyNames: { enum: workloadNames },
+      additionalProperties: replicaCount,
+    },
+    autoscaling: {
+      description: "HorizontalPodAutoscaler per workload (CPU based). The HPA owns the replica count.",
+      type: "object",
+      propertyNames: { enum: workloadNames },
+      additionalProperties: autoscaling,
+    },
+    availability: {
+      type: "object",
+      additionalProperties: false,
+      required: ["podDisruptionBudgets", "topologySpread"],
+      properties: {
+        podDisruptionBudgets: { type: "boolean", description: "A PDB (maxUnavailable 1) for every workload running more than one replica." },
+        topologySpread: { type: "boolean", description: "Spread replicas of multi-replica workloads across nodes (and zones, best effort)." },
+      },
+    },
+    frontendExposure: exposure,
+    storage: {
+      type: "object",
+      additionalProperties: false,
+      required: ["storageClassName"],
+      properties: {
+        storageClassName: { type: ["string", "null"], description: "null = the cluster's default StorageClass." },
+      },
+    },
+    argocd: {
+      type: "object",
+      additionalProperties: false,
+      required: ["repoURL", "targetRevision", "namespace", "destinationServer"],
+      properties: {
+        repoURL: { type: "string", pattern: "^(https://|ssh://|git@)\\S+$" },
+        targetRevision: { type: "string", minLength: 1 },
+        namespace: { type: "string", pattern: dns1123Label },
+        destinationServer: { type: "string", pattern: "^https://\\S+$" },
+      },
+    },
+  },
+} as const;
+
+export type Settings = FromSchema<typeof settingsSchema>;
+export type FrontendExposure = Settings["frontendExposure"];
+export type AutoscalingSettings = FromSchema<typeof autoscaling>;

@@ -1,0 +1,62 @@
+// The architecture contract: the numbers of the architecture overview, in one place.
+// apps/ read them to build workloads; policies/ read them to judge rendered manifests.
+// Change a number here and both sides move together.
+
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+const resources = (cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string): ContainerResources => ({
+  requests: { cpu: cpuRequest, memory: memoryRequest },
+  limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+/**
+ * Requests and limits of every container we run, keyed by workload and container name.
+ * Rows marked "overview" are the architecture's resource table; the rest are upstream
+ * Online Boutique v0.10.6 values (the overview gives none for them).
+ */
+export const containerResources = {
+  frontend: { server: resources("100m", "200m", "64Mi", "128Mi") }, // overview
+  checkoutservice: { server: resources("100m", "200m", "64Mi", "128Mi") }, // overview
+  cartservice: { server: resources("200m", "300m", "64Mi", "128Mi") }, // overview
+  "redis-cart": { redis: resources("70m", "125m", "200Mi", "256Mi") }, // overview
+  productcatalogservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
+  currencyservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
+  paymentservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
+  shippingservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
+  emailservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
+  recommendationservice: { server: resources("100m", "200m", "220Mi", "450Mi") },
+  adservice: { server: resources("200m", "300m", "180Mi", "300Mi") },
+} as const satisfies Record<string, Record<string, ContainerResources>>;
+
+export type WorkloadName = keyof typeof containerResources;
+
+/**
+ * Ports of the in-cluster services (the overview's component table; Service ports as upstream:
+ * frontend is reached on 80, emailservice on 5000). Flows and addresses are built from these.
+ */
+export const servicePorts = {
+  frontend: { containerPort: 8080, servicePort: 80 },
+  checkoutservice: { containerPort: 5050, servicePort: 5050 },
+  productcatalogservice: { containerPort: 3550, servicePort: 3550 },
+  cartservice: { containerPort: 7070, servicePort: 7070 },
+  currencyservice: { containerPort: 7000, servicePort: 7000 },
+  paymentservice: { containerPort: 50051, servicePort: 50051 },
+  shippingservice: { containerPort: 50051, servicePort: 50051 },
+  emailservice: { containerPort: 8080, servicePort: 5000 },
+  recommendationservice: { containerPort: 8080, servicePort: 8080 },
+  adservice: { containerPort: 9555, servicePort: 9555 },
+  "redis-cart": { containerPort: 6379, servicePort: 6379 },
+} as const satisfies Record<WorkloadName, { containerPort: number; servicePort: number }>;
+
+/** Minimum replicas in prod (the overview's "Production Recommendations"). */
+export const prodMinimumReplicas: Partial<Record<WorkloadName, number>> = {
+  frontend: 3,
+  checkoutservice: 3,
+  cartservice: 3,
+};
+
+/** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
+export const defaultNamespaces = { app: "microservices-demo", monitoring: "monitoring" } as const;

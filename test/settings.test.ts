@@ -1,0 +1,106 @@
+// Environment settings are data checked against a JSON Schema: a bad file gives file, line,
+// path and what was expected, exit code 2, no stack trace, and rendered/ stays as it was.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, scratchRepo, treeDigest } from "./support/repo";
+
+const prodSettings = "environments/prod/settings.yaml";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+/** Renders a scratch copy whose prod settings were edited by `edit`; returns the CLI result and whether rendered/ changed. */
+function renderWithProdSettings(edit: (text: string) => string) {
+  const repo = scratchRepo();
+  cleanups.push(repo.cleanup);
+  const file = join(repo.root, prodSettings);
+  writeFileSync(file, edit(readFileSync(file, "utf8")));
+  const before = treeDigest(join(repo.root, "rendered"));
+  const result = runCli(["--root", repo.root]);
+  const after = treeDigest(join(repo.root, "rendered"));
+  return { ...result, renderedUnchanged: JSON.stringify(before) === JSON.stringify(after) };
+}
+
+function expectSettingsError(result: ReturnType<typeof renderWithProdSettings>, ...fragments: (string | RegExp)[]) {
+  expect(result.status).toBe(2);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(result.stdout).toBe("");
+  for (const fragment of fragments) expect(result.stderr).toMatch(fragment);
+  expect(result.renderedUnchanged).toBe(true);
+}
+
+describe("bad settings are rejected with file, path and what was expected", () => {
+  it("YAML syntax error names file, line and column", () => {
+    const result = renderWithProdSettings((text) => text.replace("replicas:\n", "replicas: [\n"));
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:\d+:\d+: YAML syntax/);
+  });
+
+  it("an unknown key is named, with the keys that are allowed", () => {
+    const result = renderWithProdSettings((text) => text.replace("availability:\n", "availability:\n  podDisruptionBudget: true\n"));
+    expectSettingsError(result, /settings\.yaml:\d+:3: \/availability\/podDisruptionBudget: unknown key "podDisruptionBudget" \(expected one of: podDisruptionBudgets, topologySpread\)/);
+  });
+
+  it("a value of the wrong type says which type was expected", () => {
+    const result = renderWithProdSettings((text) => text.replace("checkoutservice: 3", 'checkoutservice: "three"'));
+    expectSettingsError(result, /\/replicas\/checkoutservice: expected integer, got string "three"/);
+  });
+
+  it("a missing key is named at its parent", () => {
+    const result = renderWithProdSettings((text) => text.replace(/\n  tag: v0\.10\.6/, ""));
+    expectSettingsError(result, /settings\.yaml:\d+:\d+: \/images: missing key "tag"/);
+  });
+
+  it("an unknown exposure type lists the valid ones", () => {
+    const result = renderWithProdSettings((text) => text.replace("type: Ingress", "type: Route"));
+    expectSettingsError(result, /\/frontendExposure: expected "type" to be one of "LoadBalancer", "NodePort", "Ingress", got "Route"/);
+  });
+
+  it("the latest tag is refused", () => {
+    const result = renderWithProdSettings((text) => text.replace("tag: v0.10.6", "tag: latest"));
+    expectSettingsError(result, /\/images\/tag: expected a value matching/);
+  });
+
+  it("an unknown workload in replicas is refused", () => {
+    const result = renderWithProdSettings((text) => text.replace("cartservice: 3", "cartservice: 3\n  cartsrvice: 2"));
+    expectSettingsError(result, /\/replicas\/cartsrvice: unknown name "cartsrvice"/);
+  });
+
+  it("a replica count on an autoscaled workload is refused: the HPA owns it", () => {
+    const result = renderWithProdSettings((text) => text.replace("cartservice: 3", "cartservice: 3\n  frontend: 3"));
+    expectSettingsError(result, /\/replicas\/frontend: expected no replica count: autoscaling\.frontend owns it/);
+  });
+
+  it("every problem of a file is reported in one run", () => {
+    const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: yes please").replace("targetRevision: main", "targetRevision: 7\n  extra: 1"));
+    expectSettingsError(result, /podDisruptionBudgets: expected boolean/, /\/argocd\/targetRevision: expected string/, /unknown key "extra"/);
+  });
+
+  it("an environment folder without settings is named", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    mkdirSync(join(repo.root, "environments", "staging"));
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("environments/staging/settings.yaml: missing");
+  });
+});
+
+describe("environments are folders", () => {
+  it("a new folder with a settings file is a new environment, without code changes", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    mkdirSync(join(repo.root, "environments", "staging"));
+    const staging = readFileSync(join(repo.root, prodSettings), "utf8").replace("shop.example.com", "staging.shop.example.com");
+    writeFileSync(join(repo.root, "environments", "staging", "settings.yaml"), staging);
+    const result = runCli(["--root", repo.root]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^staging: \d+ objects/m);
+    const digest = treeDigest(join(repo.root, "rendered", "staging"));
+    expect(Object.keys(digest)).toContain("argocd/application-staging-root.yaml");
+  });
+});

@@ -1,0 +1,53 @@
+// Helpers to render in memory, run the CLI bundle, and work on throw-away copies of the repo.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderEnvironment, type EnvironmentRender } from "../../generator/render";
+import { loadEnvironment } from "../../generator/settings/load";
+import type { Settings } from "../../generator/settings/schema";
+import { listFiles } from "../../generator/output";
+
+export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const environmentsDir = join(repoRoot, "environments");
+export const cliBundle = join(repoRoot, "dist", "render.mjs");
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+export function render(environment: string, adjust?: (settings: Settings) => void): EnvironmentRender {
+  const loaded = loadEnvironment(environmentsDir, environment, repoRoot);
+  if (adjust) {
+    loaded.settings = structuredClone(loaded.settings);
+    adjust(loaded.settings);
+  }
+  return renderEnvironment(loaded, undefined, repoRoot);
+}
+
+export function objectsOf(environment: string, adjust?: (settings: Settings) => void): Json[] {
+  return render(environment, adjust).objects as Json[];
+}
+
+export function find(objects: Json[], kind: string, name: string): Json | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata.name === name);
+}
+
+/** A scratch repository holding copies of environments/ and rendered/; removed by the returned cleanup. */
+export function scratchRepo(): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "boutique-repo-"));
+  cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
+  cpSync(join(repoRoot, "rendered"), join(root, "rendered"), { recursive: true });
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** path → sha256 of every file below dir: equal digests mean byte-identical trees. */
+export function treeDigest(dir: string): Record<string, string> {
+  return Object.fromEntries(listFiles(dir, dir).map((path) => [path, createHash("sha256").update(readFileSync(join(dir, path))).digest("hex")]));
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cliBundle, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
