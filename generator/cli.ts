@@ -11,8 +11,9 @@ import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, requestedResources, type EnvironmentRender } from "./render";
 import { listEnvironments, loadEnvironment } from "./settings/load";
 import { formatQuantities } from "./summary";
+import { timed, timingReport } from "./timings";
 
-const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>]";
+const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>] [--timings]";
 
 export interface CliResult {
   exitCode: number;
@@ -25,6 +26,7 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     args: argv,
     options: {
       check: { type: "boolean", default: false },
+      timings: { type: "boolean", default: false },
       env: { type: "string" },
       root: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -39,13 +41,13 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     throw new UserError(`--env ${values.env}: no such environment (environments/ has: ${known.join(", ")})`, 2);
   }
   const selected = values.env !== undefined ? [values.env] : known;
-  const renders: EnvironmentRender[] = selected.map((name) => renderEnvironment(loadEnvironment(environmentsDir, name, repoRoot), apps, repoRoot));
+  const renders: EnvironmentRender[] = selected.map((name) => renderEnvironment(timed("settings", () => loadEnvironment(environmentsDir, name, repoRoot)), apps, repoRoot));
   const files = renders.flatMap((r) => r.files);
   const all = values.env === undefined;
   const output = renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`);
 
   if (values.check) {
-    const drift = compareWithDisk(repoRoot, renderedRoot, selected, files, all);
+    const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
     const lines = [
       ...drift.stale.map((p) => `stale    ${p}`),
       ...drift.missing.map((p) => `missing  ${p}`),
@@ -59,14 +61,20 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     }
     return { exitCode: 0, output: [...output, `rendered/ is up to date (${files.length} files)`] };
   }
-  writeRendered(repoRoot, renderedRoot, selected, files, all);
-  return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/`] };
+  // An unchanged tree is left alone: no rewrite, and file times stay as they are.
+  const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
+  const changed = drift.stale.length + drift.missing.length + drift.extra.length;
+  if (changed === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ unchanged (${files.length} files)`] };
+  timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all));
+  const counts = `${drift.stale.length} changed, ${drift.missing.length} added, ${drift.extra.length} deleted`;
+  return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/ (${counts})`] };
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[], apps: readonly App[] = allApps): number {
   try {
-    const result = runRender(argv);
+    const result = runRender(argv, apps);
     for (const line of result.output) console.log(line);
+    if (argv.includes("--timings")) console.error(timingReport().join("\n"));
     return result.exitCode;
   } catch (error) {
     if (error instanceof UserError) {

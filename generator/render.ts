@@ -7,6 +7,7 @@ import type { App, AppGroup, KubeObject, RenderContext } from "../apps/lib/app";
 import { ObjectValidationError } from "./errors";
 import type { Environment } from "./settings/load";
 import { toYaml } from "./serialize";
+import { timed } from "./timings";
 import { requestedResources } from "./summary";
 import { validateModel } from "./validate/index";
 import { apiGroupOf, isClusterScoped } from "./validate/scope";
@@ -81,12 +82,12 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const grouped: { group: AppGroup; model: KubeObject }[] = [];
   for (const app of apps) {
     const owner = { name: app.name, component: app.component, folder: `${app.group}/${app.name}` };
-    for (const model of app.render(context)) {
+    for (const model of timed("apps", () => app.render(context))) {
       entries.push({ owner, model });
       grouped.push({ group: app.group, model });
     }
   }
-  for (const model of renderArgoCd(context, groupContents(grouped))) entries.push({ owner: argocdOwner, model });
+  for (const model of timed("apps", () => renderArgoCd(context, groupContents(grouped)))) entries.push({ owner: argocdOwner, model });
 
   const header = `# Rendered by \`npm run render\` from ${relative(repoRoot, environment.file).split("\\").join("/") || environment.file}. Do not edit: change the settings or apps/.`;
   const files: RenderedFile[] = [];
@@ -98,14 +99,14 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
     applyLabels(model, owner);
     const json = model.toJSON() as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
     const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json)}`;
-    for (const problem of validateModel(model, json)) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
+    for (const problem of timed("validate", () => validateModel(model, json))) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
     const identity = `${json.apiVersion}/${json.kind}/${json.metadata?.namespace ?? ""}/${json.metadata?.name}`;
     if (seenIdentities.has(identity)) problems.push(`${path}: two objects are ${identity}`);
     seenIdentities.add(identity);
     if (seenPaths.has(path)) problems.push(`${path}: written twice (also by ${seenPaths.get(path)})`);
     seenPaths.set(path, owner.name);
     objects.push(json);
-    files.push({ path, content: toYaml(json, header) });
+    files.push({ path, content: timed("serialize", () => toYaml(json, header)) });
   }
   if (problems.length > 0) {
     throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} invalid object field(s):\n  ${problems.join("\n  ")}`);

@@ -3,10 +3,11 @@
 // can fix the file without reading code.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { Ajv, type ErrorObject } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { SettingsError } from "../errors";
-import { settingsSchema, type Settings } from "./schema";
+import type { Settings } from "./schema";
+import compiledValidator from "./validator";
 
 export const settingsFileName = "settings.yaml";
 const environmentNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -17,11 +18,7 @@ export interface Environment {
   settings: Settings;
 }
 
-let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
-function validator() {
-  compiledValidator ??= new Ajv({ allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(settingsSchema);
-  return compiledValidator;
-}
+const validate = compiledValidator as ValidateFunction;
 
 /** Names of the environments: every folder of environments/ holding a settings file. */
 export function listEnvironments(environmentsDir: string): string[] {
@@ -49,7 +46,6 @@ export function loadEnvironment(environmentsDir: string, name: string, cwd = pro
     throw new SettingsError(lines.join("\n"));
   }
   const data: unknown = document.toJS();
-  const validate = validator();
   if (!validate(data)) {
     const located = (validate.errors ?? []).filter(isReportable).map((error) => locate(shown, document, lineCounter, error));
     throw new SettingsError([...new Set(located)].join("\n"));

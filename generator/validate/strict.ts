@@ -6,7 +6,9 @@ import catalogData from "./field-catalog.json";
 import type { FieldCatalog } from "./field-catalog-build";
 import { isClusterScoped } from "./scope";
 
-const catalog = catalogData as FieldCatalog;
+// The render bundle embeds the catalog as a JSON string (generator/build.mjs: faster to parse
+// than a 600 kB object literal); tests and tsx import it as an object.
+const catalog: FieldCatalog = typeof catalogData === "string" ? JSON.parse(catalogData) : (catalogData as FieldCatalog);
 
 export interface Problem {
   /** JSON pointer into the object, e.g. /spec/template/spec/containers/0/name */

@@ -1,4 +1,4 @@
-// Tests run the real CLI bundle; build it once per test run so it is never stale.
+// Tests run the real CLI (the render snapshot); build it when a source changed so it is never stale.
 import { execFileSync } from "node:child_process";
 import { repoRoot } from "./repo";
 

@@ -12,7 +12,8 @@ import { listFiles } from "../../generator/output";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
-export const cliBundle = join(repoRoot, "dist", "render.mjs");
+/** The render CLI exactly as `npm run render` starts it: Node from the snapshot built by generator/build.mjs. */
+export const renderCommand = [process.execPath, "--snapshot-blob", join(repoRoot, "dist", "render.blob"), "--"];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -48,6 +49,7 @@ export function treeDigest(dir: string): Record<string, string> {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cliBundle, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+  const [node, ...nodeArgs] = renderCommand;
+  const result = spawnSync(node!, [...nodeArgs, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

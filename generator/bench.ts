@@ -1,0 +1,95 @@
+// npm run bench [-- --runs 21]
+// Median wall time of a full render of every environment (a separate `node dist/render.mjs`
+// process per run, writing into a scratch copy of the repo), next to upstream Online Boutique's
+// kustomize build measured in the same run, interleaved so both see the same machine load.
+// The baseline lives in ../shared/baselines (a developer checkout); without it only our numbers print.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { argv, chalk } from "zx";
+
+const repoRoot = resolve(import.meta.dirname, "..");
+const blob = join(repoRoot, "dist", "render.blob");
+const baselineDir = resolve(repoRoot, "..", "shared", "baselines", "online-boutique-kustomize");
+const runs = Number(argv.runs ?? 21);
+
+interface Command {
+  label: string;
+  file: string;
+  args: string[];
+  before?: () => void;
+}
+
+function timeOnce(command: Command): number {
+  command.before?.();
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command.file, command.args, { encoding: "utf8" });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${command.label} failed (exit ${result.status}):\n${result.stderr}`);
+  return elapsed;
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { median: at(0.5), min: sorted[0]!, p90: at(0.9) };
+}
+
+const format = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
+
+function main(): void {
+  if (!existsSync(blob)) throw new Error(`${blob} missing: run \`npm run build\` first`);
+  // Scratch copy inside the repo: same filesystem as a real render (here /tmp writes are several times slower).
+  const scratch = mkdtempSync(join(repoRoot, ".bench-"));
+  try {
+    cpSync(join(repoRoot, "environments"), join(scratch, "environments"), { recursive: true });
+    // Each timed run of this one renders into a fresh copy without rendered/ (prepared untimed):
+    // every file is written. Copies are removed at the end, so no deletion overlaps a timed run.
+    const fresh: string[] = [];
+    const render: Command = {
+      label: "render, every file written",
+      file: process.execPath,
+      args: [],
+      before() {
+        const root = mkdtempSync(join(scratch, "fresh-"));
+        cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
+        fresh.push(root);
+        this.args = ["--snapshot-blob", blob, "--", "--root", root];
+      },
+    };
+    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: ["--snapshot-blob", blob, "--", "--root", scratch] };
+    const check: Command = { label: "render --check", file: process.execPath, args: ["--snapshot-blob", blob, "--", "--root", scratch, "--check"] };
+    const commands = [render, rerender, check];
+    const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
+    if (existsSync(baselineDir) && kubectl.status === 0) {
+      commands.push({ label: "baseline: kubectl kustomize (upstream base + netpols)", file: "kubectl", args: ["kustomize", baselineDir] });
+    } else {
+      console.log(chalk.yellow("baseline not available (needs ../shared/baselines and kubectl): printing our numbers only"));
+    }
+
+    const summary = spawnSync(process.execPath, ["--snapshot-blob", blob, "--", "--root", scratch], { encoding: "utf8" }).stdout.trim();
+    console.log(`${summary.split("\n").join("\n")}\n${runs} runs each (interleaved, 2 warm-up runs discarded)\n`);
+    const samples = new Map(commands.map((c) => [c, [] as number[]]));
+    for (let i = 0; i < runs + 2; i++) {
+      for (const command of commands) {
+        const elapsed = timeOnce(command);
+        if (i >= 2) samples.get(command)!.push(elapsed);
+      }
+    }
+    console.log(`${"".padEnd(56)}${"median".padStart(10)}${"min".padStart(10)}${"p90".padStart(10)}`);
+    for (const command of commands) {
+      const s = stats(samples.get(command)!);
+      console.log(`${command.label.padEnd(56)}${format(s.median)}${format(s.min)}${format(s.p90)}`);
+    }
+    const baseline = commands[3];
+    if (baseline) {
+      const ratio = stats(samples.get(render)!).median / stats(samples.get(baseline)!).median;
+      const verdict = ratio <= 1 ? chalk.green("at or under 1× (aim)") : ratio <= 2 ? chalk.green("within the 2× target") : chalk.red("over the 2× target");
+      console.log(`\nrender median / kustomize median = ${ratio.toFixed(2)}× — ${verdict}`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main();

@@ -1,0 +1,23 @@
+// generator/build.mjs leaves the draft-2019 string formats out of the render bundle. That is only
+// safe while no bundled validator refers to one of them.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fullFormats } from "ajv-formats/dist/formats.js";
+import draft2019Formats from "ajv-formats-draft2019/formats/index.js";
+import { formats } from "@kubernetes-models/validate";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "./support/repo";
+
+describe("render bundle", () => {
+  it("every string format its validators use is still provided without the draft-2019 formats", () => {
+    const bundle = readFileSync(join(repoRoot, "dist", "render.cjs"), "utf8");
+    // ajv's standalone code binds each format once: `formats12 = formats.int32` (or formats["date-time"]).
+    const referenced = new Set([...bundle.matchAll(/=\s*formats\.([A-Za-z0-9_]+)\b|=\s*formats\["([^"]+)"\]/g)].map((m) => m[1] ?? m[2]!));
+    expect(referenced.size).toBeGreaterThan(0);
+    const onlyInDraft2019 = Object.keys(draft2019Formats).filter((name) => !(name in fullFormats) && !["byte", "quantity", "string", "cidr"].includes(name));
+    for (const name of referenced) {
+      expect(Object.keys(formats), name).toContain(name);
+      expect(onlyInDraft2019, name).not.toContain(name);
+    }
+  });
+});

@@ -1,0 +1,153 @@
+// The render CLI: deterministic output, --check drift detection, deletion of files no longer
+// produced, and atomic writes (an error leaves rendered/ exactly as it was).
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Service } from "kubernetes-models/v1/Service";
+import { afterEach, describe, expect, it } from "vitest";
+import { apps } from "../apps/index";
+import type { App } from "../apps/lib/app";
+import { main, runRender } from "../generator/cli";
+import { ObjectValidationError } from "../generator/errors";
+import { writeRendered } from "../generator/output";
+import { repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+function scratch() {
+  const repo = scratchRepo();
+  cleanups.push(repo.cleanup);
+  return repo.root;
+}
+
+describe("render output", () => {
+  it("the committed rendered/ is exactly what the generator produces", () => {
+    const result = runCli(["--check", "--root", repoRoot]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/rendered\/ is up to date/);
+    expect(result.status).toBe(0);
+  });
+
+  it("rendering twice, in another timezone and locale, gives byte-identical trees", () => {
+    const first = scratch();
+    const second = scratch();
+    rmSync(join(first, "rendered"), { recursive: true });
+    rmSync(join(second, "rendered"), { recursive: true });
+    expect(runCli(["--root", first], { TZ: "UTC", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" }).status).toBe(0);
+    expect(runCli(["--root", second], { TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" }).status).toBe(0);
+    const digest = treeDigest(join(first, "rendered"));
+    expect(Object.keys(digest).length).toBeGreaterThan(80);
+    expect(treeDigest(join(second, "rendered"))).toEqual(digest);
+  });
+
+  it("prints one summary line per environment: objects and requested CPU and memory", () => {
+    const result = runCli(["--check", "--root", repoRoot]);
+    expect(result.stdout).toMatch(/^dev: \d+ objects, requests \d+\.\d\d CPU, \d+\.\d\d GiB memory$/m);
+    expect(result.stdout).toMatch(/^prod: \d+ objects, requests \d+\.\d\d CPU, \d+\.\d\d GiB memory$/m);
+  });
+
+  it("one object per file, at rendered/<env>/<group>/<app>/<kind>-<name>.yaml, with apiVersion and kind first", () => {
+    const files = readdirSync(join(repoRoot, "rendered", "prod", "online-boutique", "frontend")).sort();
+    expect(files).toEqual(["deployment-frontend.yaml", "horizontalpodautoscaler-frontend.yaml", "ingress-frontend.yaml", "poddisruptionbudget-frontend.yaml", "service-frontend.yaml", "serviceaccount-frontend.yaml"]);
+    const text = runCli(["--check", "--root", repoRoot]).stdout;
+    expect(text).not.toContain("stale");
+  });
+});
+
+describe("render --check", () => {
+  it("a hand edit to a rendered file makes --check exit 1 and name the file", () => {
+    const root = scratch();
+    appendFileSync(join(root, "rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml"), "# tweak\n");
+    const result = runCli(["--check", "--root", root]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("stale    rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml");
+  });
+
+  it("names missing and extra files, and writes nothing", () => {
+    const root = scratch();
+    rmSync(join(root, "rendered/dev/data/redis-cart/service-redis-cart.yaml"));
+    writeFileSync(join(root, "rendered/dev/data/redis-cart/configmap-leftover.yaml"), "kind: ConfigMap\n");
+    const before = treeDigest(join(root, "rendered"));
+    const result = runCli(["--check", "--root", root]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("missing  rendered/dev/data/redis-cart/service-redis-cart.yaml");
+    expect(result.stdout).toContain("extra    rendered/dev/data/redis-cart/configmap-leftover.yaml");
+    expect(treeDigest(join(root, "rendered"))).toEqual(before);
+  });
+
+  it("--env limits the check and the render to one environment", () => {
+    const root = scratch();
+    appendFileSync(join(root, "rendered/prod/argocd/application-prod-root.yaml"), "# tweak\n");
+    expect(runCli(["--check", "--env", "dev", "--root", root]).status).toBe(0);
+    const result = runCli(["--env", "dev", "--root", root]);
+    expect(result.stdout).toMatch(/^dev: /m);
+    expect(result.stdout).not.toMatch(/^prod: /m);
+    expect(runCli(["--check", "--env", "prod", "--root", root]).status).toBe(1); // prod left alone
+  });
+});
+
+describe("render writes", () => {
+  it("deletes files it no longer produces, including whole environments", () => {
+    const root = scratch();
+    mkdirSync(join(root, "rendered/retired/online-boutique"), { recursive: true });
+    writeFileSync(join(root, "rendered/retired/online-boutique/deployment-x.yaml"), "kind: Deployment\n");
+    writeFileSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"), "kind: Deployment\n");
+    expect(runCli(["--root", root]).status).toBe(0);
+    expect(existsSync(join(root, "rendered/retired"))).toBe(false);
+    expect(existsSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"))).toBe(false);
+    expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
+  });
+
+  it("an unknown field in a generated object fails the render and leaves rendered/ unchanged", () => {
+    const root = scratch();
+    const before = treeDigest(join(root, "rendered"));
+    const typo: App = {
+      name: "typo",
+      group: "online-boutique",
+      component: "test",
+      render: (context) => [new Service({ metadata: { name: "typo", namespace: context.settings.namespaces.app }, spec: { ports: [{ port: 80 }], selector: { app: "typo" }, tpye: "ClusterIP" } as never })],
+    };
+    expect(() => runRender(["--root", root], [...apps, typo])).toThrow(ObjectValidationError);
+    expect(() => runRender(["--root", root], [...apps, typo])).toThrow(/rendered\/dev\/online-boutique\/typo\/service-typo\.yaml: \/spec\/tpye: unknown field "tpye" \(did you mean "type"\?\)/);
+    expect(treeDigest(join(root, "rendered"))).toEqual(before);
+  });
+
+  it("an invalid name fails the render with exit 1, a clear message and no stack trace", () => {
+    const root = scratch();
+    const before = treeDigest(join(root, "rendered"));
+    const badName: App = {
+      name: "bad-name",
+      group: "online-boutique",
+      component: "test",
+      render: (context) => [new Service({ metadata: { name: "Frontend_2", namespace: context.settings.namespaces.app }, spec: { ports: [{ port: 80 }] } })],
+    };
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (message: string) => errors.push(message);
+    try {
+      expect(main(["--root", root], [...apps, badName])).toBe(1);
+    } finally {
+      console.error = original;
+    }
+    expect(errors.join("\n")).toMatch(/service-Frontend_2\.yaml: \/metadata\/name: name "Frontend_2" is not a valid Service name/);
+    expect(errors.join("\n")).not.toMatch(/\n\s+at /);
+    expect(treeDigest(join(root, "rendered"))).toEqual(before);
+  });
+
+  it("a failure while writing leaves rendered/ as it was and no staging folder behind", () => {
+    const root = scratch();
+    const before = treeDigest(join(root, "rendered"));
+    // The second file needs "dev/a" to be a folder, but the first made it a file: mkdir fails midway.
+    const files = [
+      { path: "rendered/dev/a", content: "one\n" },
+      { path: "rendered/dev/a/b.yaml", content: "two\n" },
+    ];
+    expect(() => writeRendered(root, "rendered", ["dev", "prod"], files, true)).toThrow();
+    expect(treeDigest(join(root, "rendered"))).toEqual(before);
+    expect(readdirSync(root).filter((entry) => entry.startsWith("."))).toEqual([]);
+  });
+});
+
