@@ -83,6 +83,7 @@ export function renderArgoCd(context: RenderContext, contents: GroupContents[]):
           finalizers: [finalizer],
         },
         spec: {
+          info: [{ name: "Contents", value: appGroups[group].description }],
           project: projectName(environment),
           source: { repoURL, targetRevision, path: renderedPath(environment, group), directory: { recurse: true } },
           destination: { server, namespace: settings.namespaces.app },

@@ -8,9 +8,9 @@ import { apps as allApps } from "../apps/index";
 import type { App } from "../apps/lib/app";
 import { UserError } from "./errors";
 import { compareWithDisk, writeRendered } from "./output";
-import { renderedRoot, renderEnvironment, requestedResources, type EnvironmentRender } from "./render";
+import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
 import { listEnvironments, loadEnvironment } from "./settings/load";
-import { formatQuantities } from "./summary";
+import { formatQuantities, requestedResources } from "./summary";
 import { timed, timingReport } from "./timings";
 
 const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>] [--timings]";
@@ -46,25 +46,19 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   const all = values.env === undefined;
   const output = renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`);
 
+  const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
+  const changes = [
+    ...drift.stale.map((p) => `stale    ${p}`),
+    ...drift.missing.map((p) => `missing  ${p}`),
+    ...drift.extra.map((p) => `extra    ${p}`),
+  ];
   if (values.check) {
-    const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
-    const lines = [
-      ...drift.stale.map((p) => `stale    ${p}`),
-      ...drift.missing.map((p) => `missing  ${p}`),
-      ...drift.extra.map((p) => `extra    ${p}`),
-    ];
-    if (lines.length > 0) {
-      return {
-        exitCode: 1,
-        output: [...output, `rendered/ is out of date (${lines.length} file(s)); run \`npm run render\` and commit the result:`, ...lines.map((l) => `  ${l}`)],
-      };
-    }
-    return { exitCode: 0, output: [...output, `rendered/ is up to date (${files.length} files)`] };
+    if (changes.length === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ is up to date (${files.length} files)`] };
+    const advice = `${renderedRoot}/ is out of date (${changes.length} file(s)); run \`npm run render\` and commit the result:`;
+    return { exitCode: 1, output: [...output, advice, ...changes.map((line) => `  ${line}`)] };
   }
   // An unchanged tree is left alone: no rewrite, and file times stay as they are.
-  const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
-  const changed = drift.stale.length + drift.missing.length + drift.extra.length;
-  if (changed === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ unchanged (${files.length} files)`] };
+  if (changes.length === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ unchanged (${files.length} files)`] };
   timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all));
   const counts = `${drift.stale.length} changed, ${drift.missing.length} added, ${drift.extra.length} deleted`;
   return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/ (${counts})`] };

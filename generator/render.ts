@@ -8,7 +8,6 @@ import { ObjectValidationError } from "./errors";
 import type { Environment } from "./settings/load";
 import { toYaml } from "./serialize";
 import { timed } from "./timings";
-import { requestedResources } from "./summary";
 import { validateModel } from "./validate/index";
 import { apiGroupOf, isClusterScoped } from "./validate/scope";
 
@@ -115,4 +114,3 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   return { environment: environment.name, files, objects };
 }
 
-export { requestedResources };

@@ -6,28 +6,23 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
 import { containerResources, type ContainerResources, type WorkloadName } from "../../policies/contract";
 import type { KubeObject, RenderContext } from "./app";
 
 /** Pod-level security context at the Pod Security "restricted" level (uid/gid as upstream). */
-export const restrictedPodSecurity = {
-  runAsNonRoot: true,
-  runAsUser: 1000,
-  runAsGroup: 1000,
-  fsGroup: 1000,
-  seccompProfile: { type: "RuntimeDefault" },
-} as const;
+export function restrictedPodSecurity(): IPodSecurityContext {
+  return { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
+}
 
 /** Container-level security context at the Pod Security "restricted" level. */
-export const restrictedContainerSecurity = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ["ALL"] },
-} as const;
+export function restrictedContainerSecurity(): ISecurityContext {
+  return { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+}
 
 export function selectorLabels(name: string): Record<string, string> {
   return { app: name };
@@ -89,13 +84,13 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            securityContext: { ...restrictedPodSecurity },
+            securityContext: restrictedPodSecurity(),
             ...(spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds } : {}),
             ...(spread ? { topologySpreadConstraints: topologySpread(name) } : {}),
             containers: spec.containers.map((container) => ({
               ...container,
               imagePullPolicy: "IfNotPresent",
-              securityContext: { ...restrictedContainerSecurity, capabilities: { drop: ["ALL"] } },
+              securityContext: restrictedContainerSecurity(),
               resources: resourcesOf(name, container.name),
             })),
             ...(spec.volumes ? { volumes: spec.volumes } : {}),
