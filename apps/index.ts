@@ -8,6 +8,7 @@ import { emailservice } from "./emailservice";
 import { frontend } from "./frontend";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
+import { networkPolicies } from "./network-policies";
 import { paymentservice } from "./paymentservice";
 import { productcatalogservice } from "./productcatalogservice";
 import { recommendationservice } from "./recommendationservice";
@@ -16,6 +17,7 @@ import { shippingservice } from "./shippingservice";
 
 export const apps: readonly App[] = [
   namespaces,
+  networkPolicies,
   redisCart,
   frontend,
   checkoutservice,

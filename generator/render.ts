@@ -31,6 +31,8 @@ interface Owner {
   name: string;
   component: string;
   folder: string;
+  /** Objects in this namespace need no namespace in their file name. */
+  homeNamespace: string;
 }
 
 interface Entry {
@@ -38,7 +40,6 @@ interface Entry {
   model: KubeObject;
 }
 
-const argocdOwner: Owner = { name: "argocd-apps", component: "gitops", folder: argocdFolder };
 
 function standardLabels(owner: Owner): Record<string, string> {
   return {
@@ -71,8 +72,15 @@ function groupContents(entries: { group: AppGroup; model: KubeObject }[]): Group
   return [...byGroup.values()];
 }
 
-export function fileNameOf(object: { kind: string; metadata?: { name?: string } }): string {
-  return `${object.kind.toLowerCase()}-${object.metadata?.name ?? "unnamed"}.yaml`;
+/**
+ * `<kind>-<name>.yaml`; objects outside their folder's home namespace carry their namespace
+ * too (`networkpolicy-default-deny.monitoring.yaml`), so one app may render the same name in
+ * two namespaces and the path still tells them apart.
+ */
+export function fileNameOf(object: { kind: string; metadata?: { name?: string; namespace?: string } }, homeNamespace: string): string {
+  const namespace = object.metadata?.namespace;
+  const suffix = namespace !== undefined && namespace !== homeNamespace ? `.${namespace}` : "";
+  return `${object.kind.toLowerCase()}-${object.metadata?.name ?? "unnamed"}${suffix}.yaml`;
 }
 
 export function renderEnvironment(environment: Environment, apps: readonly App[] = allApps, repoRoot = process.cwd()): EnvironmentRender {
@@ -80,12 +88,13 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const entries: Entry[] = [];
   const grouped: { group: AppGroup; model: KubeObject }[] = [];
   for (const app of apps) {
-    const owner = { name: app.name, component: app.component, folder: `${app.group}/${app.name}` };
+    const owner = { name: app.name, component: app.component, folder: `${app.group}/${app.name}`, homeNamespace: context.settings.namespaces.app };
     for (const model of timed("apps", () => app.render(context))) {
       entries.push({ owner, model });
       grouped.push({ group: app.group, model });
     }
   }
+  const argocdOwner: Owner = { name: "argocd-apps", component: "gitops", folder: argocdFolder, homeNamespace: context.settings.argocd.namespace };
   for (const model of timed("apps", () => renderArgoCd(context, groupContents(grouped)))) entries.push({ owner: argocdOwner, model });
 
   const header = `# Rendered by \`npm run render\` from ${relative(repoRoot, environment.file).split("\\").join("/") || environment.file}. Do not edit: change the settings or apps/.`;
@@ -97,7 +106,7 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   for (const { owner, model } of entries) {
     applyLabels(model, owner);
     const json = model.toJSON() as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
-    const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json)}`;
+    const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json, owner.homeNamespace)}`;
     for (const problem of timed("validate", () => validateModel(model, json))) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
     const identity = `${json.apiVersion}/${json.kind}/${json.metadata?.namespace ?? ""}/${json.metadata?.name}`;
     if (seenIdentities.has(identity)) problems.push(`${path}: two objects are ${identity}`);

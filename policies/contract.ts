@@ -60,3 +60,52 @@ export const prodMinimumReplicas: Partial<Record<WorkloadName, number>> = {
 
 /** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
 export const defaultNamespaces = { app: "microservices-demo", monitoring: "monitoring" } as const;
+
+/** Namespace (by role) each workload runs in; environments name the roles (settings.namespaces). */
+export const workloadNamespaceRole: Record<WorkloadName, keyof typeof defaultNamespaces> = {
+  frontend: "app",
+  checkoutservice: "app",
+  productcatalogservice: "app",
+  cartservice: "app",
+  currencyservice: "app",
+  paymentservice: "app",
+  shippingservice: "app",
+  emailservice: "app",
+  recommendationservice: "app",
+  adservice: "app",
+  "redis-cart": "app",
+};
+
+/** A permitted connection: `from` (a workload, or "external" = outside the cluster) to `to` on its container port (TCP). */
+export interface AllowedFlow {
+  from: WorkloadName | "external";
+  to: WorkloadName;
+}
+
+/**
+ * Who may talk to whom: the overview's data flows (user traffic, cart → Redis) plus what the
+ * services' code calls (recommendation → catalog; checkout → catalog, currency, cart).
+ * NetworkPolicies are rendered from this table and the policy run proves the rendered ones
+ * allow exactly these flows (plus DNS) and nothing else.
+ */
+export const allowedFlows: readonly AllowedFlow[] = [
+  { from: "external", to: "frontend" },
+  { from: "frontend", to: "productcatalogservice" },
+  { from: "frontend", to: "currencyservice" },
+  { from: "frontend", to: "cartservice" },
+  { from: "frontend", to: "recommendationservice" },
+  { from: "frontend", to: "shippingservice" },
+  { from: "frontend", to: "checkoutservice" },
+  { from: "frontend", to: "adservice" },
+  { from: "checkoutservice", to: "shippingservice" },
+  { from: "checkoutservice", to: "paymentservice" },
+  { from: "checkoutservice", to: "emailservice" },
+  { from: "checkoutservice", to: "productcatalogservice" },
+  { from: "checkoutservice", to: "currencyservice" },
+  { from: "checkoutservice", to: "cartservice" },
+  { from: "cartservice", to: "redis-cart" },
+  { from: "recommendationservice", to: "productcatalogservice" },
+];
+
+/** Cluster DNS, which every workload may query (UDP and TCP 53). */
+export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;

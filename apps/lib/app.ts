@@ -17,7 +17,7 @@ export type KubeObject = Model<unknown> & { apiVersion: string; kind: string; me
  * groups: namespaces first, data before the services that use it, traffic last.
  */
 export const appGroups = {
-  platform: { wave: 0, description: "Namespaces with Pod Security admission labels" },
+  platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
   data: { wave: 1, description: "Carts (Redis)" },
   "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
 } as const;

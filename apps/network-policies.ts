@@ -1,0 +1,70 @@
+// NetworkPolicies from the contract's flow table: default deny (ingress and egress) in both
+// namespaces, then per workload exactly the flows the architecture allows, plus DNS.
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
+import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
+import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
+import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../policies/contract";
+import type { App, RenderContext } from "./lib/app";
+import { selectorLabels } from "./lib/workload";
+
+const namespaceNameLabel = "kubernetes.io/metadata.name";
+
+function namespaceOf(context: RenderContext, workload: WorkloadName): string {
+  return context.settings.namespaces[workloadNamespaceRole[workload]];
+}
+
+/** A peer selecting a workload's pods; cross-namespace peers also select the namespace by name. */
+function workloadPeer(context: RenderContext, workload: WorkloadName, policyNamespace: string): INetworkPolicyPeer {
+  const namespace = namespaceOf(context, workload);
+  return {
+    podSelector: { matchLabels: selectorLabels(workload) },
+    ...(namespace === policyNamespace ? {} : { namespaceSelector: { matchLabels: { [namespaceNameLabel]: namespace } } }),
+  };
+}
+
+const dnsEgress: INetworkPolicyEgressRule = {
+  to: [{ namespaceSelector: { matchLabels: { [namespaceNameLabel]: clusterDns.namespace } }, podSelector: { matchLabels: { ...clusterDns.podLabels } } }],
+  ports: [
+    { protocol: "UDP", port: clusterDns.port },
+    { protocol: "TCP", port: clusterDns.port },
+  ],
+};
+
+function defaultDeny(namespace: string): NetworkPolicy {
+  return new NetworkPolicy({
+    metadata: { name: "default-deny", namespace },
+    spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+  });
+}
+
+function workloadPolicy(context: RenderContext, workload: WorkloadName): NetworkPolicy {
+  const namespace = namespaceOf(context, workload);
+  const port = { protocol: "TCP" as const, port: servicePorts[workload].containerPort };
+  const ingress: INetworkPolicyIngressRule[] = [];
+  const inbound = allowedFlows.filter((flow) => flow.to === workload);
+  // External clients (load balancer, node port, ingress controller) have no stable labels: any source.
+  if (inbound.some((flow) => flow.from === "external")) ingress.push({ ports: [port] });
+  const internalSources = inbound.flatMap((flow) => (flow.from === "external" ? [] : [flow.from]));
+  if (internalSources.length > 0) ingress.push({ from: internalSources.map((source) => workloadPeer(context, source, namespace)), ports: [port] });
+
+  const egress: INetworkPolicyEgressRule[] = [dnsEgress];
+  for (const flow of allowedFlows.filter((f) => f.from === workload)) {
+    egress.push({ to: [workloadPeer(context, flow.to, namespace)], ports: [{ protocol: "TCP", port: servicePorts[flow.to].containerPort }] });
+  }
+  return new NetworkPolicy({
+    metadata: { name: workload, namespace },
+    spec: { podSelector: { matchLabels: selectorLabels(workload) }, policyTypes: ["Ingress", "Egress"], ingress, egress },
+  });
+}
+
+export const networkPolicies: App = {
+  name: "network-policies",
+  group: "platform",
+  component: "network-policy",
+  render: (context) => [
+    defaultDeny(context.settings.namespaces.app),
+    defaultDeny(context.settings.namespaces.monitoring),
+    ...(Object.keys(workloadNamespaceRole) as WorkloadName[]).map((workload) => workloadPolicy(context, workload)),
+  ],
+};
