@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { argv, chalk } from "zx";
 
 const repoRoot = resolve(import.meta.dirname, "..");
-const blob = join(repoRoot, "dist", "render.blob");
+const blob = join(repoRoot, "dist", "cli.blob");
 const baselineDir = resolve(repoRoot, "..", "shared", "baselines", "online-boutique-kustomize");
 const runs = Number(argv.runs ?? 21);
 
@@ -54,11 +54,11 @@ function main(): void {
         const root = mkdtempSync(join(scratch, "fresh-"));
         cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
         fresh.push(root);
-        this.args = ["--snapshot-blob", blob, "--", "--root", root];
+        this.args = ["--snapshot-blob", blob, "--", "render", "--root", root];
       },
     };
-    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: ["--snapshot-blob", blob, "--", "--root", scratch] };
-    const check: Command = { label: "render --check", file: process.execPath, args: ["--snapshot-blob", blob, "--", "--root", scratch, "--check"] };
+    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: ["--snapshot-blob", blob, "--", "render", "--root", scratch] };
+    const check: Command = { label: "render --check", file: process.execPath, args: ["--snapshot-blob", blob, "--", "render", "--root", scratch, "--check"] };
     const commands = [render, rerender, check];
     const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
     if (existsSync(baselineDir) && kubectl.status === 0) {
@@ -67,7 +67,7 @@ function main(): void {
       console.log(chalk.yellow("baseline not available (needs ../shared/baselines and kubectl): printing our numbers only"));
     }
 
-    const summary = spawnSync(process.execPath, ["--snapshot-blob", blob, "--", "--root", scratch], { encoding: "utf8" }).stdout.trim();
+    const summary = spawnSync(process.execPath, ["--snapshot-blob", blob, "--", "render", "--root", scratch], { encoding: "utf8" }).stdout.trim();
     console.log(`${summary.split("\n").join("\n")}\n${runs} runs each (interleaved, 2 warm-up runs discarded)\n`);
     const samples = new Map(commands.map((c) => [c, [] as number[]]));
     for (let i = 0; i < runs + 2; i++) {

@@ -1,5 +1,5 @@
-// Builds the render CLI: one bundle (dist/render.cjs) and a V8 startup snapshot of it
-// (dist/render.blob). `npm run render` starts Node from the snapshot, which skips module loading
+// Builds the CLI (render and policy): one bundle (dist/cli.cjs) and a V8 startup snapshot of it
+// (dist/cli.blob). `npm run render` and `npm run policy` start Node from the snapshot, which skips module loading
 // and initialisation — most of a render's wall time otherwise (measured with `npm run bench`).
 // Skips all work when dist/ is newer than every source file; `--force` rebuilds anyway.
 // The snapshot is specific to the Node binary that built it, so it is built on each machine
@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(repoRoot, "dist");
-const bundle = join(dist, "render.cjs");
-const blob = join(dist, "render.blob");
+const bundle = join(dist, "cli.cjs");
+const blob = join(dist, "cli.blob");
 const stamp = join(dist, "node-version");
 const sourceRoots = ["apps", "generator", "policies", "package-lock.json"];
 
@@ -65,9 +65,9 @@ if (!upToDate()) {
   });
   const snapshot = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: repoRoot, encoding: "utf8" });
   if (snapshot.status !== 0) {
-    process.stderr.write(`build: could not build the render snapshot with Node ${process.version}:\n${snapshot.stderr}`);
+    process.stderr.write(`build: could not build the CLI snapshot with Node ${process.version}:\n${snapshot.stderr}`);
     process.exit(1);
   }
   writeFileSync(stamp, process.version);
-  process.stderr.write(`build: dist/render.blob ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(`build: dist/cli.blob ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
 }

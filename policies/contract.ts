@@ -109,3 +109,31 @@ export const allowedFlows: readonly AllowedFlow[] = [
 
 /** Cluster DNS, which every workload may query (UDP and TCP 53). */
 export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;
+
+/** Minimum replicas per environment (an HPA target counts at its minReplicas). */
+export const minimumReplicas: Record<string, Partial<Record<WorkloadName, number>>> = {
+  prod: prodMinimumReplicas,
+};
+
+/**
+ * Persistent volume sizes, per claim (a StatefulSet volumeClaimTemplate or a PVC) and per
+ * replica: the overview's storage architecture.
+ */
+export const volumeClaimSizes: Record<string, string> = {
+  "postgres-pvc": "5Gi",
+  "prometheus-storage": "10Gi",
+  "loki-storage": "10Gi",
+  "grafana-storage": "5Gi",
+};
+
+/** ServiceAccounts ("namespace/name") that RBAC may allow to read Secrets. None so far. */
+export const secretReaders: readonly string[] = [];
+
+/** Registries every environment may pull from besides its Online Boutique registry. */
+export const thirdPartyRegistries: readonly string[] = ["docker.io/library"];
+
+/**
+ * Secrets workloads may reference. Their values never enter Git: each environment creates them
+ * (generated in the cluster, or synced from a secret store). None are used so far.
+ */
+export const externalSecrets: readonly string[] = [];

@@ -10,7 +10,7 @@ import { repoRoot } from "./support/repo";
 
 describe("render bundle", () => {
   it("every string format its validators use is still provided without the draft-2019 formats", () => {
-    const bundle = readFileSync(join(repoRoot, "dist", "render.cjs"), "utf8");
+    const bundle = readFileSync(join(repoRoot, "dist", "cli.cjs"), "utf8");
     // ajv's standalone code binds each format once: `formats12 = formats.int32` (or formats["date-time"]).
     const referenced = new Set([...bundle.matchAll(/=\s*formats\.([A-Za-z0-9_]+)\b|=\s*formats\["([^"]+)"\]/g)].map((m) => m[1] ?? m[2]!));
     expect(referenced.size).toBeGreaterThan(0);

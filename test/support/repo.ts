@@ -12,8 +12,8 @@ import { listFiles } from "../../generator/output";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
-/** The render CLI exactly as `npm run render` starts it: Node from the snapshot built by generator/build.mjs. */
-export const renderCommand = [process.execPath, "--snapshot-blob", join(repoRoot, "dist", "render.blob"), "--"];
+/** The CLI exactly as `npm run render` / `npm run policy` start it: Node from the snapshot built by generator/build.mjs. */
+const cliCommand = [process.execPath, "--snapshot-blob", join(repoRoot, "dist", "cli.blob"), "--"];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -48,8 +48,24 @@ export function treeDigest(dir: string): Record<string, string> {
   return Object.fromEntries(listFiles(dir, dir).map((path) => [path, createHash("sha256").update(readFileSync(join(dir, path))).digest("hex")]));
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const [node, ...nodeArgs] = renderCommand;
-  const result = spawnSync(node!, [...nodeArgs, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: "render" | "policy", args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): CliRun {
+  const [node, ...nodeArgs] = cliCommand;
+  const result = spawnSync(node!, [...nodeArgs, command, ...args], { encoding: "utf8", env: { ...process.env, ...env }, cwd, maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `npm run render -- <args>` */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  return run("render", args, env);
+}
+
+/** `npm run policy -- <args>`, from the repository root (where environments/ is). */
+export function runPolicyCli(args: string[], cwd = repoRoot): CliRun {
+  return run("policy", args, {}, cwd);
 }

@@ -1,0 +1,79 @@
+// npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [dir ...]
+//   Checks rendered manifests against the architecture contract. Default: every rendered/<env>.
+//   The environment of a directory is --env, else the directory's name; its settings are read
+//   from environments/<env>/settings.yaml when that exists.
+// Exit codes: 0 no error finding, 1 error findings, 2 usage.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { UserError } from "../generator/errors";
+import { loadEnvironment } from "../generator/settings/load";
+import type { Settings } from "../generator/settings/schema";
+import { loadManifests } from "./engine/load";
+import { failing, runRules } from "./engine/run";
+import type { PolicyContext, Rule } from "./engine/types";
+import { jsonReport, sarifReport, textReport, type TreeResult } from "./report";
+import { rules as allRules } from "./rules/index";
+import { flowDifferences } from "./rules/network";
+
+const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--root <repo>] [dir ...]";
+
+export function checkTree(root: string, environment: string, settings: Settings | undefined, rules: readonly Rule[] = allRules, shownRoot = root): TreeResult {
+  const { manifests, problems } = loadManifests([root]);
+  const context: PolicyContext = { environment, root, manifests, settings, loadProblems: problems };
+  const findings = runRules(context, rules);
+  const { missing, extra, actual } = flowDifferences(manifests);
+  return { environment, root: shownRoot, objects: manifests.length, findings, flows: actual, missingFlows: missing.length, extraFlows: extra.length };
+}
+
+function settingsFor(repoRoot: string, environment: string): Settings | undefined {
+  const environmentsDir = join(repoRoot, "environments");
+  if (!existsSync(join(environmentsDir, environment, "settings.yaml"))) return undefined;
+  return loadEnvironment(environmentsDir, environment, repoRoot).settings;
+}
+
+export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCode: number; output: string } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      env: { type: "string" },
+      format: { type: "string", default: "text" },
+      matrix: { type: "boolean", default: false },
+      root: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return { exitCode: 0, output: usage };
+  if (!["text", "json", "sarif"].includes(values.format!)) throw new UserError(`--format ${values.format}: expected text, json or sarif`, 2);
+  const repoRoot = resolve(values.root ?? process.cwd());
+  const renderedDir = join(repoRoot, "rendered");
+  const dirs = positionals.length > 0 ? positionals.map((p) => resolve(p)) : existsSync(renderedDir) ? readdirSync(renderedDir).sort().map((env) => join(renderedDir, env)) : [];
+  if (dirs.length === 0) throw new UserError(`nothing to check: no directories given and ${relative(process.cwd(), renderedDir) || renderedDir} is empty`, 2);
+  const results = dirs.map((dir) => {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
+    const environment = values.env ?? basename(dir);
+    return checkTree(dir, environment, settingsFor(repoRoot, environment), rules, relative(process.cwd(), dir) || ".");
+  });
+  const failed = results.some((r) => failing(r.findings).length > 0);
+  const output = values.format === "json" ? jsonReport(results) : values.format === "sarif" ? sarifReport(results, rules) : textReport(results, rules, values.matrix!);
+  return { exitCode: failed ? 1 : 0, output };
+}
+
+export function policyMain(argv: string[]): number {
+  try {
+    const { exitCode, output } = runPolicy(argv);
+    console.log(output);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`policy: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`policy: ${error.message}\n${usage}`);
+      return 2;
+    }
+    throw error;
+  }
+}

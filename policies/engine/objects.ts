@@ -1,0 +1,91 @@
+// Helpers every rule uses to look at manifests: identities, pod specs and containers,
+// label selectors.
+import type { Json, Manifest } from "./types";
+
+export function identity(object: Json): string {
+  const namespace = object.metadata?.namespace;
+  return `${object.kind} ${namespace ? `${namespace}/` : ""}${object.metadata?.name}`;
+}
+
+export const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"]);
+/** Workloads that run until stopped: they need probes, PDBs, spreading. */
+export const longRunningKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]);
+
+export function podTemplateOf(object: Json): Json | undefined {
+  if (object.kind === "Pod") return { metadata: object.metadata, spec: object.spec };
+  if (object.kind === "CronJob") return object.spec?.jobTemplate?.spec?.template;
+  return workloadKinds.has(object.kind) ? object.spec?.template : undefined;
+}
+
+export function podSpecOf(object: Json): Json | undefined {
+  return podTemplateOf(object)?.spec;
+}
+
+/** Pod template's JSON pointer prefix, for findings that point at a field. */
+export function podSpecPath(object: Json): string {
+  if (object.kind === "Pod") return "/spec";
+  if (object.kind === "CronJob") return "/spec/jobTemplate/spec/template/spec";
+  return "/spec/template/spec";
+}
+
+export interface ContainerRef {
+  container: Json;
+  path: string;
+  init: boolean;
+}
+
+export function containersOf(object: Json): ContainerRef[] {
+  const spec = podSpecOf(object);
+  if (!spec) return [];
+  const base = podSpecPath(object);
+  return [
+    ...((spec.initContainers ?? []) as Json[]).map((container, i) => ({ container, path: `${base}/initContainers/${i}`, init: true })),
+    ...((spec.containers ?? []) as Json[]).map((container, i) => ({ container, path: `${base}/containers/${i}`, init: false })),
+  ];
+}
+
+export function workloads(manifests: Manifest[]): Manifest[] {
+  return manifests.filter((m) => workloadKinds.has(m.object.kind) && podSpecOf(m.object));
+}
+
+export function ofKind(manifests: Manifest[], ...kinds: string[]): Manifest[] {
+  return manifests.filter((m) => kinds.includes(m.object.kind));
+}
+
+export function find(manifests: Manifest[], kind: string, namespace: string | undefined, name: string): Manifest | undefined {
+  return manifests.find((m) => m.object.kind === kind && m.object.metadata?.name === name && (namespace === undefined || m.object.metadata?.namespace === namespace));
+}
+
+/** Kubernetes label selector semantics: matchLabels and every matchExpressions entry; {} matches all. */
+export function selectorMatches(selector: Json | undefined | null, labels: Record<string, string> = {}): boolean {
+  if (!selector) return false;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
+  for (const expression of (selector.matchExpressions ?? []) as Json[]) {
+    const present = expression.key in labels;
+    const values: string[] = expression.values ?? [];
+    const ok =
+      expression.operator === "In" ? present && values.includes(labels[expression.key]!)
+      : expression.operator === "NotIn" ? !present || !values.includes(labels[expression.key]!)
+      : expression.operator === "Exists" ? present
+      : expression.operator === "DoesNotExist" ? !present
+      : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A Service-style selector (a plain map): every pair must match. An empty map selects nothing. */
+export function mapSelects(selector: Record<string, string> | undefined, labels: Record<string, string> = {}): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+/** Replicas a workload runs: spec.replicas, else the minimum of the HPA that targets it, else 1. */
+export function replicasOf(manifests: Manifest[], workload: Json): number {
+  if (workload.kind === "DaemonSet") return 1;
+  if (typeof workload.spec?.replicas === "number") return workload.spec.replicas;
+  const hpa = manifests.find(
+    (m) => m.object.kind === "HorizontalPodAutoscaler" && m.object.metadata?.namespace === workload.metadata?.namespace && m.object.spec?.scaleTargetRef?.kind === workload.kind && m.object.spec?.scaleTargetRef?.name === workload.metadata?.name,
+  );
+  return hpa ? (hpa.object.spec.minReplicas ?? 1) : 1;
+}

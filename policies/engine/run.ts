@@ -1,0 +1,44 @@
+// Runs rules over a context and applies exemptions. An object is exempt from a rule only through
+// the annotation below, with a reason per rule; exemptions are always reported.
+import type { Finding, Json, PolicyContext, Rule } from "./types";
+import { identity } from "./objects";
+
+export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
+
+/** "SEC008: reads host network statistics" lines → rule id → reason. */
+export function exemptionsOf(object: Json | undefined): Map<string, string> {
+  const exemptions = new Map<string, string>();
+  const text = object?.metadata?.annotations?.[exemptionAnnotation];
+  if (typeof text !== "string") return exemptions;
+  for (const line of text.split("\n")) {
+    const match = /^\s*([A-Z]+[0-9]+)\s*:\s*(.*?)\s*$/.exec(line);
+    if (match) exemptions.set(match[1]!, match[2]!);
+  }
+  return exemptions;
+}
+
+export function runRules(context: PolicyContext, rules: readonly Rule[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    for (const violation of rule.check(context)) {
+      const object = violation.manifest.object;
+      const reason = exemptionsOf(object).get(rule.id);
+      findings.push({
+        rule: rule.id,
+        severity: rule.severity,
+        file: violation.manifest.file,
+        object: object ? identity(object) : "(whole tree)",
+        ...(violation.path !== undefined ? { path: violation.path } : {}),
+        message: violation.message,
+        fix: rule.fix,
+        ...(reason ? { exemption: reason } : {}),
+      });
+    }
+  }
+  return findings;
+}
+
+/** Findings that fail the run: error severity and not exempted. */
+export function failing(findings: Finding[]): Finding[] {
+  return findings.filter((f) => f.severity === "error" && f.exemption === undefined);
+}

@@ -1,0 +1,75 @@
+// Policy results as text (people), JSON (scripts) and SARIF 2.1.0 (GitHub code scanning).
+import type { Flow } from "./network/reachability";
+import type { Finding, Rule } from "./engine/types";
+
+export interface TreeResult {
+  environment: string;
+  root: string;
+  objects: number;
+  findings: Finding[];
+  flows: Flow[];
+  missingFlows: number;
+  extraFlows: number;
+}
+
+const flowText = (f: Flow) => `${f.from} → ${f.to}:${f.port === 0 ? "any" : f.port}/${f.protocol}`;
+
+export function textReport(results: TreeResult[], rules: readonly Rule[], showMatrix: boolean): string {
+  const lines: string[] = [];
+  for (const result of results) {
+    const failing = result.findings.filter((f) => f.severity === "error" && !f.exemption);
+    const warnings = result.findings.filter((f) => f.severity === "warning" && !f.exemption);
+    const exempted = result.findings.filter((f) => f.exemption);
+    lines.push(`${result.root} (environment ${result.environment}): ${result.objects} objects, ${rules.length} rules — ${failing.length} error(s), ${warnings.length} warning(s), ${exempted.length} exemption(s)`);
+    for (const finding of [...failing, ...warnings]) {
+      lines.push(`  ${finding.severity === "error" ? "ERROR" : "warn "} ${finding.rule} ${finding.file} ${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}`);
+      lines.push(`        fix: ${finding.fix}`);
+    }
+    for (const finding of exempted) lines.push(`  exempt ${finding.rule} ${finding.object}: ${finding.message} — reason: ${finding.exemption}`);
+    const verdict = result.missingFlows === 0 && result.extraFlows === 0 ? "equals the contract" : `differs from the contract (${result.missingFlows} missing, ${result.extraFlows} extra)`;
+    lines.push(`  reachability: ${result.flows.length} allowed flows; ${verdict}`);
+    if (showMatrix) for (const flow of result.flows) lines.push(`    ${flowText(flow)}`);
+  }
+  return lines.join("\n");
+}
+
+export function jsonReport(results: TreeResult[]): string {
+  return JSON.stringify({ results }, null, 2);
+}
+
+export function sarifReport(results: TreeResult[], rules: readonly Rule[]): string {
+  const findings = results.flatMap((r) => r.findings);
+  return JSON.stringify(
+    {
+      $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+      version: "2.1.0",
+      runs: [
+        {
+          tool: {
+            driver: {
+              name: "online-boutique-policies",
+              informationUri: "https://github.com/example-org/online-boutique-gitops",
+              rules: rules.map((rule) => ({
+                id: rule.id,
+                name: rule.id,
+                shortDescription: { text: rule.title },
+                help: { text: rule.fix },
+                defaultConfiguration: { level: rule.severity === "error" ? "error" : "warning" },
+                properties: { tags: [rule.theme] },
+              })),
+            },
+          },
+          results: findings.map((finding) => ({
+            ruleId: finding.rule,
+            level: finding.exemption ? "note" : finding.severity === "error" ? "error" : "warning",
+            message: { text: `${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}` },
+            locations: [{ physicalLocation: { artifactLocation: { uri: finding.file }, region: { startLine: 1 } } }],
+            ...(finding.exemption ? { suppressions: [{ kind: "inSource", justification: finding.exemption }] } : {}),
+          })),
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}

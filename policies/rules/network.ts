@@ -1,0 +1,148 @@
+// Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
+// exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
+import { allowedFlows, clusterDns, workloadNamespaceRole, type WorkloadName } from "../contract";
+import { containersOf, longRunningKinds, ofKind, podTemplateOf, workloads } from "../engine/objects";
+import type { Manifest, PolicyContext, Rule, Violation } from "../engine/types";
+import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
+
+/** A documentation address (TEST-NET-3) standing for any client outside the cluster. */
+export const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
+const dnsId = `${clusterDns.namespace}/kube-dns`;
+
+export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
+  const endpoints: Endpoint[] = workloads(manifests)
+    .filter((m) => longRunningKinds.has(m.object.kind))
+    .map((m) => ({
+      id: `${m.object.metadata.namespace}/${m.object.metadata.name}`,
+      namespace: m.object.metadata.namespace,
+      labels: podTemplateOf(m.object)?.metadata?.labels ?? {},
+      ports: containersOf(m.object)
+        .filter((c) => !c.init)
+        .flatMap(({ container }) => (container.ports ?? []).map((p: { containerPort: number; protocol?: Protocol; name?: string }) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP", ...(p.name ? { name: p.name } : {}) }))),
+    }));
+  endpoints.push({ id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }] }, externalClient);
+  const namespaces = [
+    ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata.name as string, labels: (m.object.metadata.labels ?? {}) as Record<string, string> })),
+    { name: clusterDns.namespace, labels: {} },
+  ];
+  const known = new Set(namespaces.map((n) => n.name));
+  for (const endpoint of endpoints) if (endpoint.namespace && !known.has(endpoint.namespace)) (known.add(endpoint.namespace), namespaces.push({ name: endpoint.namespace, labels: {} }));
+  return { endpoints, namespaces, policies: ofKind(manifests, "NetworkPolicy").map((m) => m.object) };
+}
+
+/** The flows the contract allows, for the workloads this tree renders, in the reachability's terms. */
+export function expectedFlows(manifests: Manifest[]): Flow[] {
+  const input = reachabilityInput(manifests);
+  const byName = new Map(input.endpoints.filter((e) => e.namespace !== clusterDns.namespace && e.id !== "external").map((e) => [e.id.split("/")[1]!, e]));
+  const flows: Flow[] = [];
+  for (const flow of allowedFlows) {
+    const to = byName.get(flow.to);
+    const from = flow.from === "external" ? externalClient : byName.get(flow.from);
+    if (!to || !from) continue;
+    for (const port of to.ports) flows.push({ from: from.id, to: to.id, port: port.port, protocol: port.protocol });
+  }
+  for (const endpoint of byName.values()) for (const protocol of ["TCP", "UDP"] as const) flows.push({ from: endpoint.id, to: dnsId, port: clusterDns.port, protocol });
+  return flows;
+}
+
+const key = (f: Flow) => `${f.from} → ${f.to}:${f.port}/${f.protocol}`;
+
+export interface FlowComparison {
+  missing: Flow[];
+  extra: Flow[];
+  actual: Flow[];
+  /** Set when the NetworkPolicies cannot be evaluated (the API server would reject one). */
+  error?: string;
+}
+
+export function flowDifferences(manifests: Manifest[]): FlowComparison {
+  try {
+    return compareFlows(manifests);
+  } catch (error) {
+    return { missing: [], extra: [], actual: [], error: (error as Error).message };
+  }
+}
+
+function compareFlows(manifests: Manifest[]): FlowComparison {
+  const input = reachabilityInput(manifests);
+  // Judge only flows with one of our workloads at an end: the cluster DNS and the outside world
+  // talking to each other is not this repository's business.
+  const ours = new Set(input.endpoints.filter((e) => e.id !== dnsId && e.id !== externalClient.id).map((e) => e.id));
+  // Any client that is not one of our workloads counts as "external": a pod in another namespace
+  // (kube-dns stands in for one) reaching the frontend is the same flow as a browser reaching it.
+  const seen = new Set<string>();
+  const actual = computeReachability(input)
+    .filter((f) => ours.has(f.from) || ours.has(f.to))
+    .map((f) => (ours.has(f.from) ? f : { ...f, from: externalClient.id }))
+    .filter((f) => (seen.has(key(f)) ? false : (seen.add(key(f)), true)));
+  const expected = expectedFlows(manifests);
+  const actualKeys = new Set(actual.map(key));
+  const expectedKeys = new Set(expected.map(key));
+  return { missing: expected.filter((f) => !actualKeys.has(key(f))), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
+}
+
+function treeFinding(context: PolicyContext, message: string): Violation {
+  return { manifest: { file: context.root }, message };
+}
+
+function namespacesWithWorkloads(context: PolicyContext): string[] {
+  const names = new Set(ofKind(context.manifests, "Namespace").map((m) => m.object.metadata.name as string));
+  for (const role of new Set(Object.values(workloadNamespaceRole))) if (context.settings) names.add(context.settings.namespaces[role]);
+  return [...names].sort();
+}
+
+export const networkRules: Rule[] = [
+  {
+    id: "NET001",
+    theme: "network",
+    severity: "error",
+    title: "every namespace denies all ingress and egress by default",
+    fix: "Render a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] and no rules in the namespace.",
+    check: (context) =>
+      namespacesWithWorkloads(context)
+        .filter(
+          (namespace) =>
+            !ofKind(context.manifests, "NetworkPolicy").some(
+              (np) =>
+                np.object.metadata?.namespace === namespace &&
+                Object.keys(np.object.spec?.podSelector ?? { x: 1 }).length === 0 &&
+                ["Ingress", "Egress"].every((t) => (np.object.spec?.policyTypes ?? []).includes(t)) &&
+                (np.object.spec?.ingress ?? []).length === 0 &&
+                (np.object.spec?.egress ?? []).length === 0,
+            ),
+        )
+        .map((namespace) => treeFinding(context, `namespace ${namespace} has no default-deny NetworkPolicy (ingress and egress)`)),
+  },
+  {
+    id: "NET002",
+    theme: "network",
+    severity: "error",
+    title: "every flow of the contract is allowed",
+    fix: "Allow the flow in both the source's egress and the destination's ingress (apps/network-policies.ts renders them from the contract).",
+    check: (context) => {
+      const { missing, error } = flowDifferences(context.manifests);
+      if (error) return [treeFinding(context, `cannot evaluate the NetworkPolicies: ${error}`)];
+      return missing.map((flow) => treeFinding(context, `missing flow ${key(flow)}: the contract needs it, the NetworkPolicies block it`));
+    },
+  },
+  {
+    id: "NET003",
+    theme: "network",
+    severity: "error",
+    title: "no flow outside the contract is allowed",
+    fix: "Narrow the NetworkPolicy that admits it, or add the flow to policies/contract.ts (allowedFlows) if the architecture needs it.",
+    check: (context) => flowDifferences(context.manifests).extra.map((flow) => treeFinding(context, `extra flow ${key(flow)}: allowed by the NetworkPolicies, not in the contract`)),
+  },
+  {
+    id: "NET004",
+    theme: "network",
+    severity: "error",
+    title: "every contract workload has its own NetworkPolicy",
+    fix: "Render a NetworkPolicy selecting the workload (apps/network-policies.ts does it for contract workloads).",
+    check: ({ manifests }) =>
+      workloads(manifests)
+        .filter((m) => (m.object.metadata?.name as string) in workloadNamespaceRole)
+        .filter((m) => !ofKind(manifests, "NetworkPolicy").some((np) => np.object.metadata?.namespace === m.object.metadata?.namespace && np.object.spec?.podSelector?.matchLabels?.app === (m.object.metadata?.name as WorkloadName)))
+        .map((manifest) => ({ manifest, message: `no NetworkPolicy selects ${manifest.object.metadata.name} by its app label` })),
+  },
+];

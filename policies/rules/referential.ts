@@ -1,0 +1,224 @@
+// Referential integrity: every name an object mentions exists in the rendered tree, and what
+// Argo CD will sync is allowed by its AppProject.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { containersOf, find, identity, mapSelects, ofKind, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
+import { externalSecrets } from "../contract";
+import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
+
+function podsSelectedBy(manifests: Manifest[], namespace: string | undefined, matches: (labels: Record<string, string>) => boolean): Manifest[] {
+  return workloads(manifests).filter((m) => m.object.metadata?.namespace === namespace && matches(podTemplateOf(m.object)?.metadata?.labels ?? {}));
+}
+
+/** Where an Argo CD Application's source.path lies on disk for the tree being checked. */
+function applicationPathOnDisk(context: PolicyContext, path: string): string {
+  const prefix = `rendered/${context.environment}/`;
+  return path.startsWith(prefix) || path === `rendered/${context.environment}` ? join(context.root, path.slice(prefix.length)) : join(context.root, "..", "..", path);
+}
+
+function secretVolumeNames(pod: Json): string[] {
+  return ((pod.volumes ?? []) as Json[]).flatMap((v) => [v.secret?.secretName, ...((v.projected?.sources ?? []) as Json[]).map((s) => s.secret?.name)]).filter(Boolean);
+}
+
+export const referentialRules: Rule[] = [
+  {
+    id: "REF001",
+    theme: "referential",
+    severity: "error",
+    title: "every Service selects pods",
+    fix: "Make spec.selector match the pod template labels of a rendered workload.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Service")
+        .filter((s) => s.object.spec?.type !== "ExternalName" && s.object.spec?.selector && podsSelectedBy(manifests, s.object.metadata?.namespace, (labels) => mapSelects(s.object.spec.selector, labels)).length === 0)
+        .map((manifest) => ({ manifest, path: "/spec/selector", message: `selector ${JSON.stringify(manifest.object.spec.selector)} matches no pods` })),
+  },
+  {
+    id: "REF002",
+    theme: "referential",
+    severity: "error",
+    title: "Service target ports exist on the selected pods",
+    fix: "Set targetPort to a containerPort (or port name) of the selected pods.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Service").flatMap((service) => {
+        const pods = podsSelectedBy(manifests, service.object.metadata?.namespace, (labels) => mapSelects(service.object.spec?.selector, labels));
+        if (pods.length === 0) return [];
+        return ((service.object.spec?.ports ?? []) as Json[]).flatMap((port, index): Violation[] => {
+          const target = port.targetPort ?? port.port;
+          const served = pods.every((pod) =>
+            containersOf(pod.object).some(({ container }) => ((container.ports ?? []) as Json[]).some((p) => (typeof target === "number" ? p.containerPort === target : p.name === target))),
+          );
+          return served ? [] : [{ manifest: service, path: `/spec/ports/${index}/targetPort`, message: `target port ${target} is not a port of every selected pod` }];
+        });
+      }),
+  },
+  {
+    id: "REF003",
+    theme: "referential",
+    severity: "error",
+    title: "every NetworkPolicy selects pods",
+    fix: "Make spec.podSelector match a rendered workload ({} for the whole namespace).",
+    check: ({ manifests }) =>
+      ofKind(manifests, "NetworkPolicy")
+        .filter((np) => Object.keys(np.object.spec?.podSelector ?? {}).length > 0 && podsSelectedBy(manifests, np.object.metadata?.namespace, (labels) => selectorMatches(np.object.spec.podSelector, labels)).length === 0)
+        .map((manifest) => ({ manifest, path: "/spec/podSelector", message: "podSelector matches no pods: the policy protects nothing" })),
+  },
+  {
+    id: "REF004",
+    theme: "referential",
+    severity: "error",
+    title: "PodDisruptionBudgets select pods",
+    fix: "Make spec.selector match the workload's pod labels.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "PodDisruptionBudget")
+        .filter((pdb) => podsSelectedBy(manifests, pdb.object.metadata?.namespace, (labels) => selectorMatches(pdb.object.spec?.selector, labels)).length === 0)
+        .map((manifest) => ({ manifest, path: "/spec/selector", message: "selector matches no pods" })),
+  },
+  {
+    id: "REF005",
+    theme: "referential",
+    severity: "error",
+    title: "ConfigMaps referenced by pods exist",
+    fix: "Render the ConfigMap, or fix the name in env valueFrom, envFrom or the volume.",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) => {
+        const namespace = manifest.object.metadata?.namespace;
+        const pod = podSpecOf(manifest.object)!;
+        const names = [
+          ...containersOf(manifest.object).flatMap(({ container }) => [
+            ...((container.env ?? []) as Json[]).map((e) => e.valueFrom?.configMapKeyRef).filter((r: Json | undefined) => r && r.optional !== true).map((r: Json) => r.name),
+            ...((container.envFrom ?? []) as Json[]).map((e) => e.configMapRef).filter((r: Json | undefined) => r && r.optional !== true).map((r: Json) => r.name),
+          ]),
+          ...((pod.volumes ?? []) as Json[]).filter((v) => v.configMap && v.configMap.optional !== true).map((v) => v.configMap.name),
+        ];
+        return [...new Set(names)].filter((name) => !find(manifests, "ConfigMap", namespace, name)).map((name) => ({ manifest, path: podSpecPath(manifest.object), message: `ConfigMap ${name} does not exist in ${namespace}` }));
+      }),
+  },
+  {
+    id: "REF006",
+    theme: "referential",
+    severity: "error",
+    title: "Secrets referenced by pods are declared external",
+    fix: "Secrets are never rendered: declare the Secret in policies/contract.ts (externalSecrets) or fix the name.",
+    check: ({ manifests }) => {
+      const declared = new Set(externalSecrets);
+      return workloads(manifests).flatMap((manifest) => {
+        const pod = podSpecOf(manifest.object)!;
+        const names = [
+          ...containersOf(manifest.object).flatMap(({ container }) => [
+            ...((container.env ?? []) as Json[]).map((e) => e.valueFrom?.secretKeyRef?.name),
+            ...((container.envFrom ?? []) as Json[]).map((e) => e.secretRef?.name),
+          ]),
+          ...secretVolumeNames(pod),
+        ].filter((n): n is string => typeof n === "string");
+        return [...new Set(names)].filter((name) => !declared.has(name)).map((name) => ({ manifest, path: podSpecPath(manifest.object), message: `Secret ${name} is neither rendered (never, by design) nor declared in externalSecrets` }));
+      });
+    },
+  },
+  {
+    id: "REF007",
+    theme: "referential",
+    severity: "error",
+    title: "ServiceAccounts used by pods exist",
+    fix: "Render a ServiceAccount of that name in the workload's namespace.",
+    check: ({ manifests }) =>
+      workloads(manifests)
+        .filter((m) => {
+          const name = podSpecOf(m.object)!.serviceAccountName;
+          return name !== undefined && name !== "default" && !find(manifests, "ServiceAccount", m.object.metadata?.namespace, name);
+        })
+        .map((manifest) => ({ manifest, path: `${podSpecPath(manifest.object)}/serviceAccountName`, message: `ServiceAccount ${podSpecOf(manifest.object)!.serviceAccountName} does not exist` })),
+  },
+  {
+    id: "REF008",
+    theme: "referential",
+    severity: "error",
+    title: "StatefulSets name a headless governing Service",
+    fix: "Set spec.serviceName to a rendered Service with clusterIP: None selecting the pods.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "StatefulSet").flatMap((manifest): Violation[] => {
+        const service = find(manifests, "Service", manifest.object.metadata?.namespace, manifest.object.spec?.serviceName);
+        if (!service) return [{ manifest, path: "/spec/serviceName", message: `governing Service ${manifest.object.spec?.serviceName} does not exist` }];
+        return service.object.spec?.clusterIP === "None" ? [] : [{ manifest, path: "/spec/serviceName", message: `governing Service ${service.object.metadata.name} is not headless (clusterIP: None)` }];
+      }),
+  },
+  {
+    id: "REF009",
+    theme: "referential",
+    severity: "error",
+    title: "Ingress backends exist",
+    fix: "Point each Ingress backend at a rendered Service and one of its ports.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Ingress").flatMap((ingress) =>
+        ((ingress.object.spec?.rules ?? []) as Json[]).flatMap((rule, r) =>
+          ((rule.http?.paths ?? []) as Json[]).flatMap((path, p): Violation[] => {
+            const backend = path.backend?.service;
+            const service = backend && find(manifests, "Service", ingress.object.metadata?.namespace, backend.name);
+            const hasPort = service && ((service.object.spec?.ports ?? []) as Json[]).some((sp) => sp.port === backend.port?.number || (backend.port?.name !== undefined && sp.name === backend.port.name));
+            return hasPort ? [] : [{ manifest: ingress, path: `/spec/rules/${r}/http/paths/${p}/backend`, message: `backend ${backend?.name}:${backend?.port?.number ?? backend?.port?.name} does not exist` }];
+          }),
+        ),
+      ),
+  },
+  {
+    id: "REF010",
+    theme: "referential",
+    severity: "error",
+    title: "Argo CD Applications point at folders that exist",
+    fix: "Fix spec.source.path (rendered/<env>/<group>) or render the group.",
+    check: (context) =>
+      ofKind(context.manifests, "Application").flatMap((manifest): Violation[] => {
+        const path: string | undefined = manifest.object.spec?.source?.path;
+        if (path === undefined) return [];
+        const onDisk = applicationPathOnDisk(context, path);
+        return existsSync(onDisk) && statSync(onDisk).isDirectory() ? [] : [{ manifest, path: "/spec/source/path", message: `source path ${path} does not exist` }];
+      }),
+  },
+  {
+    id: "REF011",
+    theme: "referential",
+    severity: "error",
+    title: "Argo CD Applications stay inside their AppProject",
+    fix: "Use an AppProject that exists and allows the Application's source repository and destination.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Application").flatMap((manifest): Violation[] => {
+        const spec = manifest.object.spec ?? {};
+        const project = find(manifests, "AppProject", manifest.object.metadata?.namespace, spec.project);
+        if (!project) return [{ manifest, path: "/spec/project", message: `AppProject ${spec.project} is not rendered` }];
+        const problems: Violation[] = [];
+        const repos: string[] = project.object.spec?.sourceRepos ?? [];
+        if (!repos.includes(spec.source?.repoURL) && !repos.includes("*")) problems.push({ manifest, path: "/spec/source/repoURL", message: `repository ${spec.source?.repoURL} is not a source of AppProject ${spec.project}` });
+        const allowed = ((project.object.spec?.destinations ?? []) as Json[]).some(
+          (d) => (d.server === spec.destination?.server || d.server === "*") && (d.namespace === spec.destination?.namespace || d.namespace === "*"),
+        );
+        if (!allowed) problems.push({ manifest, path: "/spec/destination", message: `destination ${spec.destination?.server} ${spec.destination?.namespace} is not allowed by AppProject ${spec.project}` });
+        return problems;
+      }),
+  },
+  {
+    id: "REF012",
+    theme: "referential",
+    severity: "error",
+    title: "no two objects share kind, namespace and name",
+    fix: "Rename or remove one of the objects: Argo CD would apply only one of them.",
+    check: ({ manifests }) => {
+      const seen = new Map<string, Manifest>();
+      return manifests.flatMap((manifest): Violation[] => {
+        const key = `${manifest.object.apiVersion?.split("/").slice(0, -1).join("/")}|${identity(manifest.object)}`;
+        const first = seen.get(key);
+        if (!first) return void seen.set(key, manifest), [];
+        return [{ manifest, message: `${identity(manifest.object)} is also defined in ${first.file}` }];
+      });
+    },
+  },
+  {
+    id: "REF013",
+    theme: "referential",
+    severity: "error",
+    title: "workload selectors match their pod template",
+    fix: "Make spec.selector match spec.template.metadata.labels (the API server rejects a mismatch).",
+    check: ({ manifests }) =>
+      workloads(manifests)
+        .filter((m) => m.object.spec?.selector && !selectorMatches(m.object.spec.selector, podTemplateOf(m.object)?.metadata?.labels ?? {}))
+        .map((manifest) => ({ manifest, path: "/spec/selector", message: "selector does not match the pod template's labels" })),
+  },
+];

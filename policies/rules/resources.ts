@@ -1,0 +1,76 @@
+// Requests and limits: set on every container, request ≤ limit, and equal to the contract.
+import { containerResources } from "../contract";
+import { containersOf, workloads } from "../engine/objects";
+import type { Rule, Violation } from "../engine/types";
+import { parseCpu, parseMemory } from "../../generator/summary";
+
+const both = ["cpu", "memory"] as const;
+
+export const resourceRules: Rule[] = [
+  {
+    id: "RES001",
+    theme: "resources",
+    severity: "error",
+    title: "every container requests CPU and memory",
+    fix: "Set resources.requests.cpu and .memory (the contract's values for known workloads).",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        containersOf(manifest.object).flatMap(({ container, path }) =>
+          both.filter((r) => container.resources?.requests?.[r] === undefined).map((r): Violation => ({ manifest, path: `${path}/resources/requests`, message: `container ${container.name} has no ${r} request` })),
+        ),
+      ),
+  },
+  {
+    id: "RES002",
+    theme: "resources",
+    severity: "error",
+    title: "every container has CPU and memory limits",
+    fix: "Set resources.limits.cpu and .memory (the contract's values for known workloads).",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        containersOf(manifest.object).flatMap(({ container, path }) =>
+          both.filter((r) => container.resources?.limits?.[r] === undefined).map((r): Violation => ({ manifest, path: `${path}/resources/limits`, message: `container ${container.name} has no ${r} limit` })),
+        ),
+      ),
+  },
+  {
+    id: "RES003",
+    theme: "resources",
+    severity: "error",
+    title: "requests do not exceed limits",
+    fix: "Lower the request or raise the limit so that request ≤ limit.",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        containersOf(manifest.object).flatMap(({ container, path }) =>
+          both.flatMap((r): Violation[] => {
+            const request = container.resources?.requests?.[r];
+            const limit = container.resources?.limits?.[r];
+            if (request === undefined || limit === undefined) return [];
+            const parse = r === "cpu" ? parseCpu : parseMemory;
+            return parse(request) > parse(limit) ? [{ manifest, path: `${path}/resources`, message: `container ${container.name} requests ${request} ${r} but is limited to ${limit}` }] : [];
+          }),
+        ),
+      ),
+  },
+  {
+    id: "RES004",
+    theme: "resources",
+    severity: "error",
+    title: "requests and limits equal the architecture contract",
+    fix: "Use the values of policies/contract.ts (containerResources), or change the contract in the same pull request.",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) => {
+        const table = (containerResources as Record<string, Record<string, { requests: Record<string, string>; limits: Record<string, string> }>>)[manifest.object.metadata?.name];
+        if (!table) return [{ manifest, message: `workload ${manifest.object.metadata?.name} has no entry in the contract's resource table` }];
+        return containersOf(manifest.object).flatMap(({ container, path }): Violation[] => {
+          const expected = table[container.name];
+          if (!expected) return [{ manifest, path, message: `container ${container.name} has no entry in the contract's resource table` }];
+          return (["requests", "limits"] as const).flatMap((kind) =>
+            both
+              .filter((r) => String(container.resources?.[kind]?.[r]) !== expected[kind]![r])
+              .map((r) => ({ manifest, path: `${path}/resources/${kind}/${r}`, message: `container ${container.name} ${kind} ${r} is ${container.resources?.[kind]?.[r] ?? "unset"}, the contract says ${expected[kind]![r]}` })),
+          );
+        });
+      }),
+  },
+];

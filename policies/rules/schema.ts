@@ -1,0 +1,23 @@
+// The generator's validation, run on the rendered files themselves: a hand edit with a typo in
+// rendered/ fails the policy run, not only the next render.
+import { validateObject } from "../../generator/validate/models";
+import type { Rule } from "../engine/types";
+
+export const schemaRules: Rule[] = [
+  {
+    id: "SCH001",
+    theme: "schema",
+    severity: "error",
+    title: "files are Kubernetes objects in valid YAML",
+    fix: "Fix the YAML, or remove the file: every file under rendered/ is applied by Argo CD.",
+    check: ({ loadProblems }) => loadProblems,
+  },
+  {
+    id: "SCH002",
+    theme: "schema",
+    severity: "error",
+    title: "objects pass schema and strict validation (unknown fields, names, ports)",
+    fix: "Correct the field: rendered files come from `npm run render`, so change the settings or apps/ and render again.",
+    check: ({ manifests }) => manifests.flatMap((manifest) => validateObject(manifest.object).map((problem) => ({ manifest, path: problem.path || "/", message: problem.message }))),
+  },
+];

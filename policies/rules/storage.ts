@@ -1,0 +1,52 @@
+// Storage: claim sizes equal the contract, storage class as the environment says.
+import { volumeClaimSizes } from "../contract";
+import { ofKind } from "../engine/objects";
+import type { Json, Manifest, Rule, Violation } from "../engine/types";
+
+interface Claim {
+  manifest: Manifest;
+  path: string;
+  name: string;
+  spec: Json;
+}
+
+/** PersistentVolumeClaims and StatefulSet volumeClaimTemplates (sizes are per replica). */
+function claims(manifests: Manifest[]): Claim[] {
+  return [
+    ...ofKind(manifests, "PersistentVolumeClaim").map((manifest) => ({ manifest, path: "/spec", name: manifest.object.metadata?.name, spec: manifest.object.spec ?? {} })),
+    ...ofKind(manifests, "StatefulSet").flatMap((manifest) =>
+      ((manifest.object.spec?.volumeClaimTemplates ?? []) as Json[]).map((template, index) => ({ manifest, path: `/spec/volumeClaimTemplates/${index}/spec`, name: template.metadata?.name, spec: template.spec ?? {} })),
+    ),
+  ];
+}
+
+export const storageRules: Rule[] = [
+  {
+    id: "STO001",
+    theme: "storage",
+    severity: "error",
+    title: "volume claims have the contract's size",
+    fix: "Request the size of policies/contract.ts (volumeClaimSizes) for this claim, or change the contract.",
+    check: ({ manifests }) =>
+      claims(manifests).flatMap((claim): Violation[] => {
+        const expected = volumeClaimSizes[claim.name];
+        const actual = claim.spec.resources?.requests?.storage;
+        if (!expected) return [{ manifest: claim.manifest, path: claim.path, message: `claim ${claim.name} is not in the contract's volumeClaimSizes` }];
+        return String(actual) === expected ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
+      }),
+  },
+  {
+    id: "STO002",
+    theme: "storage",
+    severity: "error",
+    title: "volume claims use the environment's storage class",
+    fix: "Set storageClassName as environments/<env>/settings.yaml (storage.storageClassName) says; omit it for the cluster default.",
+    check: ({ manifests, settings }) => {
+      if (!settings) return [];
+      const expected = settings.storage.storageClassName ?? undefined;
+      return claims(manifests)
+        .filter((claim) => claim.spec.storageClassName !== expected)
+        .map((claim) => ({ manifest: claim.manifest, path: `${claim.path}/storageClassName`, message: `claim ${claim.name} uses storage class ${claim.spec.storageClassName ?? "(cluster default)"}, the environment says ${expected ?? "(cluster default)"}` }));
+    },
+  },
+];

@@ -1,0 +1,180 @@
+// Every policy rule, with a passing case (the committed rendered trees) and a failing case: a
+// mutation suite that takes rendered/prod, applies one unsafe change at a time and expects the
+// policy run to fail naming the right rule.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadManifests } from "../policies/engine/load";
+import { runRules, failing } from "../policies/engine/run";
+import type { Json, Manifest, PolicyContext } from "../policies/engine/types";
+import { rules } from "../policies/rules/index";
+import { loadEnvironment } from "../generator/settings/load";
+import { environmentsDir, repoRoot } from "./support/repo";
+
+const prodRoot = join(repoRoot, "rendered", "prod");
+const base = loadManifests([prodRoot]).manifests;
+const prodSettings = loadEnvironment(environmentsDir, "prod", repoRoot).settings;
+
+function contextFor(environment: string, manifests: Manifest[], root = join(repoRoot, "rendered", environment)): PolicyContext {
+  return { environment, root, manifests, settings: loadEnvironment(environmentsDir, environment, repoRoot).settings, loadProblems: [] };
+}
+
+/** The rule ids a run reports after `mutate` changed a copy of rendered/prod. */
+function findingsAfter(mutate: (objects: Objects) => void): { failing: string[]; all: string[] } {
+  const manifests = structuredClone(base);
+  mutate(new Objects(manifests));
+  const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
+  return { failing: [...new Set(failing(findings).map((f) => f.rule))], all: [...new Set(findings.map((f) => f.rule))] };
+}
+
+class Objects {
+  constructor(readonly manifests: Manifest[]) {}
+  get(kind: string, name: string): Json {
+    const found = this.manifests.find((m) => m.object.kind === kind && m.object.metadata.name === name);
+    if (!found) throw new Error(`no ${kind} ${name} in rendered/prod`);
+    return found.object;
+  }
+  pod(name: string): Json {
+    return this.get("Deployment", name).spec.template.spec;
+  }
+  container(name: string): Json {
+    return this.pod(name).containers[0];
+  }
+  add(object: Json): void {
+    this.manifests.push({ file: `rendered/prod/added/${object.kind.toLowerCase()}-${object.metadata.name}.yaml`, object });
+  }
+  remove(kind: string, name: string): void {
+    const index = this.manifests.findIndex((m) => m.object.kind === kind && m.object.metadata.name === name);
+    this.manifests.splice(index, 1);
+  }
+}
+
+const ns = "microservices-demo";
+const meta = (name: string) => ({ name, namespace: ns, labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "online-boutique", "app.kubernetes.io/component": "test", "app.kubernetes.io/managed-by": "test" } });
+
+function statefulSet(claim: string, size: string, serviceName = "postgres"): Json {
+  const deployment = structuredClone(base.find((m) => m.object.kind === "Deployment" && m.object.metadata.name === "cartservice")!.object);
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: meta("postgres"),
+    spec: {
+      serviceName,
+      replicas: 1,
+      selector: { matchLabels: { app: "postgres" } },
+      template: { ...deployment.spec.template, metadata: { labels: { app: "postgres" } } },
+      volumeClaimTemplates: [{ metadata: { name: claim }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: "standard-rwo", resources: { requests: { storage: size } } } }],
+    },
+  };
+}
+
+function role(kind: "Role" | "ClusterRole", rule: Json): Json {
+  return { apiVersion: "rbac.authorization.k8s.io/v1", kind, metadata: kind === "Role" ? meta("reader") : { ...meta("reader"), namespace: undefined }, rules: [rule] };
+}
+
+/** One unsafe change per entry, and the rule that must catch it. */
+const mutations: { rule: string; change: string; mutate: (o: Objects) => void; severity?: "warning" }[] = [
+  { rule: "SCH002", change: "a typo'd field (replica) in a Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.replica = 3) },
+  { rule: "RES001", change: "remove a memory request", mutate: (o) => delete o.container("cartservice").resources.requests.memory },
+  { rule: "RES002", change: "remove a CPU limit", mutate: (o) => delete o.container("cartservice").resources.limits.cpu },
+  { rule: "RES003", change: "request more memory than the limit", mutate: (o) => (o.container("frontend").resources.requests.memory = "1Gi") },
+  { rule: "RES004", change: "raise a CPU limit above the contract", mutate: (o) => (o.container("checkoutservice").resources.limits.cpu = "500m") },
+  { rule: "PRB001", change: "remove a readiness probe", mutate: (o) => delete o.container("adservice").readinessProbe },
+  { rule: "PRB002", change: "remove a liveness probe", mutate: (o) => delete o.container("adservice").livenessProbe },
+  { rule: "PRB003", change: "probe a port the container does not have", mutate: (o) => (o.container("currencyservice").readinessProbe.grpc.port = 9999) },
+  { rule: "SEC001", change: "run as root", mutate: (o) => Object.assign(o.pod("paymentservice").securityContext, { runAsNonRoot: false, runAsUser: 0 }) },
+  { rule: "SEC002", change: "allow privilege escalation", mutate: (o) => (o.container("paymentservice").securityContext.allowPrivilegeEscalation = true) },
+  { rule: "SEC003", change: "keep all capabilities", mutate: (o) => (o.container("paymentservice").securityContext.capabilities.drop = []) },
+  { rule: "SEC004", change: "add NET_ADMIN", mutate: (o) => (o.container("paymentservice").securityContext.capabilities.add = ["NET_ADMIN"]) },
+  { rule: "SEC005", change: "run unconfined by seccomp", mutate: (o) => (o.pod("paymentservice").securityContext.seccompProfile = { type: "Unconfined" }) },
+  { rule: "SEC006", change: "make the root filesystem writable", mutate: (o) => (o.container("paymentservice").securityContext.readOnlyRootFilesystem = false) },
+  { rule: "SEC007", change: "run privileged", mutate: (o) => (o.container("paymentservice").securityContext.privileged = true) },
+  { rule: "SEC008", change: "use the host network", mutate: (o) => (o.pod("paymentservice").hostNetwork = true) },
+  { rule: "SEC009", change: "use the host PID namespace", mutate: (o) => (o.pod("paymentservice").hostPID = true) },
+  { rule: "SEC010", change: "use the host IPC namespace", mutate: (o) => (o.pod("paymentservice").hostIPC = true) },
+  { rule: "SEC011", change: "bind a host port", mutate: (o) => (o.container("paymentservice").ports[0].hostPort = 50051) },
+  { rule: "SEC012", change: "mount a host path", mutate: (o) => o.pod("paymentservice").volumes = [{ name: "host", hostPath: { path: "/var/run" } }] },
+  { rule: "SEC013", change: "mount the API token", mutate: (o) => (o.pod("paymentservice").automountServiceAccountToken = true), severity: "warning" },
+  { rule: "SEC014", change: "relax Pod Security to baseline", mutate: (o) => (o.get("Namespace", ns).metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline") },
+  { rule: "IMG001", change: "use latest", mutate: (o) => (o.container("emailservice").image = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/emailservice:latest") },
+  { rule: "IMG002", change: "pull from an unknown registry", mutate: (o) => (o.container("emailservice").image = "registry.example.com/emailservice:v0.10.6") },
+  { rule: "AVL001", change: "drop checkout to one replica", mutate: (o) => (o.get("Deployment", "checkoutservice").spec.replicas = 1) },
+  { rule: "AVL002", change: "delete cart's PodDisruptionBudget", mutate: (o) => o.remove("PodDisruptionBudget", "cartservice") },
+  { rule: "AVL003", change: "a PDB that allows no eviction", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").spec.maxUnavailable = 0) },
+  { rule: "AVL004", change: "remove topology spreading", mutate: (o) => delete o.pod("cartservice").topologySpreadConstraints },
+  { rule: "AVL005", change: "pin replicas on the HPA target", mutate: (o) => (o.get("Deployment", "frontend").spec.replicas = 3) },
+  { rule: "AVL006", change: "aim the HPA at a missing Deployment", mutate: (o) => (o.get("HorizontalPodAutoscaler", "frontend").spec.scaleTargetRef.name = "frontend-v2") },
+  { rule: "STO001", change: "shrink the Postgres volume", mutate: (o) => (o.add(statefulSet("postgres-pvc", "1Gi")), o.add({ apiVersion: "v1", kind: "Service", metadata: meta("postgres"), spec: { clusterIP: "None", selector: { app: "postgres" }, ports: [{ port: 7070 }] } })) },
+  { rule: "STO002", change: "use another storage class", mutate: (o) => o.add({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: meta("grafana-storage"), spec: { storageClassName: "fast", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } } } }) },
+  { rule: "REF001", change: "break a Service selector", mutate: (o) => (o.get("Service", "shippingservice").spec.selector = { app: "shipping" }) },
+  { rule: "REF002", change: "aim a Service at a port nobody listens on", mutate: (o) => (o.get("Service", "shippingservice").spec.ports[0].targetPort = 1234) },
+  { rule: "REF003", change: "a NetworkPolicy selecting nothing", mutate: (o) => (o.get("NetworkPolicy", "adservice").spec.podSelector = { matchLabels: { app: "ads" } }) },
+  { rule: "REF004", change: "a PDB selecting nothing", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").spec.selector = { matchLabels: { app: "carts" } }) },
+  { rule: "REF005", change: "read a ConfigMap that does not exist", mutate: (o) => o.container("adservice").env.push({ name: "X", valueFrom: { configMapKeyRef: { name: "ghost", key: "x" } } }) },
+  { rule: "REF006", change: "read an undeclared Secret", mutate: (o) => o.container("adservice").env.push({ name: "X", valueFrom: { secretKeyRef: { name: "ghost", key: "x" } } }) },
+  { rule: "REF007", change: "use a ServiceAccount that does not exist", mutate: (o) => (o.pod("adservice").serviceAccountName = "ghost") },
+  { rule: "REF008", change: "a StatefulSet without its headless Service", mutate: (o) => o.add(statefulSet("postgres-pvc", "5Gi", "ghost")) },
+  { rule: "REF009", change: "an Ingress backend that does not exist", mutate: (o) => (o.get("Ingress", "frontend").spec.rules[0].http.paths[0].backend.service.name = "ghost") },
+  { rule: "REF010", change: "point an Application at a missing path", mutate: (o) => (o.get("Application", "prod-data").spec.source.path = "rendered/prod/ghost") },
+  { rule: "REF011", change: "deploy outside the AppProject", mutate: (o) => (o.get("Application", "prod-data").spec.destination.namespace = "kube-system") },
+  { rule: "REF012", change: "define an object twice", mutate: (o) => o.add(structuredClone(o.get("Service", "cartservice"))) },
+  { rule: "REF013", change: "a selector that misses the pod template", mutate: (o) => (o.get("Deployment", "adservice").spec.selector.matchLabels = { app: "ads" }) },
+  { rule: "ARG001", change: "let the AppProject sync any cluster-scoped kind", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "*", kind: "*" }) },
+  { rule: "SCR001", change: "add a plaintext Secret", mutate: (o) => o.add({ apiVersion: "v1", kind: "Secret", metadata: meta("db"), stringData: { password: "hunter2" } }) },
+  { rule: "SCR002", change: "a password in an env value", mutate: (o) => o.container("cartservice").env.push({ name: "REDIS_PASSWORD", value: "hunter2" }) },
+  { rule: "SCR003", change: "a cloud key in a ConfigMap", mutate: (o) => o.add({ apiVersion: "v1", kind: "ConfigMap", metadata: meta("settings"), data: { aws: "AKIAABCDEFGHIJKLMNOP" } }) },
+  { rule: "RBAC001", change: "a wildcard Role", mutate: (o) => o.add(role("Role", { apiGroups: [""], resources: ["*"], verbs: ["get"] })) },
+  { rule: "RBAC002", change: "bind cluster-admin", mutate: (o) => o.add({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { ...meta("root"), namespace: undefined }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" }, subjects: [{ kind: "ServiceAccount", name: "frontend", namespace: ns }] }) },
+  { rule: "RBAC003", change: "let a workload read Secrets", mutate: (o) => (o.add(role("Role", { apiGroups: [""], resources: ["secrets"], verbs: ["get"] })), o.add({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: meta("reader"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" }, subjects: [{ kind: "ServiceAccount", name: "frontend" }] })) },
+  { rule: "RBAC004", change: "grant escalate", mutate: (o) => o.add(role("ClusterRole", { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] })) },
+  { rule: "NET001", change: "delete the default deny", mutate: (o) => o.remove("NetworkPolicy", "default-deny") },
+  { rule: "NET002", change: "block cart → redis", mutate: (o) => (o.get("NetworkPolicy", "redis-cart").spec.ingress = []) },
+  { rule: "NET003", change: "widen redis ingress to any source", mutate: (o) => delete o.get("NetworkPolicy", "redis-cart").spec.ingress[0].from },
+  { rule: "NET004", change: "delete adservice's NetworkPolicy", mutate: (o) => o.remove("NetworkPolicy", "adservice") },
+  { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
+  { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
+];
+
+describe("policy rules", () => {
+  it("there are rules in every theme, with unique ids", () => {
+    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
+    expect(new Set(rules.map((r) => r.theme))).toEqual(new Set(["schema", "resources", "probes", "security", "images", "availability", "storage", "referential", "secrets", "rbac", "network", "labels"]));
+  });
+
+  it.each(["dev", "prod"])("the committed rendered/%s passes every rule", (environment) => {
+    const context = contextFor(environment, loadManifests([join(repoRoot, "rendered", environment)]).manifests);
+    expect(runRules(context, rules).map((f) => `${f.rule} ${f.object}: ${f.message}`)).toEqual([]);
+  });
+
+  it("every rule except SCH001 (checked on files by the CLI test) has a mutation that trips it", () => {
+    const covered = new Set([...mutations.map((m) => m.rule), "SCH001"]);
+    expect(rules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+});
+
+describe("mutation suite: one unsafe change at a time to rendered/prod", () => {
+  it.each(mutations)("$rule catches: $change", ({ rule, mutate, severity }) => {
+    const { failing: failed, all } = findingsAfter(mutate);
+    if (severity === "warning") expect(all).toContain(rule);
+    else expect(failed).toContain(rule);
+  });
+});
+
+describe("exemptions", () => {
+  it("an annotation naming the rule and a reason exempts the object, and the exemption is still reported", () => {
+    const manifests = structuredClone(base);
+    const objects = new Objects(manifests);
+    objects.pod("paymentservice").hostNetwork = true;
+    objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC008: node agent reads host network statistics" };
+    const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
+    expect(failing(findings)).toEqual([]);
+    expect(findings.filter((f) => f.rule === "SEC008")).toEqual([expect.objectContaining({ exemption: "node agent reads host network statistics" })]);
+  });
+
+  it("an exemption for one rule does not cover another", () => {
+    const manifests = structuredClone(base);
+    const objects = new Objects(manifests);
+    objects.pod("paymentservice").hostNetwork = true;
+    objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC009: reads host processes" };
+    expect(failing(runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules)).map((f) => f.rule)).toEqual(["SEC008"]);
+  });
+});
