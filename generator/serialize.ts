@@ -47,11 +47,22 @@ const yaml11Words = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|F
 
 class Unsupported extends Error {}
 
+// The same few strings ("100m", "8080", "10s") recur in every manifest: format each once.
+const formatted = new Map<string, string>();
+function formattedByYaml(value: string): string {
+  let text = formatted.get(value);
+  if (text === undefined) {
+    text = stringify(value, yamlOptions).slice(0, -1);
+    formatted.set(value, text);
+  }
+  return text;
+}
+
 function scalar(value: unknown): string {
   if (typeof value === "string") {
     if (plainSafe.test(value) && !yaml11Words.test(value) && !value.endsWith(":")) return value;
     if (value.includes("\n")) throw new Unsupported();
-    return stringify(value, yamlOptions).slice(0, -1);
+    return formattedByYaml(value);
   }
   if (typeof value === "number" && Number.isInteger(value)) return String(value);
   if (typeof value === "boolean") return value ? "true" : "false";

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UserError } from "../generator/errors";
+import { timed, timingReport } from "../generator/timings";
 import { loadEnvironment } from "../generator/settings/load";
 import type { Settings } from "../generator/settings/schema";
 import { loadManifests } from "./engine/load";
@@ -16,13 +17,13 @@ import { jsonReport, sarifReport, textReport, type TreeResult } from "./report";
 import { rules as allRules } from "./rules/index";
 import { flowDifferences } from "./rules/network";
 
-const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--root <repo>] [dir ...]";
+const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--timings] [--root <repo>] [dir ...]";
 
 export function checkTree(root: string, environment: string, settings: Settings | undefined, rules: readonly Rule[] = allRules, shownRoot = root): TreeResult {
-  const { manifests, problems } = loadManifests([root]);
+  const { manifests, problems } = timed("load", () => loadManifests([root]));
   const context: PolicyContext = { environment, root, manifests, settings, loadProblems: problems };
-  const findings = runRules(context, rules);
-  const { missing, extra, actual } = flowDifferences(manifests);
+  const findings = timed("rules", () => runRules(context, rules));
+  const { missing, extra, actual } = timed("reachability", () => flowDifferences(manifests));
   return { environment, root: shownRoot, objects: manifests.length, findings, flows: actual, missingFlows: missing.length, extraFlows: extra.length };
 }
 
@@ -40,6 +41,7 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
       env: { type: "string" },
       format: { type: "string", default: "text" },
       matrix: { type: "boolean", default: false },
+      timings: { type: "boolean", default: false },
       root: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -64,6 +66,7 @@ export function policyMain(argv: string[]): number {
   try {
     const { exitCode, output } = runPolicy(argv);
     console.log(output);
+    if (argv.includes("--timings")) console.error(timingReport().join("\n"));
     return exitCode;
   } catch (error) {
     if (error instanceof UserError) {

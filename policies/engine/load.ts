@@ -2,7 +2,7 @@
 // (multi-document files too). Unreadable documents become findings, not crashes.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { readYamlDocuments } from "../../generator/read-yaml";
 import type { Manifest, Violation } from "./types";
 
 const manifestFile = /\.(ya?ml|json)$/;
@@ -19,13 +19,12 @@ export function loadManifests(paths: string[]): { manifests: Manifest[]; problem
   const problems: Violation[] = [];
   for (const file of paths.flatMap(filesBelow)) {
     const shown = file.split("\\").join("/");
-    const documents = parseAllDocuments(readFileSync(file, "utf8"), { version: "1.1" });
-    for (const document of Array.isArray(documents) ? documents : [documents]) {
-      if (document.errors.length > 0) {
-        problems.push({ manifest: { file: shown }, message: `not valid YAML: ${document.errors[0]!.message.split("\n")[0]}` });
+    for (const document of readYamlDocuments(readFileSync(file, "utf8"))) {
+      if (document.error !== undefined) {
+        problems.push({ manifest: { file: shown }, message: `not valid YAML: ${document.error}` });
         continue;
       }
-      const object: unknown = document.toJS();
+      const object = document.value;
       if (object === null || object === undefined) continue;
       if (typeof object !== "object" || Array.isArray(object) || typeof (object as { kind?: unknown }).kind !== "string" || typeof (object as { apiVersion?: unknown }).apiVersion !== "string") {
         problems.push({ manifest: { file: shown }, message: "not a Kubernetes object (apiVersion and kind are required)" });

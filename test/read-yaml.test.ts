@@ -1,0 +1,81 @@
+// The fast reader of canonical YAML must never disagree with `yaml`: it either returns exactly
+// what yaml (as YAML 1.1, like Kubernetes) reads, or gives up so yaml reads the file.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { readCanonicalYaml, readYamlDocuments } from "../generator/read-yaml";
+import { listFiles } from "../generator/output";
+import { repoRoot } from "./support/repo";
+
+const renderedFiles = listFiles(join(repoRoot, "rendered"), join(repoRoot, "rendered")).map((path) => readFileSync(join(repoRoot, "rendered", path), "utf8"));
+const viaYaml = (text: string) => parse(text, { version: "1.1" });
+
+/** Deterministic pseudo-random numbers (a fixed-seed LCG), so failures reproduce. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+const edits = ["yes", "0755", "1e3", "~", "&a x", "*a", "[a, b]", "{a: 1}", "|", ">", "'q''s'", '"esc\\n"', "- x", "a: b", "#c", " ", "\t", "", "-1", "1.5", "0x1F", "null", "Off", "a:b", "---", '"n"'];
+
+function mutate(text: string, next: () => number): string {
+  const lines = text.split("\n");
+  const index = 1 + Math.floor(next() * (lines.length - 2));
+  const line = lines[index]!;
+  const edit = edits[Math.floor(next() * edits.length)]!;
+  const choice = next();
+  if (choice < 0.4) lines[index] = line.replace(/: .*$/, `: ${edit}`);
+  else if (choice < 0.6) lines[index] = ` ${line}`;
+  else if (choice < 0.8) lines.splice(index, 0, line.replace(/\S.*$/, edit));
+  else lines[index] = `${line}${edit}`;
+  return lines.join("\n");
+}
+
+describe("fast canonical YAML reader", () => {
+  it("reads every rendered file itself, exactly as yaml does", () => {
+    expect(renderedFiles.length).toBeGreaterThan(100);
+    for (const text of renderedFiles) {
+      const fast = readCanonicalYaml(text);
+      expect(fast).toBeDefined();
+      expect(fast).toEqual(viaYaml(text));
+    }
+  });
+
+  it("on 3,000 mutated files it either agrees with yaml or leaves the file to yaml", () => {
+    const next = random(20261123);
+    let fastPath = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = mutate(renderedFiles[i % renderedFiles.length]!, next);
+      const fast = readCanonicalYaml(text);
+      if (fast === undefined) continue;
+      fastPath++;
+      let expected: unknown;
+      try {
+        expected = viaYaml(text);
+      } catch {
+        expected = "yaml rejects it";
+      }
+      expect(fast, text).toEqual(expected);
+    }
+    expect(fastPath).toBeGreaterThan(300); // the property was exercised on the fast path, not only on fallbacks
+  });
+
+  it("leaves structures it does not write to yaml: anchors, flow collections, block scalars, comments, tabs, several documents", () => {
+    for (const text of ["a: &x 1\nb: *x\n", "a: [1, 2]\n", "a: |\n  x\n", "a: 1 # c\n", "a:\n\t- x\n", "a: 1\n---\nb: 2\n", "? a\n: 1\n"]) {
+      expect(readCanonicalYaml(text), text).toBeUndefined();
+    }
+    expect(readYamlDocuments("a: 1\n---\nb: 2\n")).toEqual([{ value: { a: 1 } }, { value: { b: 2 } }]);
+    expect(readYamlDocuments("a: [\n")[0]!.error).toBeDefined();
+  });
+
+  it("reads YAML 1.1 scalars as Kubernetes does: 0755 is octal, yes is true, 100m is a string", () => {
+    for (const text of ["a: 0755\n", "a: yes\n", "a: Off\n", "a: 100m\n", "a: 1:20\n", "a: 2026-11-23\n", 'a: "esc\\tx"\n', "a: 1e3\n"]) {
+      const fast = readCanonicalYaml(text);
+      if (fast !== undefined) expect(fast, text).toEqual(viaYaml(text));
+    }
+    expect(readCanonicalYaml("a: 0755\n")).toEqual({ a: 493 });
+    expect(readCanonicalYaml("a: yes\n")).toEqual({ a: true });
+    expect(readCanonicalYaml("a: 100m\n")).toEqual({ a: "100m" });
+  });
+});
