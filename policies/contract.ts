@@ -51,12 +51,6 @@ export const servicePorts = {
   "redis-cart": { containerPort: 6379, servicePort: 6379 },
 } as const satisfies Record<WorkloadName, { containerPort: number; servicePort: number }>;
 
-/** Minimum replicas in prod (the overview's "Production Recommendations"). */
-export const prodMinimumReplicas: Partial<Record<WorkloadName, number>> = {
-  frontend: 3,
-  checkoutservice: 3,
-  cartservice: 3,
-};
 
 /** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
 export const defaultNamespaces = { app: "microservices-demo", monitoring: "monitoring" } as const;
@@ -110,9 +104,16 @@ export const allowedFlows: readonly AllowedFlow[] = [
 /** Cluster DNS, which every workload may query (UDP and TCP 53). */
 export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;
 
-/** Minimum replicas per environment (an HPA target counts at its minReplicas). */
-export const minimumReplicas: Record<string, Partial<Record<WorkloadName, number>>> = {
-  prod: prodMinimumReplicas,
+/** How available an environment must be; each environment's settings name its level. */
+export type AvailabilityLevel = "production" | "development";
+
+/**
+ * Minimum replicas per availability level (an HPA target counts at its minReplicas). Production
+ * is the overview's "Production Recommendations"; apps run these unless settings ask for more.
+ */
+export const minimumReplicas: Record<AvailabilityLevel, Partial<Record<WorkloadName, number>>> = {
+  production: { frontend: 3, checkoutservice: 3, cartservice: 3 },
+  development: {},
 };
 
 /**

@@ -46,6 +46,13 @@ describe("npm run policy", () => {
     expect(result.stdout).toContain("(environment prod)");
   });
 
+  it("a tree whose environment has no settings gets a POL001 warning, and the registry check fails closed", () => {
+    const result = runPolicyCli([prodCopy()]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/warn  POL001 .*no environments\/policy-tree-\w+\/settings\.yaml/);
+    expect(result.stdout).toMatch(/ERROR IMG002 .*not an allowed registry \(docker\.io\/library\)/);
+  });
+
   it("a hand edit with a typo in a rendered file fails with the schema rule and the file", () => {
     const dir = prodCopy();
     const file = join(dir, "online-boutique/cartservice/deployment-cartservice.yaml");

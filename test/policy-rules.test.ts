@@ -110,6 +110,7 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "REF003", change: "a NetworkPolicy selecting nothing", mutate: (o) => (o.get("NetworkPolicy", "adservice").spec.podSelector = { matchLabels: { app: "ads" } }) },
   { rule: "REF004", change: "a PDB selecting nothing", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").spec.selector = { matchLabels: { app: "carts" } }) },
   { rule: "REF005", change: "read a ConfigMap that does not exist", mutate: (o) => o.container("adservice").env.push({ name: "X", valueFrom: { configMapKeyRef: { name: "ghost", key: "x" } } }) },
+  { rule: "REF005", change: "read a key a ConfigMap does not have", mutate: (o) => (o.add({ apiVersion: "v1", kind: "ConfigMap", metadata: meta("flags"), data: { a: "1" } }), o.container("adservice").env.push({ name: "X", valueFrom: { configMapKeyRef: { name: "flags", key: "b" } } })) },
   { rule: "REF006", change: "read an undeclared Secret", mutate: (o) => o.container("adservice").env.push({ name: "X", valueFrom: { secretKeyRef: { name: "ghost", key: "x" } } }) },
   { rule: "REF007", change: "use a ServiceAccount that does not exist", mutate: (o) => (o.pod("adservice").serviceAccountName = "ghost") },
   { rule: "REF008", change: "a StatefulSet without its headless Service", mutate: (o) => o.add(statefulSet("postgres-pvc", "5Gi", "ghost")) },
@@ -145,8 +146,8 @@ describe("policy rules", () => {
     expect(runRules(context, rules).map((f) => `${f.rule} ${f.object}: ${f.message}`)).toEqual([]);
   });
 
-  it("every rule except SCH001 (checked on files by the CLI test) has a mutation that trips it", () => {
-    const covered = new Set([...mutations.map((m) => m.rule), "SCH001"]);
+  it("every rule except SCH001 and POL001 (checked through the CLI in policy-cli.test.ts) has a mutation that trips it", () => {
+    const covered = new Set([...mutations.map((m) => m.rule), "SCH001", "POL001"]);
     expect(rules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
   });
 });
@@ -168,6 +169,14 @@ describe("exemptions", () => {
     const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
     expect(failing(findings)).toEqual([]);
     expect(findings.filter((f) => f.rule === "SEC008")).toEqual([expect.objectContaining({ exemption: "node agent reads host network statistics" })]);
+  });
+
+  it("an exemption without a reason exempts nothing", () => {
+    const manifests = structuredClone(base);
+    const objects = new Objects(manifests);
+    objects.pod("paymentservice").hostNetwork = true;
+    objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC008:" };
+    expect(failing(runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules)).map((f) => f.rule)).toEqual(["SEC008"]);
   });
 
   it("an exemption for one rule does not cover another", () => {

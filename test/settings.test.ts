@@ -35,17 +35,17 @@ function expectSettingsError(result: ReturnType<typeof renderWithProdSettings>, 
 
 describe("bad settings are rejected with file, path and what was expected", () => {
   it("YAML syntax error names file, line and column", () => {
-    const result = renderWithProdSettings((text) => text.replace("replicas:\n", "replicas: [\n"));
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}\n", "replicas: [\n"));
     expectSettingsError(result, /environments\/prod\/settings\.yaml:\d+:\d+: YAML syntax/);
   });
 
   it("an unknown key is named, with the keys that are allowed", () => {
     const result = renderWithProdSettings((text) => text.replace("availability:\n", "availability:\n  podDisruptionBudget: true\n"));
-    expectSettingsError(result, /settings\.yaml:\d+:3: \/availability\/podDisruptionBudget: unknown key "podDisruptionBudget" \(expected one of: podDisruptionBudgets, topologySpread\)/);
+    expectSettingsError(result, /settings\.yaml:\d+:3: \/availability\/podDisruptionBudget: unknown key "podDisruptionBudget" \(expected one of: level, podDisruptionBudgets, topologySpread\)/);
   });
 
   it("a value of the wrong type says which type was expected", () => {
-    const result = renderWithProdSettings((text) => text.replace("checkoutservice: 3", 'checkoutservice: "three"'));
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", 'replicas:\n  checkoutservice: "three"'));
     expectSettingsError(result, /\/replicas\/checkoutservice: expected integer, got string "three"/);
   });
 
@@ -65,12 +65,12 @@ describe("bad settings are rejected with file, path and what was expected", () =
   });
 
   it("an unknown workload in replicas is refused", () => {
-    const result = renderWithProdSettings((text) => text.replace("cartservice: 3", "cartservice: 3\n  cartsrvice: 2"));
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  cartsrvice: 2"));
     expectSettingsError(result, /\/replicas\/cartsrvice: unknown name "cartsrvice"/);
   });
 
   it("a replica count on an autoscaled workload is refused: the HPA owns it", () => {
-    const result = renderWithProdSettings((text) => text.replace("cartservice: 3", "cartservice: 3\n  frontend: 3"));
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  frontend: 3"));
     expectSettingsError(result, /\/replicas\/frontend: expected no replica count: autoscaling\.frontend owns it/);
   });
 

@@ -11,7 +11,7 @@ import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { containerResources, type ContainerResources, type WorkloadName } from "../../policies/contract";
+import { containerResources, minimumReplicas, type ContainerResources, type WorkloadName } from "../../policies/contract";
 import type { KubeObject, RenderContext } from "./app";
 
 /** Pod-level security context at the Pod Security "restricted" level (uid/gid as upstream). */
@@ -45,10 +45,15 @@ export function resourcesOf(workload: WorkloadName, container: string) {
   return { requests: { ...resources.requests }, limits: { ...resources.limits } };
 }
 
-/** Replicas the environment runs: the HPA minimum for autoscaled workloads, else settings.replicas (default 1). */
+/** The contract's minimum for the environment's availability level, else 1. */
+function contractMinimum(context: RenderContext, name: WorkloadName): number {
+  return minimumReplicas[context.settings.availability.level][name] ?? 1;
+}
+
+/** Replicas the environment runs: settings.replicas, or the HPA minimum for autoscaled workloads; by default the contract's minimum. */
 export function replicaCount(context: RenderContext, name: WorkloadName): number {
   const scaling = context.settings.autoscaling[name];
-  return scaling ? scaling.minReplicas : (context.settings.replicas[name] ?? 1);
+  return (scaling ? scaling.minReplicas : context.settings.replicas[name]) ?? contractMinimum(context, name);
 }
 
 function topologySpread(name: string): ITopologySpreadConstraint[] {
@@ -105,7 +110,7 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
         metadata: { name, namespace },
         spec: {
           scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
-          minReplicas: autoscaling.minReplicas,
+          minReplicas: replicas,
           maxReplicas: autoscaling.maxReplicas,
           metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.targetCPUUtilizationPercentage } } }],
         },

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { SettingsError } from "../errors";
+import { minimumReplicas, type WorkloadName } from "../../policies/contract";
 import type { Settings } from "./schema";
 import compiledValidator from "./validator";
 
@@ -63,8 +64,9 @@ function semanticProblems(settings: Settings): { path: string[]; message: string
     if (settings.replicas[workload] !== undefined) {
       problems.push({ path: ["replicas", workload], message: `expected no replica count: autoscaling.${workload} owns it (an HPA target must not set replicas)` });
     }
-    if (scaling.minReplicas > scaling.maxReplicas) {
-      problems.push({ path: ["autoscaling", workload, "minReplicas"], message: `expected minReplicas (${scaling.minReplicas}) ≤ maxReplicas (${scaling.maxReplicas})` });
+    const minimum = scaling.minReplicas ?? minimumReplicas[settings.availability.level][workload as WorkloadName] ?? 1;
+    if (minimum > scaling.maxReplicas) {
+      problems.push({ path: ["autoscaling", workload, "maxReplicas"], message: `expected maxReplicas ≥ minReplicas (${minimum}${scaling.minReplicas === undefined ? `, the contract's ${settings.availability.level} minimum` : ""}), got ${scaling.maxReplicas}` });
     }
   }
   return problems;

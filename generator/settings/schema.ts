@@ -6,14 +6,14 @@ import { containerResources } from "../../policies/contract";
 const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const workloadNames = Object.keys(containerResources);
 
-const replicaCount = { type: "integer", minimum: 0, maximum: 100 } as const;
+const replicaCount = { type: "integer", minimum: 1, maximum: 100 } as const;
 
 const autoscaling = {
   type: "object",
   additionalProperties: false,
-  required: ["minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"],
+  required: ["maxReplicas", "targetCPUUtilizationPercentage"],
   properties: {
-    minReplicas: { type: "integer", minimum: 1, maximum: 100 },
+    minReplicas: { type: "integer", minimum: 1, maximum: 100, description: "Default: the contract's minimum for the availability level, else 1." },
     maxReplicas: { type: "integer", minimum: 1, maximum: 100 },
     targetCPUUtilizationPercentage: { type: "integer", minimum: 1, maximum: 100 },
   },
@@ -79,7 +79,7 @@ export const settingsSchema = {
       },
     },
     replicas: {
-      description: "Replicas per workload; a workload not listed runs one. Not allowed for a workload that autoscales.",
+      description: "Replicas per workload; a workload not listed runs the contract's minimum for the availability level (else one). Not allowed for a workload that autoscales.",
       type: "object",
       propertyNames: { enum: workloadNames },
       additionalProperties: replicaCount,
@@ -93,8 +93,9 @@ export const settingsSchema = {
     availability: {
       type: "object",
       additionalProperties: false,
-      required: ["podDisruptionBudgets", "topologySpread"],
+      required: ["level", "podDisruptionBudgets", "topologySpread"],
       properties: {
+        level: { enum: ["production", "development"], description: "Which of the contract's minimum replica counts apply (policies/contract.ts minimumReplicas)." },
         podDisruptionBudgets: { type: "boolean", description: "A PDB (maxUnavailable 1) for every workload running more than one replica." },
         topologySpread: { type: "boolean", description: "Spread replicas of multi-replica workloads across nodes (and zones, best effort)." },
       },

@@ -11,7 +11,8 @@ export function exemptionsOf(object: Json | undefined): Map<string, string> {
   const text = object?.metadata?.annotations?.[exemptionAnnotation];
   if (typeof text !== "string") return exemptions;
   for (const line of text.split("\n")) {
-    const match = /^\s*([A-Z]+[0-9]+)\s*:\s*(.*?)\s*$/.exec(line);
+    // A rule id without a reason exempts nothing.
+    const match = /^\s*([A-Z]+[0-9]+)\s*:\s*(\S.*?)\s*$/.exec(line);
     if (match) exemptions.set(match[1]!, match[2]!);
   }
   return exemptions;

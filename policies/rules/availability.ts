@@ -28,14 +28,15 @@ export const availabilityRules: Rule[] = [
     theme: "availability",
     severity: "error",
     title: "workloads run at least the contract's minimum replicas",
-    fix: "Raise replicas (or the HPA's minReplicas) to the contract's minimum for this environment.",
-    check: ({ manifests, environment }) => {
-      const minimums = minimumReplicas[environment] ?? {};
+    fix: "Raise replicas (or the HPA's minReplicas) to the contract's minimum for the environment's availability level.",
+    check: ({ manifests, environment, settings }) => {
+      if (!settings) return []; // the level comes from the settings; POL001 reports their absence
+      const minimums = minimumReplicas[settings.availability.level];
       return Object.entries(minimums).flatMap(([name, minimum]): Violation[] => {
         const workload = workloads(manifests).find((m) => m.object.metadata?.name === name && longRunningKinds.has(m.object.kind));
-        if (!workload) return [{ manifest: { file: "(tree)" }, message: `${environment} must run ${name} (at least ${minimum} replicas) but renders no such workload` }];
+        if (!workload) return [{ manifest: { file: "(tree)" }, message: `${environment} (${settings.availability.level}) must run ${name} (at least ${minimum} replicas) but renders no such workload` }];
         const replicas = replicasOf(manifests, workload.object);
-        return replicas < minimum! ? [{ manifest: workload, path: "/spec/replicas", message: `${name} runs ${replicas} replica(s); ${environment} requires at least ${minimum}` }] : [];
+        return replicas < minimum! ? [{ manifest: workload, path: "/spec/replicas", message: `${name} runs ${replicas} replica(s); ${environment} (${settings.availability.level}) requires at least ${minimum}` }] : [];
       });
     },
   },

@@ -2,6 +2,7 @@
 import type { Rule } from "../engine/types";
 import { argocdRules } from "./argocd";
 import { availabilityRules } from "./availability";
+import { environmentRules } from "./environment";
 import { imageRules } from "./images";
 import { labelRules } from "./labels";
 import { networkRules } from "./network";
@@ -15,6 +16,7 @@ import { securityRules } from "./security";
 import { storageRules } from "./storage";
 
 export const rules: readonly Rule[] = [
+  ...environmentRules,
   ...schemaRules,
   ...resourceRules,
   ...probeRules,

@@ -77,8 +77,8 @@ export const referentialRules: Rule[] = [
     id: "REF005",
     theme: "referential",
     severity: "error",
-    title: "ConfigMaps referenced by pods exist",
-    fix: "Render the ConfigMap, or fix the name in env valueFrom, envFrom or the volume.",
+    title: "ConfigMaps (and keys) referenced by pods exist",
+    fix: "Render the ConfigMap with that key, or fix the name in env valueFrom, envFrom or the volume.",
     check: ({ manifests }) =>
       workloads(manifests).flatMap((manifest) => {
         const namespace = manifest.object.metadata?.namespace;
@@ -90,7 +90,15 @@ export const referentialRules: Rule[] = [
           ]),
           ...((pod.volumes ?? []) as Json[]).filter((v) => v.configMap && v.configMap.optional !== true).map((v) => v.configMap.name),
         ];
-        return [...new Set(names)].filter((name) => !find(manifests, "ConfigMap", namespace, name)).map((name) => ({ manifest, path: podSpecPath(manifest.object), message: `ConfigMap ${name} does not exist in ${namespace}` }));
+        const missingMaps = [...new Set(names)].filter((name) => !find(manifests, "ConfigMap", namespace, name)).map((name) => ({ manifest, path: podSpecPath(manifest.object), message: `ConfigMap ${name} does not exist in ${namespace}` }));
+        const missingKeys = containersOf(manifest.object).flatMap(({ container, path }) =>
+          ((container.env ?? []) as Json[]).flatMap((entry, index): Violation[] => {
+            const ref = entry.valueFrom?.configMapKeyRef;
+            const map = ref && ref.optional !== true ? find(manifests, "ConfigMap", namespace, ref.name) : undefined;
+            return map && !(ref.key in (map.object.data ?? {})) && !(ref.key in (map.object.binaryData ?? {})) ? [{ manifest, path: `${path}/env/${index}`, message: `ConfigMap ${ref.name} has no key ${ref.key}` }] : [];
+          }),
+        );
+        return [...missingMaps, ...missingKeys];
       }),
   },
   {
