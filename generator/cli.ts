@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { apps as allApps } from "../apps/index";
 import type { App } from "../apps/lib/app";
-import { UserError } from "./errors";
+import { reportError, UserError } from "./errors";
 import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
 import { listEnvironments, loadEnvironment } from "./settings/load";
@@ -71,14 +71,6 @@ export function main(argv: string[], apps: readonly App[] = allApps): number {
     if (argv.includes("--timings")) console.error(timingReport().join("\n"));
     return result.exitCode;
   } catch (error) {
-    if (error instanceof UserError) {
-      console.error(`render: ${error.message}`);
-      return error.exitCode;
-    }
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`render: ${error.message}\n${usage}`);
-      return 2;
-    }
-    throw error;
+    return reportError("render", usage, error);
   }
 }

@@ -25,3 +25,19 @@ export class ObjectValidationError extends UserError {
     this.name = "ObjectValidationError";
   }
 }
+
+/**
+ * The exit code for an error a CLI caught: a UserError or a bad option is printed as one line
+ * (no stack trace); anything else is a bug and is re-thrown with its stack.
+ */
+export function reportError(command: string, usage: string, error: unknown): number {
+  if (error instanceof UserError) {
+    console.error(`${command}: ${error.message}`);
+    return error.exitCode;
+  }
+  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    console.error(`${command}: ${error.message}\n${usage}`);
+    return 2;
+  }
+  throw error;
+}

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { UserError } from "../generator/errors";
+import { reportError, UserError } from "../generator/errors";
 import { timed, timingReport } from "../generator/timings";
 import { loadEnvironment } from "../generator/settings/load";
 import type { Settings } from "../generator/settings/schema";
@@ -69,14 +69,6 @@ export function policyMain(argv: string[]): number {
     if (argv.includes("--timings")) console.error(timingReport().join("\n"));
     return exitCode;
   } catch (error) {
-    if (error instanceof UserError) {
-      console.error(`policy: ${error.message}`);
-      return error.exitCode;
-    }
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`policy: ${error.message}\n${usage}`);
-      return 2;
-    }
-    throw error;
+    return reportError("policy", usage, error);
   }
 }

@@ -12,29 +12,23 @@ function probePort(probe: Json): number | string | undefined {
   return probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
 }
 
+function missingProbeRule(id: string, probe: "readinessProbe" | "livenessProbe", title: string, fix: string): Rule {
+  return {
+    id,
+    theme: "probes",
+    severity: "error",
+    title,
+    fix,
+    check: ({ manifests }) =>
+      longRunningContainers(manifests)
+        .filter(({ container }) => !container[probe])
+        .map(({ manifest, container, path }) => ({ manifest, path, message: `container ${container.name} has no ${probe}` })),
+  };
+}
+
 export const probeRules: Rule[] = [
-  {
-    id: "PRB001",
-    theme: "probes",
-    severity: "error",
-    title: "long-running containers have a readiness probe",
-    fix: "Add readinessProbe (grpc, httpGet or tcpSocket) so traffic only reaches ready pods.",
-    check: ({ manifests }) =>
-      longRunningContainers(manifests)
-        .filter(({ container }) => !container.readinessProbe)
-        .map(({ manifest, container, path }) => ({ manifest, path, message: `container ${container.name} has no readinessProbe` })),
-  },
-  {
-    id: "PRB002",
-    theme: "probes",
-    severity: "error",
-    title: "long-running containers have a liveness probe",
-    fix: "Add livenessProbe so a hung process is restarted.",
-    check: ({ manifests }) =>
-      longRunningContainers(manifests)
-        .filter(({ container }) => !container.livenessProbe)
-        .map(({ manifest, container, path }) => ({ manifest, path, message: `container ${container.name} has no livenessProbe` })),
-  },
+  missingProbeRule("PRB001", "readinessProbe", "long-running containers have a readiness probe", "Add readinessProbe (grpc, httpGet or tcpSocket) so traffic only reaches ready pods."),
+  missingProbeRule("PRB002", "livenessProbe", "long-running containers have a liveness probe", "Add livenessProbe so a hung process is restarted."),
   {
     id: "PRB003",
     theme: "probes",

@@ -6,33 +6,27 @@ import { parseCpu, parseMemory } from "../../generator/summary";
 
 const both = ["cpu", "memory"] as const;
 
+function missingResourceRule(id: string, kind: "requests" | "limits", title: string, fix: string): Rule {
+  return {
+    id,
+    theme: "resources",
+    severity: "error",
+    title,
+    fix,
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        containersOf(manifest.object).flatMap(({ container, path }) =>
+          both
+            .filter((r) => container.resources?.[kind]?.[r] === undefined)
+            .map((r): Violation => ({ manifest, path: `${path}/resources/${kind}`, message: `container ${container.name} has no ${r} ${kind === "requests" ? "request" : "limit"}` })),
+        ),
+      ),
+  };
+}
+
 export const resourceRules: Rule[] = [
-  {
-    id: "RES001",
-    theme: "resources",
-    severity: "error",
-    title: "every container requests CPU and memory",
-    fix: "Set resources.requests.cpu and .memory (the contract's values for known workloads).",
-    check: ({ manifests }) =>
-      workloads(manifests).flatMap((manifest) =>
-        containersOf(manifest.object).flatMap(({ container, path }) =>
-          both.filter((r) => container.resources?.requests?.[r] === undefined).map((r): Violation => ({ manifest, path: `${path}/resources/requests`, message: `container ${container.name} has no ${r} request` })),
-        ),
-      ),
-  },
-  {
-    id: "RES002",
-    theme: "resources",
-    severity: "error",
-    title: "every container has CPU and memory limits",
-    fix: "Set resources.limits.cpu and .memory (the contract's values for known workloads).",
-    check: ({ manifests }) =>
-      workloads(manifests).flatMap((manifest) =>
-        containersOf(manifest.object).flatMap(({ container, path }) =>
-          both.filter((r) => container.resources?.limits?.[r] === undefined).map((r): Violation => ({ manifest, path: `${path}/resources/limits`, message: `container ${container.name} has no ${r} limit` })),
-        ),
-      ),
-  },
+  missingResourceRule("RES001", "requests", "every container requests CPU and memory", "Set resources.requests.cpu and .memory (the contract's values for known workloads)."),
+  missingResourceRule("RES002", "limits", "every container has CPU and memory limits", "Set resources.limits.cpu and .memory (the contract's values for known workloads)."),
   {
     id: "RES003",
     theme: "resources",
