@@ -13,12 +13,14 @@ import { paymentservice } from "./paymentservice";
 import { productcatalogservice } from "./productcatalogservice";
 import { recommendationservice } from "./recommendationservice";
 import { redisCart } from "./redis-cart";
+import { redisHa } from "./redis-ha";
 import { shippingservice } from "./shippingservice";
 
 export const apps: readonly App[] = [
   namespaces,
   networkPolicies,
   redisCart,
+  redisHa,
   frontend,
   checkoutservice,
   productcatalogservice,

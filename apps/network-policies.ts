@@ -4,8 +4,9 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../policies/contract";
+import { allowedFlows, clusterDns, peerPorts, servicePorts, workloadNamespaceRole, type WorkloadName } from "../policies/contract";
 import type { App, RenderContext } from "./lib/app";
+import { deployedWorkloads } from "./lib/topology";
 import { selectorLabels } from "./lib/workload";
 
 const namespaceNameLabel = "kubernetes.io/metadata.name";
@@ -38,19 +39,27 @@ function defaultDeny(namespace: string): NetworkPolicy {
   });
 }
 
-function workloadPolicy(context: RenderContext, workload: WorkloadName): NetworkPolicy {
+function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed: Set<WorkloadName>): NetworkPolicy {
   const namespace = namespaceOf(context, workload);
   const port = { protocol: "TCP" as const, port: servicePorts[workload].containerPort };
   const ingress: INetworkPolicyIngressRule[] = [];
-  const inbound = allowedFlows.filter((flow) => flow.to === workload);
+  const flows = allowedFlows.filter((flow) => deployed.has(flow.to) && (flow.from === "external" || deployed.has(flow.from)));
+  const inbound = flows.filter((flow) => flow.to === workload);
   // External clients (load balancer, node port, ingress controller) have no stable labels: any source.
   if (inbound.some((flow) => flow.from === "external")) ingress.push({ ports: [port] });
   const internalSources = inbound.flatMap((flow) => (flow.from === "external" ? [] : [flow.from]));
   if (internalSources.length > 0) ingress.push({ from: internalSources.map((source) => workloadPeer(context, source, namespace)), ports: [port] });
 
   const egress: INetworkPolicyEgressRule[] = [dnsEgress];
-  for (const flow of allowedFlows.filter((f) => f.from === workload)) {
+  for (const flow of flows.filter((f) => f.from === workload)) {
     egress.push({ to: [workloadPeer(context, flow.to, namespace)], ports: [{ protocol: "TCP", port: servicePorts[flow.to].containerPort }] });
+  }
+  // Pods of one workload talking to each other (replication, gossip).
+  const peers = peerPorts[workload];
+  if (peers) {
+    const rule = { ports: peers.map((p) => ({ protocol: "TCP" as const, port: p })) };
+    ingress.push({ from: [workloadPeer(context, workload, namespace)], ...rule });
+    egress.push({ to: [workloadPeer(context, workload, namespace)], ...rule });
   }
   return new NetworkPolicy({
     metadata: { name: workload, namespace },
@@ -65,6 +74,6 @@ export const networkPolicies: App = {
   render: (context) => [
     defaultDeny(context.settings.namespaces.app),
     defaultDeny(context.settings.namespaces.monitoring),
-    ...(Object.keys(workloadNamespaceRole) as WorkloadName[]).map((workload) => workloadPolicy(context, workload)),
+    ...deployedWorkloads(context.settings).map((workload) => workloadPolicy(context, workload, new Set(deployedWorkloads(context.settings)))),
   ],
 };

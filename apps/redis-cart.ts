@@ -6,12 +6,12 @@ import { clusterService, deployment } from "./lib/workload";
 export const redisImage = "redis:7.4.6-alpine";
 const port = servicePorts["redis-cart"].containerPort;
 
-/** Cart storage as upstream: one in-memory Redis (no persistence: carts are session data). */
+/** Cart storage as upstream: one in-memory Redis (no persistence: carts are session data); replaced by Sentinel mode (apps/redis-ha.ts). */
 export const redisCart: App = {
   name: "redis-cart",
   group: "data",
   component: "cache",
-  render: (context) => [
+  render: (context) => context.settings.dataTier.redisSentinel ? [] : [
     ...deployment(context, {
       name: "redis-cart",
       containers: [

@@ -22,6 +22,15 @@ export const containerResources = {
   checkoutservice: { server: resources("100m", "200m", "64Mi", "128Mi") }, // overview
   cartservice: { server: resources("200m", "300m", "64Mi", "128Mi") }, // overview
   "redis-cart": { redis: resources("70m", "125m", "200Mi", "256Mi") }, // overview
+  redis: {
+    redis: resources("70m", "125m", "200Mi", "256Mi"), // overview
+    "config-init": resources("20m", "50m", "16Mi", "32Mi"),
+    "redis-exporter": resources("20m", "50m", "32Mi", "64Mi"),
+  },
+  "redis-sentinel": {
+    sentinel: resources("20m", "50m", "32Mi", "64Mi"),
+    "config-init": resources("20m", "50m", "16Mi", "32Mi"),
+  },
   productcatalogservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
   currencyservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
   paymentservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
@@ -49,6 +58,8 @@ export const servicePorts = {
   recommendationservice: { containerPort: 8080, servicePort: 8080 },
   adservice: { containerPort: 9555, servicePort: 9555 },
   "redis-cart": { containerPort: 6379, servicePort: 6379 },
+  redis: { containerPort: 6379, servicePort: 6379 },
+  "redis-sentinel": { containerPort: 26379, servicePort: 26379 },
 } as const satisfies Record<WorkloadName, { containerPort: number; servicePort: number }>;
 
 
@@ -68,6 +79,8 @@ export const workloadNamespaceRole: Record<WorkloadName, keyof typeof defaultNam
   recommendationservice: "app",
   adservice: "app",
   "redis-cart": "app",
+  redis: "app",
+  "redis-sentinel": "app",
 };
 
 /** A permitted connection: `from` (a workload, or "external" = outside the cluster) to `to` on its container port (TCP). */
@@ -98,8 +111,18 @@ export const allowedFlows: readonly AllowedFlow[] = [
   { from: "checkoutservice", to: "currencyservice" },
   { from: "checkoutservice", to: "cartservice" },
   { from: "cartservice", to: "redis-cart" },
+  // Redis Sentinel (production): cart asks a sentinel for the master, then talks to it; new
+  // Redis pods ask the sentinels whom to replicate; sentinels watch every Redis. Traffic
+  // between pods of one workload (replication, sentinel gossip) is allowed by its own policy.
+  { from: "cartservice", to: "redis-sentinel" },
+  { from: "cartservice", to: "redis" },
+  { from: "redis", to: "redis-sentinel" },
+  { from: "redis-sentinel", to: "redis" },
   { from: "recommendationservice", to: "productcatalogservice" },
 ];
+
+/** Redis Sentinel: the master group name cart asks for, and how many sentinels must agree it is down. */
+export const redisSentinel = { masterName: "mymaster", quorum: 2 } as const;
 
 /** Cluster DNS, which every workload may query (UDP and TCP 53). */
 export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;
@@ -112,7 +135,7 @@ export type AvailabilityLevel = "production" | "development";
  * is the overview's "Production Recommendations"; apps run these unless settings ask for more.
  */
 export const minimumReplicas: Record<AvailabilityLevel, Partial<Record<WorkloadName, number>>> = {
-  production: { frontend: 3, checkoutservice: 3, cartservice: 3 },
+  production: { frontend: 3, checkoutservice: 3, cartservice: 3, redis: 3, "redis-sentinel": 3 },
   development: {},
 };
 
@@ -131,10 +154,16 @@ export const volumeClaimSizes: Record<string, string> = {
 export const secretReaders: readonly string[] = [];
 
 /** Registries every environment may pull from besides its Online Boutique registry. */
-export const thirdPartyRegistries: readonly string[] = ["docker.io/library"];
+export const thirdPartyRegistries: readonly string[] = ["docker.io/library", "docker.io/oliver006", "quay.io/prometheuscommunity"];
 
 /**
  * Secrets workloads may reference. Their values never enter Git: each environment creates them
- * (generated in the cluster, or synced from a secret store). None are used so far.
+ * (generated in the cluster, or synced from a secret store).
  */
-export const externalSecrets: readonly string[] = [];
+export const externalSecrets: readonly string[] = ["redis-auth"];
+
+/** Ports on which the pods of one workload talk to each other (replication, sentinel gossip). */
+export const peerPorts: Partial<Record<WorkloadName, readonly number[]>> = {
+  redis: [servicePorts.redis.containerPort],
+  "redis-sentinel": [servicePorts["redis-sentinel"].containerPort],
+};

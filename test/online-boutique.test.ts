@@ -5,7 +5,14 @@ import { find, objectsOf, type Json } from "./support/repo";
 
 const environments = ["dev", "prod"] as const;
 const services = ["frontend", "checkoutservice", "productcatalogservice", "cartservice", "currencyservice", "paymentservice", "shippingservice", "emailservice", "recommendationservice", "adservice"];
-const workloads = [...services, "redis-cart"];
+/** The cart store: one Redis in dev, Redis + Sentinels (StatefulSets) in prod. */
+const cartStore: Record<string, { kind: string; name: string; service: string }[]> = {
+  dev: [{ kind: "Deployment", name: "redis-cart", service: "redis-cart" }],
+  prod: [
+    { kind: "StatefulSet", name: "redis", service: "redis-headless" },
+    { kind: "StatefulSet", name: "redis-sentinel", service: "redis-sentinel" },
+  ],
+};
 
 /** Variables the upstream code reads at start; frontend and checkout panic when an address is missing. */
 const requiredEnv: Record<string, string[]> = {
@@ -22,18 +29,23 @@ const requiredEnv: Record<string, string[]> = {
 };
 
 const podSpec = (workload: Json) => workload.spec.template.spec;
-const containers = (objects: Json[]) => objects.filter((o) => o.kind === "Deployment").flatMap((d) => podSpec(d).containers.map((c: Json) => ({ workload: d.metadata.name as string, container: c })));
+const podWorkloads = (objects: Json[]) => objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+/** Every container, init containers included. */
+const containers = (objects: Json[]) =>
+  podWorkloads(objects).flatMap((d) => [...(podSpec(d).initContainers ?? []), ...podSpec(d).containers].map((c: Json) => ({ workload: d.metadata.name as string, container: c, init: (podSpec(d).initContainers ?? []).includes(c) })));
 const envOf = (container: Json) => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e.value]));
 
 describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   const objects = objectsOf(environment);
 
-  it("runs the ten services and Redis as Deployments, each with a ServiceAccount and a Service", () => {
-    for (const name of workloads) {
-      expect(find(objects, "Deployment", name), name).toBeDefined();
+  it("runs the ten services as Deployments and the cart store, each with a ServiceAccount and a Service", () => {
+    const expected = [...services.map((name) => ({ kind: "Deployment", name, service: name })), ...cartStore[environment]!];
+    for (const { kind, name, service } of expected) {
+      expect(find(objects, kind, name), name).toBeDefined();
       expect(find(objects, "ServiceAccount", name), name).toBeDefined();
-      expect(find(objects, "Service", name), name).toBeDefined();
+      expect(find(objects, "Service", service), service).toBeDefined();
     }
+    expect(podWorkloads(objects)).toHaveLength(expected.length);
   });
 
   it("every Deployment's env has every variable the upstream code requires", () => {
@@ -44,7 +56,7 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   });
 
   it("every *_ADDR points at a rendered Service and the port it exposes", () => {
-    for (const { workload, container } of containers(objects)) {
+    for (const { workload, container } of containers(objects).filter((c) => services.includes(c.workload))) {
       for (const [name, value] of Object.entries(envOf(container)) as [string, string][]) {
         if (!name.endsWith("_ADDR") || name === "SHOPPING_ASSISTANT_SERVICE_ADDR") continue; // optional upstream feature, not deployed
         const [host, port] = value.split(",")[0]!.split(":");
@@ -70,7 +82,8 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   });
 
   it("uses the architecture's resource table for frontend, checkout, cart and redis", () => {
-    const resourcesOf = (name: string) => podSpec(find(objects, "Deployment", name)!).containers[0].resources;
+    const redis = environment === "prod" ? find(objects, "StatefulSet", "redis")! : find(objects, "Deployment", "redis-cart")!;
+    const resourcesOf = (name: string) => (name === "redis-cart" ? podSpec(redis) : podSpec(find(objects, "Deployment", name)!)).containers[0].resources;
     expect(resourcesOf("frontend")).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
     expect(resourcesOf("checkoutservice")).toEqual({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
     expect(resourcesOf("cartservice")).toEqual({ requests: { cpu: "200m", memory: "64Mi" }, limits: { cpu: "300m", memory: "128Mi" } });
@@ -78,11 +91,11 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   });
 
   it("pods meet Pod Security 'restricted': non-root, no escalation, drop ALL, RuntimeDefault seccomp, read-only root", () => {
-    for (const deployment of objects.filter((o) => o.kind === "Deployment")) {
+    for (const deployment of podWorkloads(objects)) {
       const spec = podSpec(deployment);
       expect(spec.securityContext, deployment.metadata.name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
       expect(spec.automountServiceAccountToken).toBe(false);
-      for (const container of spec.containers) {
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
         expect(container.securityContext, deployment.metadata.name).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
       }
     }
@@ -93,12 +106,12 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   });
 
   it("every container has readiness and liveness probes on its own port; gRPC services use gRPC probes", () => {
-    for (const { workload, container } of containers(objects)) {
+    for (const { workload, container } of containers(objects).filter((c) => !c.init)) {
       for (const probe of [container.readinessProbe, container.livenessProbe]) {
         expect(probe, workload).toBeDefined();
         const port = probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
         expect(container.ports.map((p: Json) => p.containerPort), workload).toContain(port);
-        if (!["frontend", "redis-cart"].includes(workload)) expect(probe.grpc, workload).toBeDefined();
+        if (services.includes(workload) && workload !== "frontend") expect(probe.grpc, workload).toBeDefined();
       }
     }
   });
@@ -110,10 +123,10 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   });
 
   it("Services expose the contract's ports; emailservice maps 5000 to 8080", () => {
-    for (const name of workloads) {
-      const [port] = find(objects, "Service", name)!.spec.ports;
+    for (const { name, service } of [...services.map((name) => ({ name, service: name })), ...cartStore[environment]!]) {
+      const [port] = find(objects, "Service", service)!.spec.ports;
       const expected = servicePorts[name as keyof typeof servicePorts];
-      expect({ port: port.port, targetPort: port.targetPort }, name).toEqual({ port: expected.servicePort, targetPort: expected.containerPort });
+      expect({ port: port.port, targetPort: port.targetPort }, service).toEqual({ port: expected.servicePort, targetPort: expected.containerPort });
     }
     expect(find(objects, "Service", "emailservice")!.spec.ports[0]).toMatchObject({ port: 5000, targetPort: 8080 });
   });
@@ -182,7 +195,7 @@ describe("availability", () => {
   });
 
   it("dev runs one replica of everything and no HPA (small clusters often lack metrics-server)", () => {
-    for (const name of workloads) expect(find(dev, "Deployment", name)!.spec.replicas, name).toBe(1);
+    for (const name of [...services, "redis-cart"]) expect(find(dev, "Deployment", name)!.spec.replicas, name).toBe(1);
     expect(dev.filter((o) => o.kind === "HorizontalPodAutoscaler")).toEqual([]);
     expect(dev.filter((o) => o.kind === "PodDisruptionBudget")).toEqual([]);
   });

@@ -50,7 +50,7 @@ describe("npm run policy", () => {
     const result = runPolicyCli([prodCopy()]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/warn  POL001 .*no environments\/policy-tree-\w+\/settings\.yaml/);
-    expect(result.stdout).toMatch(/ERROR IMG002 .*not an allowed registry \(docker\.io\/library\)/);
+    expect(result.stdout).toMatch(/ERROR IMG002 .*not an allowed registry \(docker\.io\/library, /);
   });
 
   it("a hand edit with a typo in a rendered file fails with the schema rule and the file", () => {
@@ -72,11 +72,11 @@ describe("npm run policy", () => {
 
   it("deleting a NetworkPolicy file is caught as a missing flow", () => {
     const dir = prodCopy();
-    rmSync(join(dir, "platform/network-policies/networkpolicy-redis-cart.yaml"));
+    rmSync(join(dir, "platform/network-policies/networkpolicy-redis.yaml"));
     const result = runPolicyCli(["--env", "prod", dir]);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain("ERROR NET002");
-    expect(result.stdout).toContain("missing flow microservices-demo/cartservice → microservices-demo/redis-cart:6379/TCP");
+    expect(result.stdout).toContain("missing flow microservices-demo/cartservice → microservices-demo/redis:6379/TCP");
   });
 
   it("a plaintext Secret dropped into the tree fails SCR001", () => {

@@ -33,12 +33,12 @@ function mutate(text: string, next: () => number): string {
 }
 
 describe("fast canonical YAML reader", () => {
-  it("reads every rendered file itself, exactly as yaml does", () => {
+  it("reads every rendered file without block scalars itself, exactly as yaml does", () => {
     expect(renderedFiles.length).toBeGreaterThan(100);
     for (const text of renderedFiles) {
       const fast = readCanonicalYaml(text);
-      expect(fast).toBeDefined();
-      expect(fast).toEqual(viaYaml(text));
+      if (/: [|>][-+]?\n/.test(text)) expect(fast).toBeUndefined(); // multi-line values (scripts) are left to yaml
+      else expect(fast).toEqual(viaYaml(text));
     }
   });
 

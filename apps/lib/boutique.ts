@@ -1,5 +1,6 @@
 // The shape every Online Boutique service shares: one "server" container listening on its
 // port, a ClusterIP Service in front, gRPC health probes unless the module says otherwise.
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import { servicePorts, type WorkloadName } from "../../policies/contract";
 import type { App, KubeObject, RenderContext } from "./app";
@@ -17,6 +18,8 @@ export interface BoutiqueServiceSpec {
   component: string;
   /** Environment variables besides PORT, in the order they appear. */
   env: (context: RenderContext) => Record<string, string>;
+  /** Variables taken from Secrets; they come first, so the plain values can use $(NAME). */
+  secretEnv?: (context: RenderContext) => IEnvVar[];
   readinessProbe?: IProbe;
   livenessProbe?: IProbe;
   terminationGracePeriodSeconds?: number;
@@ -41,7 +44,7 @@ export function boutiqueApp(spec: BoutiqueServiceSpec): App {
               name: "server",
               image: boutiqueImage(context, spec.name),
               ports: [{ name: spec.name === "frontend" ? "http" : "grpc", containerPort, protocol: "TCP" }],
-              env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              env: [...(spec.secretEnv?.(context) ?? []), ...Object.entries(env).map(([name, value]) => ({ name, value }))],
               readinessProbe: spec.readinessProbe ?? grpcProbe(containerPort),
               livenessProbe: spec.livenessProbe ?? grpcProbe(containerPort),
             },

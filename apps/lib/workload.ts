@@ -1,6 +1,8 @@
-// Builders shared by the application modules: a hardened Deployment with its ServiceAccount,
-// PodDisruptionBudget and HorizontalPodAutoscaler as the environment asks, and ClusterIP Services.
+// Builders shared by the application modules: hardened Deployments and StatefulSets with their
+// ServiceAccount, PodDisruptionBudget and HorizontalPodAutoscaler as the environment asks, and
+// ClusterIP and headless Services.
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet, type IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Service } from "kubernetes-models/v1/Service";
@@ -8,6 +10,7 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
@@ -34,8 +37,11 @@ export type ContainerSpec = Omit<IContainer, "resources" | "securityContext">;
 export interface WorkloadSpec {
   name: WorkloadName;
   containers: ContainerSpec[];
+  initContainers?: ContainerSpec[];
   volumes?: IPodSpec["volumes"];
   terminationGracePeriodSeconds?: number;
+  /** e.g. prometheus.io/scrape and prometheus.io/port for a metrics port */
+  podAnnotations?: Record<string, string>;
 }
 
 export function resourcesOf(workload: WorkloadName, container: string) {
@@ -56,14 +62,50 @@ export function replicaCount(context: RenderContext, name: WorkloadName): number
   return (scaling ? scaling.minReplicas : context.settings.replicas[name]) ?? contractMinimum(context, name);
 }
 
-function topologySpread(name: string): ITopologySpreadConstraint[] {
+/**
+ * Spread replicas: never two on one node while another has none, and across zones where the
+ * cluster has them (best effort). Deployments count per ReplicaSet (pod-template-hash) so a
+ * rollout is not blocked by the old pods.
+ */
+function topologySpread(name: string, perRevisionKey: string | undefined): ITopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(name) };
+  const revision = perRevisionKey ? { matchLabelKeys: [perRevisionKey] } : {};
   return [
-    // Never two replicas on one node while another node has none; per ReplicaSet so a rollout is not blocked.
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector, matchLabelKeys: ["pod-template-hash"] },
-    // Zones where the cluster has them; best effort, single-zone clusters still schedule.
-    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector, matchLabelKeys: ["pod-template-hash"] },
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector, ...revision },
+    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector, ...revision },
   ];
+}
+
+function hardened(name: WorkloadName, container: ContainerSpec): IContainer {
+  return { ...container, imagePullPolicy: "IfNotPresent", securityContext: restrictedContainerSecurity(), resources: resourcesOf(name, container.name) };
+}
+
+/** The pod template every workload shares: restricted security, contract resources, spreading. */
+function podTemplate(context: RenderContext, spec: WorkloadSpec, replicas: number, perRevisionKey: string | undefined): IPodTemplateSpec {
+  const { name } = spec;
+  const spread = context.settings.availability.topologySpread && replicas > 1;
+  return {
+    metadata: { labels: selectorLabels(name), ...(spec.podAnnotations ? { annotations: spec.podAnnotations } : {}) },
+    spec: {
+      serviceAccountName: name,
+      automountServiceAccountToken: false,
+      securityContext: restrictedPodSecurity(),
+      ...(spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds } : {}),
+      ...(spread ? { topologySpreadConstraints: topologySpread(name, perRevisionKey) } : {}),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => hardened(name, c)) } : {}),
+      containers: spec.containers.map((c) => hardened(name, c)),
+      ...(spec.volumes ? { volumes: spec.volumes } : {}),
+    },
+  };
+}
+
+function serviceAccount(context: RenderContext, name: string): ServiceAccount {
+  return new ServiceAccount({ metadata: { name, namespace: context.settings.namespaces.app }, automountServiceAccountToken: false });
+}
+
+function disruptionBudget(context: RenderContext, name: string, replicas: number): KubeObject[] {
+  if (!context.settings.availability.podDisruptionBudgets || replicas <= 1) return [];
+  return [new PodDisruptionBudget({ metadata: { name, namespace: context.settings.namespaces.app }, spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } } })];
 }
 
 /** ServiceAccount + Deployment (+ HPA, PDB) for one workload, hardened and sized by the contract. */
@@ -72,11 +114,8 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
   const { name } = spec;
   const autoscaling = context.settings.autoscaling[name];
   const replicas = replicaCount(context, name);
-  const { availability } = context.settings;
-  const spread = availability.topologySpread && replicas > 1;
-
   const objects: KubeObject[] = [
-    new ServiceAccount({ metadata: { name, namespace }, automountServiceAccountToken: false }),
+    serviceAccount(context, name),
     new Deployment({
       metadata: { name, namespace },
       spec: {
@@ -84,23 +123,7 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
         ...(autoscaling ? {} : { replicas }),
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: { labels: selectorLabels(name) },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurity(),
-            ...(spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds } : {}),
-            ...(spread ? { topologySpreadConstraints: topologySpread(name) } : {}),
-            containers: spec.containers.map((container) => ({
-              ...container,
-              imagePullPolicy: "IfNotPresent",
-              securityContext: restrictedContainerSecurity(),
-              resources: resourcesOf(name, container.name),
-            })),
-            ...(spec.volumes ? { volumes: spec.volumes } : {}),
-          },
-        },
+        template: podTemplate(context, spec, replicas, "pod-template-hash"),
       },
     }),
   ];
@@ -117,15 +140,47 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
       }),
     );
   }
-  if (availability.podDisruptionBudgets && replicas > 1) {
-    objects.push(
-      new PodDisruptionBudget({
-        metadata: { name, namespace },
-        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } },
-      }),
-    );
-  }
-  return objects;
+  return [...objects, ...disruptionBudget(context, name, replicas)];
+}
+
+export interface StatefulSetSpec extends WorkloadSpec {
+  /** The headless Service that gives each pod its DNS name. */
+  serviceName: string;
+  volumeClaimTemplates?: IStatefulSet["spec"] extends infer S ? (S extends { volumeClaimTemplates?: infer V } ? V : never) : never;
+}
+
+/** ServiceAccount + StatefulSet (+ PDB) for one workload, hardened and sized by the contract. */
+export function statefulSet(context: RenderContext, spec: StatefulSetSpec): KubeObject[] {
+  const { name } = spec;
+  const replicas = replicaCount(context, name);
+  return [
+    serviceAccount(context, name),
+    new StatefulSet({
+      metadata: { name, namespace: context.settings.namespaces.app },
+      spec: {
+        replicas,
+        serviceName: spec.serviceName,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: selectorLabels(name) },
+        template: podTemplate(context, spec, replicas, undefined),
+        ...(spec.volumeClaimTemplates ? { volumeClaimTemplates: spec.volumeClaimTemplates } : {}),
+      },
+    }),
+    ...disruptionBudget(context, name, replicas),
+  ];
+}
+
+/** A headless Service (clusterIP: None): stable per-pod DNS names, resolvable before the pods are ready. */
+export function headlessService(context: RenderContext, name: string, workload: string, port: number, portName: string): Service {
+  return new Service({
+    metadata: { name, namespace: context.settings.namespaces.app },
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(workload),
+      ports: [{ name: portName, port, targetPort: port, protocol: "TCP" }],
+    },
+  });
 }
 
 /** A ClusterIP Service named like the workload, exposing one gRPC/TCP port. */

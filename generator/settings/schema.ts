@@ -57,7 +57,7 @@ export const settingsSchema = {
   $id: "https://online-boutique-gitops/settings.schema.json",
   type: "object",
   additionalProperties: false,
-  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "frontendExposure", "storage", "argocd"],
+  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "dataTier", "frontendExposure", "storage", "argocd"],
   properties: {
     description: { type: "string", description: "Free text: what this environment is for." },
     namespaces: {
@@ -98,6 +98,14 @@ export const settingsSchema = {
         level: { enum: ["production", "development"], description: "Which of the contract's minimum replica counts apply (policies/contract.ts minimumReplicas)." },
         podDisruptionBudgets: { type: "boolean", description: "A PDB (maxUnavailable 1) for every workload running more than one replica." },
         topologySpread: { type: "boolean", description: "Spread replicas of multi-replica workloads across nodes (and zones, best effort)." },
+      },
+    },
+    dataTier: {
+      type: "object",
+      additionalProperties: false,
+      required: ["redisSentinel"],
+      properties: {
+        redisSentinel: { type: "boolean", description: "Carts in 3 Redis + 3 Sentinels (quorum 2) instead of one Redis." },
       },
     },
     frontendExposure: exposure,

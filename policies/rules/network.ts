@@ -1,6 +1,6 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, workloadNamespaceRole, type WorkloadName } from "../contract";
+import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../contract";
 import { containersOf, longRunningKinds, ofKind, podTemplateOf, workloads } from "../engine/objects";
 import type { Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
@@ -39,7 +39,7 @@ export function expectedFlows(manifests: Manifest[]): Flow[] {
     const to = byName.get(flow.to);
     const from = flow.from === "external" ? externalClient : byName.get(flow.from);
     if (!to || !from) continue;
-    for (const port of to.ports) flows.push({ from: from.id, to: to.id, port: port.port, protocol: port.protocol });
+    flows.push({ from: from.id, to: to.id, port: servicePorts[flow.to].containerPort, protocol: "TCP" });
   }
   for (const endpoint of byName.values()) for (const protocol of ["TCP", "UDP"] as const) flows.push({ from: endpoint.id, to: dnsId, port: clusterDns.port, protocol });
   return flows;
