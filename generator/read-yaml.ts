@@ -10,6 +10,9 @@ import { parse, parseAllDocuments } from "yaml";
 const plainSafe = /^[A-Za-z_][A-Za-z0-9_./:=,@+-]*$/;
 const yaml11Words = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
 const decimal = /^-?(0|[1-9][0-9]*)$/;
+// yaml's YAML 1.1 float pattern also takes "e1" or "E-5" for numbers: leave those to it.
+const exponentLike = /^[eE][-+]?[0-9]/;
+const isPlainString = (token: string) => plainSafe.test(token) && !yaml11Words.test(token) && !exponentLike.test(token) && !token.endsWith(":");
 
 class NotCanonical extends Error {}
 
@@ -25,8 +28,11 @@ function scalar(token: string): unknown {
   if (token === "{}") return {};
   if (token === "[]") return [];
   if (decimal.test(token) && token.length < 16) return Number(token);
-  if (plainSafe.test(token) && !yaml11Words.test(token) && !token.endsWith(":")) return token;
+  if (isPlainString(token)) return token;
   if (/^"[^"\\]*"$/.test(token)) return token.slice(1, -1);
+  // A quoted token must close its own quote, or yaml would read on past the line.
+  if (token.startsWith('"') && !/^"(?:[^"\\]|\\.)*"$/.test(token)) throw new NotCanonical();
+  if (token.startsWith("'") && !/^'(?:[^']|'')*'$/.test(token)) throw new NotCanonical();
   // Anything else ("100m", "10s", escapes, YAML 1.1 forms): yaml resolves the lone scalar, and
   // only a scalar result is accepted.
   // Tokens starting with an indicator ("- ", "---", "&", "*", "!", "|", "[", ...) mean something else on their own.
@@ -47,14 +53,14 @@ function splitEntry(text: string): [string, string] {
   let rest: string;
   if (text.startsWith('"')) {
     const end = text.indexOf('"', 1);
-    if (end === -1 || text[end + 1] !== ":") throw new NotCanonical();
+    if (end === -1 || text[end + 1] !== ":" || text.slice(0, end).includes("\\")) throw new NotCanonical();
     key = String(scalar(text.slice(0, end + 1)));
     rest = text.slice(end + 2);
   } else {
     const colon = text.indexOf(":");
     if (colon <= 0) throw new NotCanonical();
     key = text.slice(0, colon);
-    if (!plainSafe.test(key) || yaml11Words.test(key)) throw new NotCanonical();
+    if (!isPlainString(key)) throw new NotCanonical();
     rest = text.slice(colon + 1);
     if (rest !== "" && !rest.startsWith(" ")) throw new NotCanonical(); // "a:b" is a plain scalar, not an entry
   }
@@ -87,7 +93,7 @@ class Reader {
         this.position++;
       }
       const [key, rest] = splitEntry(text);
-      if (Object.hasOwn(result, key)) throw new NotCanonical();
+      if (Object.hasOwn(result, key) || key === "__proto__") throw new NotCanonical();
       result[key] = rest === "" ? this.nested(indent) : scalar(rest);
     }
     return result;
@@ -122,8 +128,10 @@ export function readCanonicalYaml(text: string): Record<string, unknown> | undef
   const lines: Line[] = [];
   for (const [index, content] of raw.entries()) {
     if (index === 0 && content.startsWith("#")) continue;
-    const indent = content.length - content.trimStart().length;
+    // Only spaces indent (other white space is content to yaml).
+    const indent = content.length - content.replace(/^ +/, "").length;
     const body = content.slice(indent);
+    if (/^\s/.test(body)) return undefined;
     if (body === "" || body.startsWith("#") || body.includes(" #") || body.endsWith(" ") || indent % 2 !== 0 || body.startsWith("---") || body.startsWith("...")) return undefined;
     lines.push({ indent, text: body });
   }
@@ -148,7 +156,12 @@ export interface ReadDocument {
 export function readYamlDocuments(text: string): ReadDocument[] {
   const fast = readCanonicalYaml(text);
   if (fast !== undefined) return [{ value: fast }];
-  return parseAllDocuments(text, { version: "1.1" }).map((document) =>
-    document.errors.length > 0 ? { error: document.errors[0]!.message.split("\n")[0]! } : { value: document.toJS() ?? undefined },
-  );
+  return parseAllDocuments(text, { version: "1.1" }).map((document) => {
+    if (document.errors.length > 0) return { error: document.errors[0]!.message.split("\n")[0]! };
+    try {
+      return { value: document.toJS() ?? undefined };
+    } catch (error) {
+      return { error: (error as Error).message }; // e.g. too many alias uses
+    }
+  });
 }

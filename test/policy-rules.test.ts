@@ -130,6 +130,10 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "NET001", change: "delete the default deny", mutate: (o) => o.remove("NetworkPolicy", "default-deny") },
   { rule: "NET002", change: "block cart → redis", mutate: (o) => (o.get("NetworkPolicy", "redis").spec.ingress = []) },
   { rule: "NET003", change: "widen redis ingress to any source", mutate: (o) => delete o.get("NetworkPolicy", "redis").spec.ingress[0].from },
+  { rule: "NET003", change: "an ipBlock that admits outside clients to redis", mutate: (o) => o.get("NetworkPolicy", "redis").spec.ingress.push({ from: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 6379, protocol: "TCP" }] }) },
+  { rule: "NET003", change: "egress to the internet except the probe address", mutate: (o) => o.get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["203.0.113.0/24"] } }] }) },
+  { rule: "REF010", change: "point an Application outside its environment", mutate: (o) => (o.get("Application", "prod-data").spec.source.path = "rendered/dev/data") },
+  { rule: "RBAC002", change: "bind a built-in system role", mutate: (o) => o.add({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: meta("node"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node" }, subjects: [{ kind: "ServiceAccount", name: "frontend" }] }) },
   { rule: "NET004", change: "delete adservice's NetworkPolicy", mutate: (o) => o.remove("NetworkPolicy", "adservice") },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
@@ -157,6 +161,23 @@ describe("mutation suite: one unsafe change at a time to rendered/prod", () => {
     const { failing: failed, all } = findingsAfter(mutate);
     if (severity === "warning") expect(all).toContain(rule);
     else expect(failed).toContain(rule);
+  });
+});
+
+describe("rule details", () => {
+  it("a PDB percentage is rounded up like Kubernetes does: 10% of 3 replicas allows one eviction", () => {
+    const { failing: failed } = findingsAfter((o) => (o.get("PodDisruptionBudget", "cartservice").spec.maxUnavailable = "10%"));
+    expect(failed).not.toContain("AVL003");
+  });
+
+  it("quantities are compared by value: 0.1 CPU equals 100m", () => {
+    const { failing: failed } = findingsAfter((o) => (o.container("frontend").resources.requests.cpu = "0.1"));
+    expect(failed).not.toContain("RES004");
+  });
+
+  it("a rule that meets a malformed manifest reports it instead of crashing the run", () => {
+    const { failing: failed } = findingsAfter((o) => (o.pod("adservice").containers = {}));
+    expect(failed.length).toBeGreaterThan(0);
   });
 });
 

@@ -7,9 +7,9 @@ export function identity(object: Json): string {
   return `${object.kind} ${namespace ? `${namespace}/` : ""}${object.metadata?.name}`;
 }
 
-export const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"]);
+export const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"]);
 /** Workloads that run until stopped: they need probes, PDBs, spreading. */
-export const longRunningKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]);
+export const longRunningKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
 
 export function podTemplateOf(object: Json): Json | undefined {
   if (object.kind === "Pod") return { metadata: object.metadata, spec: object.spec };
@@ -61,7 +61,7 @@ export function selectorMatches(selector: Json | undefined | null, labels: Recor
   if (!selector) return false;
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
   for (const expression of (selector.matchExpressions ?? []) as Json[]) {
-    const present = expression.key in labels;
+    const present = Object.hasOwn(labels, expression.key);
     const values: string[] = expression.values ?? [];
     const ok =
       expression.operator === "In" ? present && values.includes(labels[expression.key]!)

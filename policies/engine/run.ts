@@ -1,6 +1,6 @@
 // Runs rules over a context and applies exemptions. An object is exempt from a rule only through
 // the annotation below, with a reason per rule; exemptions are always reported.
-import type { Finding, Json, PolicyContext, Rule } from "./types";
+import type { Finding, Json, PolicyContext, Rule, Violation } from "./types";
 import { identity } from "./objects";
 
 export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
@@ -18,10 +18,19 @@ export function exemptionsOf(object: Json | undefined): Map<string, string> {
   return exemptions;
 }
 
+/** A rule that throws on an odd manifest reports that as a finding instead of ending the run. */
+function checkSafely(rule: Rule, context: PolicyContext): Violation[] {
+  try {
+    return rule.check(context);
+  } catch (error) {
+    return [{ manifest: { file: context.root }, message: `could not evaluate the tree (${(error as Error).message}); a manifest has an unexpected shape — see SCH002` }];
+  }
+}
+
 export function runRules(context: PolicyContext, rules: readonly Rule[]): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
-    for (const violation of rule.check(context)) {
+    for (const violation of checkSafely(rule, context)) {
       const object = violation.manifest.object;
       const reason = exemptionsOf(object).get(rule.id);
       findings.push({

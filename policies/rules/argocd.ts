@@ -15,7 +15,11 @@ export const argocdRules: Rule[] = [
         const listed: Json[] = project.object.spec?.clusterResourceWhitelist ?? [];
         const wildcard = listed.filter((e) => e.group === "*" || e.kind === "*");
         if (wildcard.length > 0) return [{ manifest: project, path: "/spec/clusterResourceWhitelist", message: "allows every cluster-scoped kind (*)" }];
-        if (project.object.spec?.destinations?.some((d: Json) => d.namespace === project.object.metadata?.namespace)) return []; // the bootstrap project manages Argo CD objects only
+        // The bootstrap project (every destination is Argo CD's own namespace) may allow no cluster-scoped kind at all.
+        const destinations: Json[] = project.object.spec?.destinations ?? [];
+        if (destinations.length > 0 && destinations.every((d) => d.namespace === project.object.metadata?.namespace)) {
+          return listed.map((e) => ({ manifest: project, path: "/spec/clusterResourceWhitelist", message: `the bootstrap project allows cluster-scoped ${e.group}/${e.kind}` }));
+        }
         const rendered = new Set(manifests.filter((m) => m.object.apiVersion !== "argoproj.io/v1alpha1" && isClusterScoped(m.object.apiVersion, m.object.kind)).map((m) => `${apiGroupOf(m.object.apiVersion)}/${m.object.kind}`));
         const allowed = new Set(listed.map((e) => `${e.group}/${e.kind}`));
         return [

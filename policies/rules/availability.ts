@@ -17,9 +17,10 @@ function budgetsFor(manifests: Manifest[], workload: Json): Manifest[] {
 function evictionsAllowed(budget: Json, replicas: number): number {
   const { maxUnavailable, minAvailable } = budget.spec ?? {};
   const resolve = (value: number | string) => (typeof value === "number" ? value : Math.ceil((parseFloat(value) / 100) * replicas));
-  if (maxUnavailable !== undefined) return typeof maxUnavailable === "string" ? Math.floor((parseFloat(maxUnavailable) / 100) * replicas) : maxUnavailable;
+  // Kubernetes rounds a maxUnavailable percentage up and a minAvailable percentage up.
+  if (maxUnavailable !== undefined) return typeof maxUnavailable === "string" ? Math.ceil((parseFloat(maxUnavailable) / 100) * replicas) : maxUnavailable;
   if (minAvailable !== undefined) return replicas - resolve(minAvailable);
-  return 0;
+  return replicas; // a budget with neither field allows every eviction
 }
 
 export const availabilityRules: Rule[] = [

@@ -11,7 +11,9 @@ export function registryOf(image: string): string {
   if (lastSlash === -1) return "docker.io/library";
   const first = repository.split("/")[0]!;
   const hasRegistryHost = first.includes(".") || first.includes(":") || first === "localhost";
-  return hasRegistryHost ? repository : `docker.io/${repository}`;
+  if (!hasRegistryHost) return `docker.io/${repository}`;
+  // docker.io/redis:7 is Docker Hub's library/redis, like plain redis:7.
+  return repository === "docker.io" || repository === "index.docker.io" ? "docker.io/library" : repository;
 }
 
 /** The tag of an image reference, or undefined (digest-only references have none). */

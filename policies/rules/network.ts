@@ -1,8 +1,8 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
 import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../contract";
-import { containersOf, longRunningKinds, ofKind, podTemplateOf, workloads } from "../engine/objects";
-import type { Manifest, PolicyContext, Rule, Violation } from "../engine/types";
+import { containersOf, longRunningKinds, ofKind, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
+import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
 
 /** A documentation address (TEST-NET-3) standing for any client outside the cluster. */
@@ -81,6 +81,29 @@ function compareFlows(manifests: Manifest[]): FlowComparison {
   return { missing: expected.filter((f) => !actualKeys.has(key(f))), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
 }
 
+/**
+ * The matrix probes the outside world with one address, so an ipBlock that leaves it out would
+ * slip through: every ipBlock must admit only flows the contract gives to "external" (ingress to
+ * a workload that accepts external clients; no egress to the outside at all).
+ */
+function ipBlockHoles(manifests: Manifest[]): Violation[] {
+  const externallyReachable = new Set(allowedFlows.filter((f) => f.from === "external").map((f) => f.to as string));
+  return ofKind(manifests, "NetworkPolicy").flatMap((manifest) => {
+    const selected = workloads(manifests).filter((w) => w.object.metadata?.namespace === manifest.object.metadata?.namespace && selectorMatchesLabels(manifest.object.spec?.podSelector, podTemplateOf(w.object)?.metadata?.labels ?? {}));
+    const holes: Violation[] = [];
+    ((manifest.object.spec?.ingress ?? []) as Json[]).forEach((rule, index) => {
+      if (!((rule.from ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
+      for (const workload of selected.filter((w) => !externallyReachable.has(w.object.metadata?.name))) {
+        holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${workload.object.metadata.name}, which the contract does not expose` });
+      }
+    });
+    ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
+      if (((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster; the contract has no such flow" });
+    });
+    return holes;
+  });
+}
+
 function treeFinding(context: PolicyContext, message: string): Violation {
   return { manifest: { file: context.root }, message };
 }
@@ -131,7 +154,10 @@ export const networkRules: Rule[] = [
     severity: "error",
     title: "no flow outside the contract is allowed",
     fix: "Narrow the NetworkPolicy that admits it, or add the flow to policies/contract.ts (allowedFlows) if the architecture needs it.",
-    check: (context) => flowDifferences(context.manifests).extra.map((flow) => treeFinding(context, `extra flow ${key(flow)}: allowed by the NetworkPolicies, not in the contract`)),
+    check: (context) => [
+      ...flowDifferences(context.manifests).extra.map((flow) => treeFinding(context, `extra flow ${key(flow)}: allowed by the NetworkPolicies, not in the contract`)),
+      ...ipBlockHoles(context.manifests),
+    ],
   },
   {
     id: "NET004",

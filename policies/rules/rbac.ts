@@ -34,12 +34,16 @@ export const rbacRules: Rule[] = [
     id: "RBAC002",
     theme: "rbac",
     severity: "error",
-    title: "nothing is bound to cluster-admin, admin or edit",
-    fix: "Bind a role with only the permissions needed.",
+    title: "bindings only grant roles the tree defines (never cluster-admin, admin, edit or system roles)",
+    fix: "Render a Role/ClusterRole with only the permissions needed and bind that: a built-in role's permissions cannot be checked here.",
     check: ({ manifests }) =>
       ofKind(manifests, ...bindingKinds)
-        .filter((b) => b.object.roleRef?.kind === "ClusterRole" && ["cluster-admin", "admin", "edit"].includes(b.object.roleRef?.name))
-        .map((manifest) => ({ manifest, path: "/roleRef", message: `binds the built-in ClusterRole ${manifest.object.roleRef.name}` })),
+        .filter((b) => {
+          const ref = b.object.roleRef ?? {};
+          const defined = manifests.some((m) => m.object.kind === ref.kind && m.object.metadata?.name === ref.name && (ref.kind === "ClusterRole" || m.object.metadata?.namespace === b.object.metadata?.namespace));
+          return !defined;
+        })
+        .map((manifest) => ({ manifest, path: "/roleRef", message: `binds ${manifest.object.roleRef?.kind} ${manifest.object.roleRef?.name}, which this tree does not define` })),
   },
   {
     id: "RBAC003",

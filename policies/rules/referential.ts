@@ -10,10 +10,12 @@ function podsSelectedBy(manifests: Manifest[], namespace: string | undefined, ma
   return workloads(manifests).filter((m) => m.object.metadata?.namespace === namespace && matches(podTemplateOf(m.object)?.metadata?.labels ?? {}));
 }
 
-/** Where an Argo CD Application's source.path lies on disk for the tree being checked. */
-function applicationPathOnDisk(context: PolicyContext, path: string): string {
+/** Where an Argo CD Application's source.path lies in the tree being checked; undefined when it points outside rendered/<env>/. */
+function applicationPathOnDisk(context: PolicyContext, path: string): string | undefined {
   const prefix = `rendered/${context.environment}/`;
-  return path.startsWith(prefix) || path === `rendered/${context.environment}` ? join(context.root, path.slice(prefix.length)) : join(context.root, "..", "..", path);
+  const rest = path.slice(prefix.length);
+  if (!path.startsWith(prefix) || rest === "" || rest.split("/").some((segment) => segment === ".." || segment === "." || segment === "")) return undefined;
+  return join(context.root, rest);
 }
 
 function secretVolumeNames(pod: Json): string[] {
@@ -178,6 +180,7 @@ export const referentialRules: Rule[] = [
         const path: string | undefined = manifest.object.spec?.source?.path;
         if (path === undefined) return [];
         const onDisk = applicationPathOnDisk(context, path);
+        if (onDisk === undefined) return [{ manifest, path: "/spec/source/path", message: `source path ${path} is not a folder inside rendered/${context.environment}/` }];
         return existsSync(onDisk) && statSync(onDisk).isDirectory() ? [] : [{ manifest, path: "/spec/source/path", message: `source path ${path} does not exist` }];
       }),
   },

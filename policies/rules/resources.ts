@@ -59,9 +59,10 @@ export const resourceRules: Rule[] = [
         return containersOf(manifest.object).flatMap(({ container, path }): Violation[] => {
           const expected = table[container.name];
           if (!expected) return [{ manifest, path, message: `container ${container.name} has no entry in the contract's resource table` }];
+          const same = (r: "cpu" | "memory", actual: unknown, wanted: string) => actual !== undefined && (r === "cpu" ? parseCpu : parseMemory)(actual as string) === (r === "cpu" ? parseCpu : parseMemory)(wanted);
           return (["requests", "limits"] as const).flatMap((kind) =>
             both
-              .filter((r) => String(container.resources?.[kind]?.[r]) !== expected[kind]![r])
+              .filter((r) => !same(r, container.resources?.[kind]?.[r], expected[kind]![r]!))
               .map((r) => ({ manifest, path: `${path}/resources/${kind}/${r}`, message: `container ${container.name} ${kind} ${r} is ${container.resources?.[kind]?.[r] ?? "unset"}, the contract says ${expected[kind]![r]}` })),
           );
         });

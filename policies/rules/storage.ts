@@ -1,5 +1,6 @@
 // Storage: claim sizes equal the contract, storage class as the environment says.
 import { volumeClaimSizes } from "../contract";
+import { parseMemory } from "../../generator/summary";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
@@ -32,7 +33,7 @@ export const storageRules: Rule[] = [
         const expected = volumeClaimSizes[claim.name];
         const actual = claim.spec.resources?.requests?.storage;
         if (!expected) return [{ manifest: claim.manifest, path: claim.path, message: `claim ${claim.name} is not in the contract's volumeClaimSizes` }];
-        return String(actual) === expected ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
+        return actual !== undefined && parseMemory(actual) === parseMemory(expected) ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
       }),
   },
   {
