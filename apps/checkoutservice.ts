@@ -8,7 +8,8 @@ export const checkoutservice = boutiqueApp({
     PRODUCT_CATALOG_SERVICE_ADDR: address("productcatalogservice"),
     SHIPPING_SERVICE_ADDR: address("shippingservice"),
     PAYMENT_SERVICE_ADDR: address("paymentservice"),
-    EMAIL_SERVICE_ADDR: address("emailservice"),
+    // Order confirmations go through order persistence, which stores the order and forwards the call.
+    EMAIL_SERVICE_ADDR: address("order-persistence"),
     CURRENCY_SERVICE_ADDR: address("currencyservice"),
     CART_SERVICE_ADDR: address("cartservice"),
   }),

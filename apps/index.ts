@@ -8,6 +8,8 @@ import { emailservice } from "./emailservice";
 import { frontend } from "./frontend";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
+import { orderPersistence } from "./order-persistence";
+import { postgres } from "./postgres";
 import { networkPolicies } from "./network-policies";
 import { paymentservice } from "./paymentservice";
 import { productcatalogservice } from "./productcatalogservice";
@@ -21,6 +23,8 @@ export const apps: readonly App[] = [
   networkPolicies,
   redisCart,
   redisHa,
+  postgres,
+  orderPersistence,
   frontend,
   checkoutservice,
   productcatalogservice,

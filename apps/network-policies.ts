@@ -4,7 +4,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, peerPorts, servicePorts, workloadNamespaceRole, type WorkloadName } from "../policies/contract";
+import { allowedFlows, clusterDns, peerPorts, servicePorts, workloadNamespaceRole, type ServingWorkload, type WorkloadName } from "../policies/contract";
 import type { App, RenderContext } from "./lib/app";
 import { deployedWorkloads } from "./lib/topology";
 import { selectorLabels } from "./lib/workload";
@@ -41,7 +41,8 @@ function defaultDeny(namespace: string): NetworkPolicy {
 
 function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed: Set<WorkloadName>): NetworkPolicy {
   const namespace = namespaceOf(context, workload);
-  const port = { protocol: "TCP" as const, port: servicePorts[workload].containerPort };
+  const served = workload in servicePorts ? servicePorts[workload as ServingWorkload] : undefined;
+  const port = { protocol: "TCP" as const, port: served?.containerPort ?? 0 };
   const ingress: INetworkPolicyIngressRule[] = [];
   const flows = allowedFlows.filter((flow) => deployed.has(flow.to) && (flow.from === "external" || deployed.has(flow.from)));
   const inbound = flows.filter((flow) => flow.to === workload);
@@ -55,7 +56,7 @@ function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed
     egress.push({ to: [workloadPeer(context, flow.to, namespace)], ports: [{ protocol: "TCP", port: servicePorts[flow.to].containerPort }] });
   }
   // Pods of one workload talking to each other (replication, gossip).
-  const peers = peerPorts[workload];
+  const peers = peerPorts[workload as ServingWorkload];
   if (peers) {
     const rule = { ports: peers.map((p) => ({ protocol: "TCP" as const, port: p })) };
     ingress.push({ from: [workloadPeer(context, workload, namespace)], ...rule });

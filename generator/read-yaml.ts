@@ -36,7 +36,7 @@ function scalar(token: string): unknown {
   // Anything else ("100m", "10s", escapes, YAML 1.1 forms): yaml resolves the lone scalar, and
   // only a scalar result is accepted.
   // Tokens starting with an indicator ("- ", "---", "&", "*", "!", "|", "[", ...) mean something else on their own.
-  if (!/^([0-9A-Za-z_+/$]|\.(?!\.\.)|")/.test(token)) throw new NotCanonical();
+  if (!/^([0-9A-Za-z_+/$]|\.(?!\.\.)|-(?!--)(?=\S)|")/.test(token)) throw new NotCanonical();
   let value: unknown;
   try {
     value = parse(token, { version: "1.1" });

@@ -31,6 +31,13 @@ export const containerResources = {
     sentinel: resources("20m", "50m", "32Mi", "64Mi"),
     "config-init": resources("20m", "50m", "16Mi", "32Mi"),
   },
+  postgres: {
+    postgres: resources("100m", "500m", "256Mi", "512Mi"), // overview
+    "bootstrap-replica": resources("100m", "500m", "64Mi", "256Mi"),
+    "postgres-exporter": resources("20m", "50m", "32Mi", "64Mi"),
+  },
+  "postgres-backup": { "pg-dump": resources("100m", "500m", "64Mi", "256Mi") },
+  "order-persistence": { server: resources("100m", "300m", "96Mi", "192Mi") },
   productcatalogservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
   currencyservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
   paymentservice: { server: resources("100m", "200m", "64Mi", "128Mi") },
@@ -60,7 +67,12 @@ export const servicePorts = {
   "redis-cart": { containerPort: 6379, servicePort: 6379 },
   redis: { containerPort: 6379, servicePort: 6379 },
   "redis-sentinel": { containerPort: 26379, servicePort: 26379 },
-} as const satisfies Record<WorkloadName, { containerPort: number; servicePort: number }>;
+  postgres: { containerPort: 5432, servicePort: 5432 },
+  "order-persistence": { containerPort: 5000, servicePort: 5000 },
+} as const satisfies Partial<Record<WorkloadName, { containerPort: number; servicePort: number }>>;
+
+/** Workloads that serve a port (a backup job serves none). */
+export type ServingWorkload = keyof typeof servicePorts;
 
 
 /** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
@@ -81,12 +93,15 @@ export const workloadNamespaceRole: Record<WorkloadName, keyof typeof defaultNam
   "redis-cart": "app",
   redis: "app",
   "redis-sentinel": "app",
+  postgres: "app",
+  "postgres-backup": "app",
+  "order-persistence": "app",
 };
 
 /** A permitted connection: `from` (a workload, or "external" = outside the cluster) to `to` on its container port (TCP). */
 export interface AllowedFlow {
   from: WorkloadName | "external";
-  to: WorkloadName;
+  to: ServingWorkload;
 }
 
 /**
@@ -106,7 +121,12 @@ export const allowedFlows: readonly AllowedFlow[] = [
   { from: "frontend", to: "adservice" },
   { from: "checkoutservice", to: "shippingservice" },
   { from: "checkoutservice", to: "paymentservice" },
-  { from: "checkoutservice", to: "emailservice" },
+  // Order persistence (the overview's bonus): checkout's order confirmation goes to our service,
+  // which stores the order and forwards the call to the real emailservice.
+  { from: "checkoutservice", to: "order-persistence" },
+  { from: "order-persistence", to: "emailservice" },
+  { from: "order-persistence", to: "postgres" },
+  { from: "postgres-backup", to: "postgres" },
   { from: "checkoutservice", to: "productcatalogservice" },
   { from: "checkoutservice", to: "currencyservice" },
   { from: "checkoutservice", to: "cartservice" },
@@ -135,7 +155,7 @@ export type AvailabilityLevel = "production" | "development";
  * is the overview's "Production Recommendations"; apps run these unless settings ask for more.
  */
 export const minimumReplicas: Record<AvailabilityLevel, Partial<Record<WorkloadName, number>>> = {
-  production: { frontend: 3, checkoutservice: 3, cartservice: 3, redis: 3, "redis-sentinel": 3 },
+  production: { frontend: 3, checkoutservice: 3, cartservice: 3, redis: 3, "redis-sentinel": 3, postgres: 2, "order-persistence": 2 },
   development: {},
 };
 
@@ -148,6 +168,9 @@ export const volumeClaimSizes: Record<string, string> = {
   "prometheus-storage": "10Gi",
   "loki-storage": "10Gi",
   "grafana-storage": "5Gi",
+  // Not in the overview: a week of nightly pg_dump files, and the order service's spool.
+  "postgres-backups": "10Gi",
+  "order-spool": "1Gi",
 };
 
 /** ServiceAccounts ("namespace/name") that RBAC may allow to read Secrets. None so far. */
@@ -160,10 +183,11 @@ export const thirdPartyRegistries: readonly string[] = ["docker.io/library", "do
  * Secrets workloads may reference. Their values never enter Git: each environment creates them
  * (generated in the cluster, or synced from a secret store).
  */
-export const externalSecrets: readonly string[] = ["redis-auth"];
+export const externalSecrets: readonly string[] = ["redis-auth", "postgres-secret"];
 
 /** Ports on which the pods of one workload talk to each other (replication, sentinel gossip). */
-export const peerPorts: Partial<Record<WorkloadName, readonly number[]>> = {
+export const peerPorts: Partial<Record<ServingWorkload, readonly number[]>> = {
   redis: [servicePorts.redis.containerPort],
   "redis-sentinel": [servicePorts["redis-sentinel"].containerPort],
+  postgres: [servicePorts.postgres.containerPort], // streaming replication
 };

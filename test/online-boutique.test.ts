@@ -39,7 +39,11 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   const objects = objectsOf(environment);
 
   it("runs the ten services as Deployments and the cart store, each with a ServiceAccount and a Service", () => {
-    const expected = [...services.map((name) => ({ kind: "Deployment", name, service: name })), ...cartStore[environment]!];
+    const orders = [
+      { kind: "StatefulSet", name: "postgres", service: "postgres" },
+      { kind: "StatefulSet", name: "order-persistence", service: "order-persistence" },
+    ];
+    const expected = [...services.map((name) => ({ kind: "Deployment", name, service: name })), ...cartStore[environment]!, ...orders];
     for (const { kind, name, service } of expected) {
       expect(find(objects, kind, name), name).toBeDefined();
       expect(find(objects, "ServiceAccount", name), name).toBeDefined();
@@ -109,6 +113,7 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
     for (const { workload, container } of containers(objects).filter((c) => !c.init)) {
       for (const probe of [container.readinessProbe, container.livenessProbe]) {
         expect(probe, workload).toBeDefined();
+        if (probe.exec) continue; // e.g. pg_isready
         const port = probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
         expect(container.ports.map((p: Json) => p.containerPort), workload).toContain(port);
         if (services.includes(workload) && workload !== "frontend") expect(probe.grpc, workload).toBeDefined();

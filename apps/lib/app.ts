@@ -18,7 +18,7 @@ export type KubeObject = Model<unknown> & { apiVersion: string; kind: string; me
  */
 export const appGroups = {
   platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
-  data: { wave: 1, description: "Carts (Redis)" },
+  data: { wave: 1, description: "Carts (Redis) and orders (PostgreSQL, order persistence)" },
   "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
 } as const;
 export type AppGroup = keyof typeof appGroups;

@@ -2,14 +2,14 @@
 // port, a ClusterIP Service in front, gRPC health probes unless the module says otherwise.
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IProbe } from "kubernetes-models/v1/Probe";
-import { servicePorts, type WorkloadName } from "../../policies/contract";
+import { servicePorts, type ServingWorkload } from "../../policies/contract";
 import type { App, KubeObject, RenderContext } from "./app";
 import { boutiqueImage, clusterService, deployment, grpcProbe } from "./workload";
 
-type BoutiqueService = Exclude<WorkloadName, "redis-cart">;
+type BoutiqueService = Exclude<ServingWorkload, "redis-cart" | "redis" | "redis-sentinel" | "postgres" | "order-persistence">;
 
 /** "host:port" of a service as its clients dial it (the *_ADDR variables). */
-export function address(name: WorkloadName): string {
+export function address(name: ServingWorkload): string {
   return `${name}:${servicePorts[name].servicePort}`;
 }
 

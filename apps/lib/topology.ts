@@ -6,5 +6,6 @@ import type { Settings } from "../../generator/settings/schema";
 export function deployedWorkloads(settings: Settings): WorkloadName[] {
   const sentinel = settings.dataTier.redisSentinel;
   const absent = new Set<WorkloadName>(sentinel ? ["redis-cart"] : ["redis", "redis-sentinel"]);
+  if (!settings.dataTier.postgresBackupSchedule) absent.add("postgres-backup");
   return (Object.keys(workloadNamespaceRole) as WorkloadName[]).filter((workload) => !absent.has(workload));
 }

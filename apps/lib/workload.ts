@@ -14,7 +14,8 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { containerResources, minimumReplicas, type ContainerResources, type WorkloadName } from "../../policies/contract";
+import { containerResources, minimumReplicas, volumeClaimSizes, type ContainerResources, type WorkloadName } from "../../policies/contract";
+import type { IPersistentVolumeClaimSpec } from "kubernetes-models/v1/PersistentVolumeClaimSpec";
 import type { KubeObject, RenderContext } from "./app";
 
 /** Pod-level security context at the Pod Security "restricted" level (uid/gid as upstream). */
@@ -168,6 +169,14 @@ export function statefulSet(context: RenderContext, spec: StatefulSetSpec): Kube
     }),
     ...disruptionBudget(context, name, replicas),
   ];
+}
+
+/** A ReadWriteOnce claim of the contract's size for `name`, on the environment's storage class. */
+export function claimSpec(context: RenderContext, name: string): IPersistentVolumeClaimSpec {
+  const size = volumeClaimSizes[name];
+  if (!size) throw new Error(`policies/contract.ts has no volumeClaimSizes entry for "${name}"`);
+  const storageClassName = context.settings.storage.storageClassName;
+  return { accessModes: ["ReadWriteOnce"], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } };
 }
 
 /** A headless Service (clusterIP: None): stable per-pod DNS names, resolvable before the pods are ready. */

@@ -72,10 +72,11 @@ export const settingsSchema = {
     images: {
       type: "object",
       additionalProperties: false,
-      required: ["registry", "tag"],
+      required: ["registry", "tag", "orderPersistence"],
       properties: {
         registry: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$", description: "Registry and path of the Online Boutique images." },
         tag: { type: "string", pattern: "^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", description: "Online Boutique release tag; never latest." },
+        orderPersistence: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:(?!latest$)[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", description: "Image of services/order-persistence, built by its Dockerfile and pushed by your CI." },
       },
     },
     replicas: {
@@ -103,9 +104,11 @@ export const settingsSchema = {
     dataTier: {
       type: "object",
       additionalProperties: false,
-      required: ["redisSentinel"],
+      required: ["redisSentinel", "postgresPrimary", "postgresBackupSchedule"],
       properties: {
         redisSentinel: { type: "boolean", description: "Carts in 3 Redis + 3 Sentinels (quorum 2) instead of one Redis." },
+        postgresPrimary: { type: "integer", minimum: 0, maximum: 1, description: "Ordinal of the primary pod (postgres-0 or postgres-1); change it after promoting the replica (README runbook)." },
+        postgresBackupSchedule: { type: ["string", "null"], pattern: "^[0-9*/,-]+( [0-9*/,-]+){4}$", description: "Cron schedule of the pg_dump CronJob; null = no backups." },
       },
     },
     frontendExposure: exposure,

@@ -74,6 +74,20 @@ export function selectorMatches(selector: Json | undefined | null, labels: Recor
   return true;
 }
 
+/**
+ * The label sets a workload's pods carry: the template's, and for StatefulSet pods also the
+ * labels the controller adds to each (pod-index, pod-name), so a Service may select one ordinal.
+ */
+export function podLabelSets(manifests: Manifest[], workload: Json): Record<string, string>[] {
+  const labels: Record<string, string> = podTemplateOf(workload)?.metadata?.labels ?? {};
+  if (workload.kind !== "StatefulSet") return [labels];
+  return Array.from({ length: replicasOf(manifests, workload) }, (_, ordinal) => ({
+    ...labels,
+    "apps.kubernetes.io/pod-index": String(ordinal),
+    "statefulset.kubernetes.io/pod-name": `${workload.metadata?.name}-${ordinal}`,
+  }));
+}
+
 /** A Service-style selector (a plain map): every pair must match. An empty map selects nothing. */
 export function mapSelects(selector: Record<string, string> | undefined, labels: Record<string, string> = {}): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;

@@ -44,9 +44,9 @@ export const imageRules: Rule[] = [
     theme: "images",
     severity: "error",
     title: "images come from allowed registries",
-    fix: "Pull from the environment's Online Boutique registry (settings images.registry) or a registry of the contract's thirdPartyRegistries.",
+    fix: "Pull from the environment's registries (settings images.registry, images.orderPersistence) or one of the contract's thirdPartyRegistries.",
     check: ({ manifests, settings }) => {
-      const allowed = [...thirdPartyRegistries, ...(settings ? [settings.images.registry] : [])];
+      const allowed = [...thirdPartyRegistries, ...(settings ? [settings.images.registry, registryOf(settings.images.orderPersistence)] : [])];
       return allImages(manifests)
         .filter(({ image }) => !allowed.includes(registryOf(image)))
         .map(({ manifest, container, path, image }) => ({ manifest, path: `${path}/image`, message: `container ${container.name} pulls from ${registryOf(image)}, not an allowed registry (${allowed.join(", ")})` }));

@@ -1,7 +1,7 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
 import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../contract";
-import { containersOf, longRunningKinds, ofKind, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
+import { containersOf, ofKind, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
 
@@ -10,9 +10,7 @@ export const externalClient: Endpoint = { id: "external", labels: {}, ports: [],
 const dnsId = `${clusterDns.namespace}/kube-dns`;
 
 export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
-  const endpoints: Endpoint[] = workloads(manifests)
-    .filter((m) => longRunningKinds.has(m.object.kind))
-    .map((m) => ({
+  const endpoints: Endpoint[] = workloads(manifests).map((m) => ({
       id: `${m.object.metadata.namespace}/${m.object.metadata.name}`,
       namespace: m.object.metadata.namespace,
       labels: podTemplateOf(m.object)?.metadata?.labels ?? {},

@@ -1,0 +1,73 @@
+// Scripts of the PostgreSQL StatefulSet and its runbook, rendered into the postgres-scripts
+// ConfigMap. They take everything from environment variables (libpq's PGHOST, PGPORT, PGUSER,
+// PGPASSWORD, PGDATABASE and the ones named below), so the tests run these very scripts
+// against local PostgreSQL servers, and the runbook runs them with `kubectl exec`.
+
+/**
+ * Init container of every postgres pod. Env: POD_NAME, PRIMARY_ORDINAL, PRIMARY_HOST,
+ * PRIMARY_PORT, REPLICATION_USER, REPLICATION_PASSWORD, PGDATA.
+ */
+export const bootstrapReplicaScript = `#!/bin/sh
+# Makes a pod that is not the primary a streaming replica, once: an empty data directory is
+# filled by pg_basebackup. -R writes standby.signal and primary_conninfo; -C -S creates this
+# replica's replication slot, so the primary keeps the WAL the replica has not received yet.
+set -eu
+ordinal="\${POD_NAME##*-}"
+if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then echo "bootstrap-replica: $POD_NAME is the primary" >&2; exit 0; fi
+if [ -s "$PGDATA/PG_VERSION" ]; then echo "bootstrap-replica: $PGDATA is already a database" >&2; exit 0; fi
+slot="replica_$ordinal"
+export PGPASSWORD="$REPLICATION_PASSWORD"
+until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; do echo "bootstrap-replica: waiting for $PRIMARY_HOST" >&2; sleep 2; done
+mkdir -p "$PGDATA"
+chmod 700 "$PGDATA"
+if ! out="$(pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REPLICATION_USER" -D "$PGDATA" -R -X stream -C -S "$slot" 2>&1)"; then
+  # A replica rebuilt after a failure finds its slot still there: reuse it.
+  case "$out" in *"already exists"*) ;; *) echo "$out" >&2; exit 1 ;; esac
+  rm -rf "$PGDATA"/* "$PGDATA"/.[!.]* 2>/dev/null || true
+  pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REPLICATION_USER" -D "$PGDATA" -R -X stream -S "$slot"
+fi
+echo "bootstrap-replica: $POD_NAME streams from $PRIMARY_HOST through slot $slot" >&2
+`;
+
+/**
+ * Runs once when the official image initialises a new data directory (docker-entrypoint-initdb.d),
+ * which happens only on the primary: replicas start from a base backup. Env: POSTGRES_USER,
+ * POSTGRES_DB, REPLICATION_USER, REPLICATION_PASSWORD, PGDATA.
+ */
+export const initReplicationScript = `#!/bin/sh
+# The replication role, and the pg_hba line that lets it stream from other pods.
+psql -v ON_ERROR_STOP=1 -v user="$REPLICATION_USER" -v password="$REPLICATION_PASSWORD" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
+CREATE ROLE :"user" WITH REPLICATION LOGIN PASSWORD :'password';
+SQL
+echo "host replication $REPLICATION_USER all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+`;
+
+/** Runbook: promote the replica to primary (run in the replica's pod). Env: libpq's. */
+export const promoteScript = `#!/bin/sh
+# Ends recovery on this replica: it becomes a primary that accepts writes. Waits up to 60 s.
+set -eu
+state="$(psql -v ON_ERROR_STOP=1 -Atc "SELECT pg_is_in_recovery()")"
+if [ "$state" != "t" ]; then echo "promote: this server is already a primary" >&2; exit 1; fi
+[ "$(psql -v ON_ERROR_STOP=1 -Atc "SELECT pg_promote(true, 60)")" = "t" ]
+echo "promote: $(hostname) is now the primary" >&2
+`;
+
+/** Nightly backup (CronJob) and manual runs. Env: libpq's, BACKUP_DIR, RETENTION_DAYS. */
+export const backupScript = `#!/bin/sh
+# A custom-format dump (restorable table by table with pg_restore), then old dumps pruned.
+set -eu
+file="$BACKUP_DIR/$PGDATABASE-$(date -u +%Y%m%dT%H%M%SZ).dump"
+pg_dump --format=custom --file="$file.partial"
+mv "$file.partial" "$file"
+find "$BACKUP_DIR" -name "$PGDATABASE-*.dump" -mtime +"$RETENTION_DAYS" -delete
+echo "backup: wrote $file ($(wc -c < "$file") bytes)" >&2
+`;
+
+/** Runbook: restore a dump into the database (run in the primary's pod). Env: libpq's. Argument: the dump file. */
+export const restoreScript = `#!/bin/sh
+# Replaces the database's objects with the dump's, in one transaction: all or nothing.
+set -eu
+[ -f "\${1:-}" ] || { echo "usage: restore.sh <dump file>" >&2; exit 2; }
+pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname="$PGDATABASE" "$1"
+echo "restore: $PGDATABASE restored from $1" >&2
+`;
