@@ -1,0 +1,147 @@
+// The orders database: the rendered manifests as a specification, then the rendered scripts run
+// against real PostgreSQL servers on loopback — the replica bootstraps itself from the primary
+// and streams a new row, the runbook's promote makes it writable, and a backup restores.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { find, objectsOf, type Json } from "./support/repo";
+import { pgRun, postgresBinDir, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
+
+const prod = objectsOf("prod");
+const dev = objectsOf("dev");
+const envOf = (container: Json): Record<string, Json> => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e]));
+
+describe("PostgreSQL in the rendered environments", () => {
+  it("prod runs a primary and a replica; dev one instance", () => {
+    expect(find(prod, "StatefulSet", "postgres")!.spec.replicas).toBe(2);
+    expect(find(dev, "StatefulSet", "postgres")!.spec.replicas).toBe(1);
+  });
+
+  it("the data volume is the overview's postgres-pvc of 5Gi, per replica", () => {
+    const [claim] = find(prod, "StatefulSet", "postgres")!.spec.volumeClaimTemplates;
+    expect(claim.metadata.name).toBe("postgres-pvc");
+    expect(claim.spec.resources.requests.storage).toBe("5Gi");
+    expect(claim.spec.storageClassName).toBe("standard-rwo");
+  });
+
+  it("prod has a read-write Service on the primary and a read-only one on the replica; dev only the first", () => {
+    expect(find(prod, "Service", "postgres")!.spec.selector).toEqual({ app: "postgres", "apps.kubernetes.io/pod-index": "0" });
+    expect(find(prod, "Service", "postgres-read")!.spec.selector).toEqual({ app: "postgres", "apps.kubernetes.io/pod-index": "1" });
+    expect(find(dev, "Service", "postgres-read")).toBeUndefined();
+  });
+
+  it("prod dumps the database nightly from the replica; dev has no backup job", () => {
+    const cron = find(prod, "CronJob", "postgres-backup")!;
+    expect(cron.spec.schedule).toBe("30 2 * * *");
+    expect(envOf(cron.spec.jobTemplate.spec.template.spec.containers[0]).PGHOST!.value).toBe("postgres-read");
+    expect(find(dev, "CronJob", "postgres-backup")).toBeUndefined();
+  });
+
+  it("every password comes from the postgres-secret Secret", () => {
+    for (const object of [find(prod, "StatefulSet", "postgres")!, find(prod, "StatefulSet", "order-persistence")!]) {
+      for (const container of [...(object.spec.template.spec.initContainers ?? []), ...object.spec.template.spec.containers]) {
+        for (const [name, entry] of Object.entries(envOf(container))) {
+          if (/PASSWORD|PASS$/.test(name)) expect(entry.valueFrom?.secretKeyRef?.name, `${object.metadata.name} ${name}`).toBe("postgres-secret");
+        }
+      }
+    }
+  });
+});
+
+// --- real engines --------------------------------------------------------------------------
+
+const replicationPassword = "test-only-replication-password";
+let primary: PostgresServer;
+let replica: PostgresServer | undefined;
+let scriptsDir: string;
+
+/** Runs a rendered script as the server's user, with the PostgreSQL client programs on PATH. */
+function runScript(name: string, env: Record<string, string>, ...args: string[]): string {
+  return pgRun("/bin/sh", [join(scriptsDir, name), ...args], { env: { PATH: `${postgresBinDir()}:${process.env.PATH}`, ...env } });
+}
+
+const libpq = (server: PostgresServer, database = "orders") => ({ PGHOST: "127.0.0.1", PGPORT: String(server.port), PGUSER: "postgres", PGDATABASE: database });
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("PostgreSQL primary, replica and runbook with real servers", () => {
+  beforeAll(async () => {
+    scriptsDir = serverOwnedTempDir("pg-scripts-");
+    const scripts = find(prod, "ConfigMap", "postgres-scripts")!.data as Record<string, string>;
+    for (const [name, text] of Object.entries(scripts)) writeFileSync(join(scriptsDir, name), text);
+    primary = await startPostgres();
+    primary.sql("CREATE DATABASE orders");
+    primary.sql("CREATE TABLE carts_seen (id integer PRIMARY KEY, note text)", "orders");
+  }, 60_000);
+
+  afterAll(() => {
+    replica?.destroy();
+    primary?.destroy();
+  });
+
+  it("the primary's init script creates the replication role", () => {
+    const init = find(prod, "StatefulSet", "postgres")!.spec.template.spec.containers[0];
+    runScript("init-replication.sh", { ...libpq(primary, "postgres"), POSTGRES_USER: "postgres", POSTGRES_DB: "postgres", REPLICATION_USER: envOf(init).REPLICATION_USER!.value, REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+    primary.sql("SELECT pg_reload_conf()");
+    expect(primary.sql("SELECT rolreplication FROM pg_roles WHERE rolname = 'replicator'").trim()).toBe("t");
+  });
+
+  it("a new replica bootstraps itself with pg_basebackup and a slot, then streams a row written on the primary", async () => {
+    const bootstrap = envOf(find(prod, "StatefulSet", "postgres")!.spec.template.spec.initContainers[0]);
+    const dataDir = join(serverOwnedTempDir("pg-replica-"), "data");
+    runScript("bootstrap-replica.sh", {
+      POD_NAME: "postgres-1",
+      PRIMARY_ORDINAL: bootstrap.PRIMARY_ORDINAL!.value,
+      PRIMARY_HOST: "127.0.0.1",
+      PRIMARY_PORT: String(primary.port),
+      REPLICATION_USER: bootstrap.REPLICATION_USER!.value,
+      REPLICATION_PASSWORD: replicationPassword,
+      PGDATA: dataDir,
+    });
+    replica = await startPostgres({ dataDir });
+    expect(replica.sql("SELECT pg_is_in_recovery()").trim()).toBe("t");
+    expect(primary.sql("SELECT slot_name || ' ' || active FROM pg_replication_slots").trim()).toBe("replica_1 true");
+
+    const written = Date.now();
+    primary.sql("INSERT INTO carts_seen VALUES (1, 'written on the primary')", "orders");
+    const seen = await waitFor("the row on the replica", () => (replica!.sql("SELECT note FROM carts_seen WHERE id = 1", "orders").trim() === "written on the primary" ? Date.now() : undefined));
+    const lag = primary.sql("SELECT coalesce(extract(epoch FROM replay_lag) * 1000, 0)::int FROM pg_stat_replication").trim();
+    console.log(`postgres replica: row visible after ${seen - written} ms; replay_lag ${lag} ms`);
+    expect(() => replica!.sql("INSERT INTO carts_seen VALUES (2, 'x')", "orders")).toThrow(/read-only transaction/);
+  }, 60_000);
+
+  it("the primary is left alone by the bootstrap script (it is the primary)", () => {
+    const output = runScript("bootstrap-replica.sh", { POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+    expect(output).toBe("");
+  });
+
+  it("backup.sh dumps the database and restore.sh restores it into an empty one", () => {
+    const backups = serverOwnedTempDir("pg-backups-");
+    runScript("backup.sh", { ...libpq(primary), BACKUP_DIR: backups, RETENTION_DAYS: "7" });
+    const dump = pgRun("/bin/sh", ["-c", `ls ${backups}/orders-*.dump`]).trim();
+    expect(dump).toMatch(/orders-\d{8}T\d{6}Z\.dump$/);
+    primary.sql("CREATE DATABASE restored");
+    runScript("restore.sh", libpq(primary, "restored"), dump);
+    expect(primary.sql("SELECT note FROM carts_seen WHERE id = 1", "restored").trim()).toBe("written on the primary");
+  });
+
+  it("the runbook's promote makes the replica a writable primary", () => {
+    runScript("promote.sh", libpq(replica!, "postgres"));
+    expect(replica!.sql("SELECT pg_is_in_recovery()").trim()).toBe("f");
+    replica!.sql("INSERT INTO carts_seen VALUES (3, 'written after the promotion')", "orders");
+    expect(replica!.sql("SELECT count(*) FROM carts_seen", "orders").trim()).toBe("2");
+    expect(() => runScript("promote.sh", libpq(replica!, "postgres"))).toThrow(/already a primary/);
+  });
+});
