@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { find, objectsOf, type Json } from "./support/repo";
+import { waitFor } from "./support/wait";
 import { pgRun, postgresBinDir, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
 
 const prod = objectsOf("prod");
@@ -61,20 +62,6 @@ function runScript(name: string, env: Record<string, string>, ...args: string[])
 }
 
 const libpq = (server: PostgresServer, database = "orders") => ({ PGHOST: "127.0.0.1", PGPORT: String(server.port), PGUSER: "postgres", PGDATABASE: database });
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("PostgreSQL primary, replica and runbook with real servers", () => {
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { find, objectsOf, type Json } from "./support/repo";
+import { waitFor } from "./support/wait";
 
 const prod = objectsOf("prod");
 const dev = objectsOf("dev");
@@ -59,20 +60,6 @@ let work: string;
 
 function cli(host: string, port: number, ...args: string[]): string {
   return execFileSync("redis-cli", ["--no-auth-warning", "-a", password, "-h", host, "-p", String(port), ...args], { encoding: "utf8", timeout: 5000 }).trim();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Runs a rendered init script with its rendered env, pod names replaced by loopback addresses. */
