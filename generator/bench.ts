@@ -8,10 +8,11 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { listFiles } from "./output";
+import { blobPath, cliNodeArgs } from "./cli-command.mjs";
 import { argv, chalk } from "zx";
 
 const repoRoot = resolve(import.meta.dirname, "..");
-const blob = join(repoRoot, "dist", "cli.blob");
+const blob = join(repoRoot, blobPath);
 const baselineDir = resolve(repoRoot, "..", "shared", "baselines", "online-boutique-kustomize");
 const runs = Number(argv.runs ?? 21);
 
@@ -75,14 +76,14 @@ function main(): void {
         const root = mkdtempSync(join(scratch, "fresh-"));
         cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
         fresh.push(root);
-        this.args = ["--snapshot-blob", blob, "--", "render", "--root", root];
+        this.args = [...cliNodeArgs(repoRoot), "render", "--root", root];
       },
     };
-    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: ["--snapshot-blob", blob, "--", "render", "--root", scratch] };
-    const check: Command = { label: "render --check", file: process.execPath, args: ["--snapshot-blob", blob, "--", "render", "--root", scratch, "--check"] };
-    const policy: Command = { label: "policy, all environments", file: process.execPath, args: ["--snapshot-blob", blob, "--", "policy", "--root", scratch] };
+    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: [...cliNodeArgs(repoRoot), "render", "--root", scratch] };
+    const check: Command = { label: "render --check", file: process.execPath, args: [...cliNodeArgs(repoRoot), "render", "--root", scratch, "--check"] };
+    const policy: Command = { label: "policy, all environments", file: process.execPath, args: [...cliNodeArgs(repoRoot), "policy", "--root", scratch] };
     const scaled = scaledTree(scratch, 10);
-    const policyScaled: Command = { label: `policy, 10× objects (${scaled.objects} files, one tree)`, file: process.execPath, args: ["--snapshot-blob", blob, "--", "policy", "--root", scratch, "--env", "prod", scaled.dir], okStatus: [0, 1] };
+    const policyScaled: Command = { label: `policy, 10× objects (${scaled.objects} files, one tree)`, file: process.execPath, args: [...cliNodeArgs(repoRoot), "policy", "--root", scratch, "--env", "prod", scaled.dir], okStatus: [0, 1] };
     const commands = [render, rerender, check, policy, policyScaled];
     const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
     if (existsSync(baselineDir) && kubectl.status === 0) {
@@ -91,7 +92,7 @@ function main(): void {
       console.log(chalk.yellow("baseline not available (needs ../shared/baselines and kubectl): printing our numbers only"));
     }
 
-    const summary = spawnSync(process.execPath, ["--snapshot-blob", blob, "--", "render", "--root", scratch], { encoding: "utf8" }).stdout.trim();
+    const summary = spawnSync(process.execPath, [...cliNodeArgs(repoRoot), "render", "--root", scratch], { encoding: "utf8" }).stdout.trim();
     console.log(`${summary.split("\n").join("\n")}\n${runs} runs each (interleaved, 2 warm-up runs discarded)\n`);
     const samples = new Map(commands.map((c) => [c, [] as number[]]));
     for (let i = 0; i < runs + 2; i++) {

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { v8Flags } from "./cli-command.mjs";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(repoRoot, "dist");
@@ -26,7 +27,7 @@ function newestSource(path) {
 
 function upToDate() {
   if (process.argv.includes("--force") || !existsSync(blob) || !existsSync(stamp)) return false;
-  if (readFileSync(stamp, "utf8") !== process.version) return false;
+  if (readFileSync(stamp, "utf8") !== `${process.version} ${v8Flags.join(" ")}`) return false;
   const newest = Math.max(...sourceRoots.map((root) => newestSource(join(repoRoot, root))));
   return statSync(blob).mtimeMs > newest;
 }
@@ -63,11 +64,11 @@ if (!upToDate()) {
     logLevel: "warning",
     plugins: [swaps],
   });
-  const snapshot = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: repoRoot, encoding: "utf8" });
+  const snapshot = spawnSync(process.execPath, [...v8Flags, "--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: repoRoot, encoding: "utf8" });
   if (snapshot.status !== 0) {
     process.stderr.write(`build: could not build the CLI snapshot with Node ${process.version}:\n${snapshot.stderr}`);
     process.exit(1);
   }
-  writeFileSync(stamp, process.version);
+  writeFileSync(stamp, `${process.version} ${v8Flags.join(" ")}`);
   process.stderr.write(`build: dist/cli.blob ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
 }

@@ -7,6 +7,7 @@ import draft2019Formats from "ajv-formats-draft2019/formats/index.js";
 import { formats } from "@kubernetes-models/validate";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./support/repo";
+import { cliNodeArgs } from "../generator/cli-command.mjs";
 
 describe("render bundle", () => {
   it("every string format its validators use is still provided without the draft-2019 formats", () => {
@@ -19,5 +20,12 @@ describe("render bundle", () => {
       expect(Object.keys(formats), name).toContain(name);
       expect(onlyInDraft2019, name).not.toContain(name);
     }
+  });
+});
+
+describe("CLI command", () => {
+  it("npm run render and npm run policy start the snapshot with the flags it was built with", () => {
+    const scripts = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts as Record<string, string>;
+    for (const command of ["render", "policy"]) expect(scripts[command]).toBe(`node generator/build.mjs && node ${cliNodeArgs().join(" ").replace("./dist", "dist")} ${command}`);
   });
 });

@@ -9,11 +9,12 @@ import { renderEnvironment, type EnvironmentRender } from "../../generator/rende
 import { loadEnvironment } from "../../generator/settings/load";
 import type { Settings } from "../../generator/settings/schema";
 import { listFiles } from "../../generator/output";
+import { cliNodeArgs } from "../../generator/cli-command.mjs";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
 /** The CLI exactly as `npm run render` / `npm run policy` start it: Node from the snapshot built by generator/build.mjs. */
-const cliCommand = [process.execPath, "--snapshot-blob", join(repoRoot, "dist", "cli.blob"), "--"];
+const cliCommand = [process.execPath, ...cliNodeArgs(repoRoot)];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;

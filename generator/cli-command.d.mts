@@ -1,0 +1,3 @@
+export declare const v8Flags: string[];
+export declare const blobPath: string;
+export declare function cliNodeArgs(repoRoot?: string): string[];
