@@ -57,9 +57,14 @@ export function writeRendered(repoRoot: string, renderedRoot: string, environmen
         if (!environments.includes(entry)) cpSync(join(target, entry), join(staging, entry), { recursive: true });
       }
     }
+    const made = new Set<string>();
     for (const file of files) {
       const destination = join(staging, file.path.slice(renderedRoot.length + 1));
-      mkdirSync(dirname(destination), { recursive: true });
+      const folder = dirname(destination);
+      if (!made.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        made.add(folder);
+      }
       writeFileSync(destination, file.content);
     }
   } catch (error) {
