@@ -66,7 +66,8 @@ function main(): void {
   try {
     cpSync(join(repoRoot, "environments"), join(scratch, "environments"), { recursive: true });
     // Each timed run of this one renders into a fresh copy without rendered/ (prepared untimed):
-    // every file is written. Copies are removed at the end, so no deletion overlaps a timed run.
+    // every file is written. Copies are removed at the end, and the disk's pending writes (the
+    // previous runs' files) are flushed before each run, so a run does not pay for the last one.
     const fresh: string[] = [];
     const render: Command = {
       label: "render, every file written",
@@ -76,6 +77,7 @@ function main(): void {
         const root = mkdtempSync(join(scratch, "fresh-"));
         cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
         fresh.push(root);
+        spawnSync("sync");
         this.args = [...cliNodeArgs(repoRoot), "render", "--root", root];
       },
     };
