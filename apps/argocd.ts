@@ -54,7 +54,14 @@ export function renderArgoCd(context: RenderContext, contents: GroupContents[]):
       // Least privilege: only the kinds the rendered tree contains.
       clusterResourceWhitelist: uniqueKinds(contents, true),
       namespaceResourceWhitelist: uniqueKinds(contents, false),
-      orphanedResources: { warn: true },
+      // Secrets are created by hand (never in Git) and claims by StatefulSets: not orphans.
+      orphanedResources: {
+        warn: true,
+        ignore: [
+          { group: "", kind: "Secret" },
+          { group: "", kind: "PersistentVolumeClaim" },
+        ],
+      },
     },
   });
 

@@ -68,6 +68,12 @@ function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed
   });
 }
 
+function deployedWorkloadPolicies(context: RenderContext): NetworkPolicy[] {
+  const deployed = deployedWorkloads(context.settings);
+  const present = new Set(deployed);
+  return deployed.map((workload) => workloadPolicy(context, workload, present));
+}
+
 export const networkPolicies: App = {
   name: "network-policies",
   group: "platform",
@@ -75,6 +81,6 @@ export const networkPolicies: App = {
   render: (context) => [
     defaultDeny(context.settings.namespaces.app),
     defaultDeny(context.settings.namespaces.monitoring),
-    ...deployedWorkloads(context.settings).map((workload) => workloadPolicy(context, workload, new Set(deployedWorkloads(context.settings)))),
+    ...deployedWorkloadPolicies(context),
   ],
 };

@@ -5,7 +5,7 @@ import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { servicePorts } from "../policies/contract";
 import type { App } from "./lib/app";
 import { address } from "./lib/boutique";
-import { claimSpec, clusterService, grpcProbe, headlessService, statefulSet } from "./lib/workload";
+import { claimSpec, clusterService, headlessService, statefulSet } from "./lib/workload";
 import { database, postgresSecret } from "./postgres";
 
 const port = servicePorts["order-persistence"].containerPort;
@@ -44,8 +44,10 @@ export const orderPersistence: App = {
               { name: "grpc", containerPort: port, protocol: "TCP" },
               { name: "metrics", containerPort: metricsPort, protocol: "TCP" },
             ],
-            readinessProbe: grpcProbe(port, { periodSeconds: 5 }),
-            livenessProbe: grpcProbe(port, { periodSeconds: 15, initialDelaySeconds: 10 }),
+            // TCP, not gRPC health: the service reports NOT_SERVING until PostgreSQL has been
+            // migrated, yet it takes orders (into its spool) all along — that is what the spool is for.
+            readinessProbe: { periodSeconds: 5, tcpSocket: { port } },
+            livenessProbe: { periodSeconds: 15, initialDelaySeconds: 10, tcpSocket: { port } },
             volumeMounts: [{ name: "order-spool", mountPath: "/var/spool/orders" }],
           },
         ],

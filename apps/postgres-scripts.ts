@@ -15,7 +15,12 @@ export const bootstrapReplicaScript = `#!/bin/sh
 set -eu
 ordinal="\${POD_NAME##*-}"
 if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then echo "bootstrap-replica: $POD_NAME is the primary" >&2; exit 0; fi
-if [ -s "$PGDATA/PG_VERSION" ]; then echo "bootstrap-replica: $PGDATA is already a database" >&2; exit 0; fi
+if [ -s "$PGDATA/PG_VERSION" ]; then
+  if [ -f "$PGDATA/standby.signal" ]; then echo "bootstrap-replica: $PGDATA is already a replica" >&2; exit 0; fi
+  # A former primary must never come back beside the new one (two writable copies of the orders).
+  echo "bootstrap-replica: $PGDATA holds a former primary; delete this pod's volume to rebuild it as a replica (README runbook)" >&2
+  exit 1
+fi
 slot="replica_$ordinal"
 export PGPASSWORD="$REPLICATION_PASSWORD"
 until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; do echo "bootstrap-replica: waiting for $PRIMARY_HOST" >&2; sleep 2; done

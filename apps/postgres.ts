@@ -9,7 +9,7 @@ import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClai
 import { Service } from "kubernetes-models/v1/Service";
 import { servicePorts } from "../policies/contract";
 import type { App, KubeObject, RenderContext } from "./lib/app";
-import { claimSpec, headlessService, replicaCount, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, statefulSet } from "./lib/workload";
+import { claimSpec, headlessService, podHost, replicaCount, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, statefulSet } from "./lib/workload";
 import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
 // Debian variant: it runs as any uid (nss_wrapper), which the restricted profile needs.
@@ -32,9 +32,6 @@ const connectionEnv = (host: string): IEnvVar[] => [
   secretEnv("PGPASSWORD", postgresSecret.passwordKey),
 ];
 
-function podHost(context: RenderContext, ordinal: number): string {
-  return `postgres-${ordinal}.${headless}.${context.settings.namespaces.app}.svc.cluster.local`;
-}
 
 function scripts(context: RenderContext): ConfigMap {
   return new ConfigMap({
@@ -65,7 +62,7 @@ function server(context: RenderContext): KubeObject[] {
         env: [
           { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
           { name: "PRIMARY_ORDINAL", value: String(primary) },
-          { name: "PRIMARY_HOST", value: podHost(context, primary) },
+          { name: "PRIMARY_HOST", value: podHost(context, `postgres-${primary}`, headless) },
           { name: "PRIMARY_PORT", value: String(port) },
           { name: "REPLICATION_USER", value: database.replicationUser },
           secretEnv("REPLICATION_PASSWORD", postgresSecret.replicationPasswordKey),
@@ -85,10 +82,15 @@ function server(context: RenderContext): KubeObject[] {
           { name: "REPLICATION_USER", value: database.replicationUser },
           secretEnv("REPLICATION_PASSWORD", postgresSecret.replicationPasswordKey),
           { name: "PGDATA", value: pgdata },
-          // For the runbook's scripts (kubectl exec): connect to this pod's server.
-          ...connectionEnv("127.0.0.1").filter((e) => e.name !== "PGPASSWORD"),
+          // For the runbook's scripts (kubectl exec). No PGHOST: libpq uses the Unix socket, which
+          // is also all the image's first-start server listens on (init-replication.sh runs then).
+          { name: "PGUSER", value: database.user },
+          { name: "PGDATABASE", value: database.name },
           secretEnv("PGPASSWORD", postgresSecret.passwordKey),
         ],
+        // A replica's slot must not hold more WAL than the volume can take; the replica reports
+        // what it still reads, so the backup's long query is not cancelled by cleanup on the primary.
+        args: ["-c", "max_slot_wal_keep_size=2GB", "-c", "hot_standby_feedback=on"],
         ports: [{ name: "postgres", containerPort: port, protocol: "TCP" }],
         readinessProbe: { periodSeconds: 5, exec: { command: ["pg_isready", "-q", "-h", "127.0.0.1"] } },
         livenessProbe: { periodSeconds: 15, initialDelaySeconds: 30, tcpSocket: { port } },

@@ -6,7 +6,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { redisSentinel, servicePorts } from "../policies/contract";
 import type { App, RenderContext } from "./lib/app";
-import { clusterService, headlessService, replicaCount, statefulSet } from "./lib/workload";
+import { clusterService, headlessService, podHost, replicaCount, statefulSet } from "./lib/workload";
 import { redisImage } from "./redis-cart";
 import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
 
@@ -26,9 +26,6 @@ export const sentinelService = "redis-sentinel";
 const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: redisAuthSecret.name, key: redisAuthSecret.key } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
-function podHost(context: RenderContext, pod: string, headless: string): string {
-  return `${pod}.${headless}.${context.settings.namespaces.app}.svc.cluster.local`;
-}
 
 const scriptsVolume = { name: "scripts", configMap: { name: "redis-scripts" } };
 const confVolume = { name: "conf", emptyDir: { sizeLimit: "1Mi" } };
@@ -59,6 +56,7 @@ function redisServers(context: RenderContext) {
           passwordEnv,
           { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", redisHeadless) },
           { name: "INITIAL_MASTER_HOST", value: podHost(context, "redis-0", redisHeadless) },
+          { name: "REDIS_PORT", value: String(redisPort) },
           { name: "SENTINEL_HOST", value: sentinelService },
           { name: "SENTINEL_PORT", value: String(sentinelPort) },
           { name: "MASTER_NAME", value: redisSentinel.masterName },
@@ -110,6 +108,7 @@ function sentinels(context: RenderContext) {
           { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", sentinelHeadless) },
           { name: "SENTINEL_PEERS", value: peers.join(" ") },
           { name: "SENTINEL_PORT", value: String(sentinelPort) },
+          { name: "REDIS_PORT", value: String(redisPort) },
           { name: "INITIAL_MASTER_HOST", value: podHost(context, "redis-0", redisHeadless) },
           { name: "MASTER_NAME", value: redisSentinel.masterName },
           { name: "QUORUM", value: String(redisSentinel.quorum) },

@@ -6,19 +6,23 @@
 // scripts against local redis-server and redis-sentinel processes.
 
 /** Settings every Redis pod shares; the init script appends the pod-specific ones. */
-export const redisConf = `# Carts are session data: no persistence, memory only (as upstream's redis-cart).
-port 6379
+export const redisConf = `# Carts live in memory, capped below the container's limit (evicting the oldest carts, never
+# being OOM-killed). An append-only file on the pod's own volume lets a restarted container come
+# back with its carts: an empty master would otherwise hand emptiness to its replicas before the
+# sentinels notice anything.
 bind * -::*
 protected-mode no
+maxmemory 200mb
+maxmemory-policy allkeys-lru
 save ""
-appendonly no
+appendonly yes
 dir /data
 replica-read-only yes
 `;
 
 /**
- * Init script of a Redis pod. Env: SELF_HOST (this pod's DNS name), INITIAL_MASTER_HOST,
- * SENTINEL_HOST, SENTINEL_PORT, MASTER_NAME, REDIS_PASSWORD, CONF_DIR, BASE_CONF.
+ * Init script of a Redis pod. Env: SELF_HOST (this pod's DNS name), REDIS_PORT,
+ * INITIAL_MASTER_HOST, SENTINEL_HOST, SENTINEL_PORT, MASTER_NAME, REDIS_PASSWORD, CONF_DIR, BASE_CONF.
  */
 export const redisInitScript = `#!/bin/sh
 # Writes $CONF_DIR/redis.conf: the shared settings, this pod's announced name (a restarted pod
@@ -30,10 +34,11 @@ case "$master" in ""|*ERR*|*error*|*Could*) master="$INITIAL_MASTER_HOST" ;; esa
 mkdir -p "$CONF_DIR"
 {
   cat "$BASE_CONF"
+  echo "port $REDIS_PORT"
   echo "requirepass $REDIS_PASSWORD"
   echo "masterauth $REDIS_PASSWORD"
   echo "replica-announce-ip $SELF_HOST"
-  if [ "$master" != "$SELF_HOST" ]; then echo "replicaof $master 6379"; fi
+  if [ "$master" != "$SELF_HOST" ]; then echo "replicaof $master $REDIS_PORT"; fi
 } > "$CONF_DIR/redis.conf.tmp"
 mv "$CONF_DIR/redis.conf.tmp" "$CONF_DIR/redis.conf"
 echo "redis-init: $SELF_HOST, master $master" >&2
@@ -41,7 +46,7 @@ echo "redis-init: $SELF_HOST, master $master" >&2
 
 /**
  * Init script of a sentinel pod. Env: SELF_HOST, SENTINEL_PEERS (space-separated names of all
- * sentinels), SENTINEL_PORT, INITIAL_MASTER_HOST, MASTER_NAME, QUORUM, DOWN_AFTER_MS,
+ * sentinels), SENTINEL_PORT, REDIS_PORT, INITIAL_MASTER_HOST, MASTER_NAME, QUORUM, DOWN_AFTER_MS,
  * FAILOVER_TIMEOUT_MS, REDIS_PASSWORD, CONF_DIR.
  */
 export const sentinelInitScript = `#!/bin/sh
@@ -64,7 +69,7 @@ sentinel announce-hostnames yes
 sentinel announce-ip $SELF_HOST
 requirepass $REDIS_PASSWORD
 sentinel sentinel-pass $REDIS_PASSWORD
-sentinel monitor $MASTER_NAME $master 6379 $QUORUM
+sentinel monitor $MASTER_NAME $master $REDIS_PORT $QUORUM
 sentinel auth-pass $MASTER_NAME $REDIS_PASSWORD
 sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS
 sentinel failover-timeout $MASTER_NAME $FAILOVER_TIMEOUT_MS

@@ -19,6 +19,7 @@ import { loadProtos } from "../services/order-persistence/src/proto";
 import { startServer, type RunningServer } from "../services/order-persistence/src/server";
 import { spoolFileName } from "../services/order-persistence/src/spool";
 import { freePort, startPostgres, type PostgresServer } from "./support/postgres";
+import { waitFor } from "./support/wait";
 
 // ---- fixtures -------------------------------------------------------------------------------
 
@@ -161,14 +162,6 @@ async function metricsText(metricsPort: number): Promise<string> {
 function sample(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function spoolFiles(dir: string): string[] {

@@ -4,13 +4,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
 import { waitFor } from "./support/wait";
 import { pgRun, postgresBinDir, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
 
 const prod = objectsOf("prod");
 const dev = objectsOf("dev");
-const envOf = (container: Json): Record<string, Json> => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e]));
 
 describe("PostgreSQL in the rendered environments", () => {
   it("prod runs a primary and a replica; dev one instance", () => {
@@ -80,7 +79,8 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
 
   it("the primary's init script creates the replication role", () => {
     const init = find(prod, "StatefulSet", "postgres")!.spec.template.spec.containers[0];
-    runScript("init-replication.sh", { ...libpq(primary, "postgres"), POSTGRES_USER: "postgres", POSTGRES_DB: "postgres", REPLICATION_USER: envOf(init).REPLICATION_USER!.value, REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+    // Over the Unix socket, as in the image's first start (its temporary server listens on nothing else).
+    runScript("init-replication.sh", { ...libpq(primary, "postgres"), PGHOST: primary.socketDir, POSTGRES_USER: "postgres", POSTGRES_DB: "postgres", REPLICATION_USER: envOf(init).REPLICATION_USER!.value, REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
     primary.sql("SELECT pg_reload_conf()");
     expect(primary.sql("SELECT rolreplication FROM pg_roles WHERE rolname = 'replicator'").trim()).toBe("t");
   });
@@ -108,6 +108,10 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
     console.log(`postgres replica: row visible after ${seen - written} ms; replay_lag ${lag} ms`);
     expect(() => replica!.sql("INSERT INTO carts_seen VALUES (2, 'x')", "orders")).toThrow(/read-only transaction/);
   }, 60_000);
+
+  it("a former primary is never started beside the new one: the bootstrap script refuses it", () => {
+    expect(() => runScript("bootstrap-replica.sh", { POD_NAME: "postgres-1", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir })).toThrow(/holds a former primary/);
+  });
 
   it("the primary is left alone by the bootstrap script (it is the primary)", () => {
     const output = runScript("bootstrap-replica.sh", { POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });

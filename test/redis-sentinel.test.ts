@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
 import { waitFor } from "./support/wait";
+import { freePort } from "./support/postgres";
 
 const prod = objectsOf("prod");
 const dev = objectsOf("dev");
-const envOf = (container: Json): Record<string, Json> => Object.fromEntries((container.env ?? []).map((e: Json) => [e.name, e]));
 
 describe("Redis in the rendered environments", () => {
   it("prod runs three Redis and three Sentinels with quorum 2", () => {
@@ -53,6 +53,9 @@ describe("Redis in the rendered environments", () => {
 // --- real engines --------------------------------------------------------------------------
 
 const password = "test-only-cart-password";
+// Free ports, so nothing else on the machine (a system redis-sentinel on *:26379) gets in the way.
+let redisPort: number;
+let sentinelPort: number;
 const redisHosts = ["127.0.0.11", "127.0.0.12", "127.0.0.13"];
 const sentinelHosts = ["127.0.0.21", "127.0.0.22", "127.0.0.23"];
 const processes: ChildProcess[] = [];
@@ -78,6 +81,7 @@ describe("Redis Sentinel failover with real redis-server and redis-sentinel", ()
   let redisProcesses: ChildProcess[] = [];
 
   beforeAll(async () => {
+    [redisPort, sentinelPort] = [await freePort(), await freePort()];
     work = mkdtempSync(join(tmpdir(), "redis-ha-"));
     const scripts = find(prod, "ConfigMap", "redis-scripts")!.data;
     for (const name of ["redis.conf", "redis-init.sh", "sentinel-init.sh"]) writeFileSync(join(work, name), scripts[name]);
@@ -91,21 +95,21 @@ describe("Redis Sentinel failover with real redis-server and redis-sentinel", ()
       const base = join(dir, "base.conf");
       // The rendered settings, with what differs on loopback: the address and the data directory.
       writeFileSync(base, `${scripts["redis.conf"].replace("dir /data", `dir ${dir}`)}bind ${host}\n`);
-      runInit(join(work, "redis-init.sh"), redisInit, { SELF_HOST: host, INITIAL_MASTER_HOST: redisHosts[0]!, SENTINEL_HOST: sentinelHosts[0]!, CONF_DIR: dir, BASE_CONF: base });
+      runInit(join(work, "redis-init.sh"), redisInit, { SELF_HOST: host, REDIS_PORT: String(redisPort), INITIAL_MASTER_HOST: redisHosts[0]!, SENTINEL_HOST: sentinelHosts[0]!, SENTINEL_PORT: String(sentinelPort), CONF_DIR: dir, BASE_CONF: base });
       const child = start("redis-server", join(dir, "redis.conf"), join(dir, "log"));
       return child;
     });
-    await waitFor("replicas to sync", () => (/connected_slaves:2/.test(cli(redisHosts[0]!, 6379, "info", "replication")) ? true : undefined));
+    await waitFor("replicas to sync", () => (/connected_slaves:2/.test(cli(redisHosts[0]!, redisPort, "info", "replication")) ? true : undefined));
 
     sentinelHosts.forEach((host, ordinal) => {
       const dir = join(work, `sentinel-${ordinal}`);
       mkdirSync(dir);
-      runInit(join(work, "sentinel-init.sh"), sentinelInit, { SELF_HOST: host, SENTINEL_PEERS: sentinelHosts.join(" "), INITIAL_MASTER_HOST: redisHosts[0]!, CONF_DIR: dir });
+      runInit(join(work, "sentinel-init.sh"), sentinelInit, { SELF_HOST: host, SENTINEL_PEERS: sentinelHosts.join(" "), SENTINEL_PORT: String(sentinelPort), REDIS_PORT: String(redisPort), INITIAL_MASTER_HOST: redisHosts[0]!, CONF_DIR: dir });
       appendFileSync(join(dir, "sentinel.conf"), `bind ${host}\n`);
       start("redis-sentinel", join(dir, "sentinel.conf"), join(dir, "log"));
     });
     await waitFor("sentinels to see each other and the replicas", () => {
-      const master = cli(sentinelHosts[0]!, 26379, "sentinel", "master", "mymaster");
+      const master = cli(sentinelHosts[0]!, sentinelPort, "sentinel", "master", "mymaster");
       return /num-other-sentinels\s+2/.test(master.replace(/\n/g, " ")) && /num-slaves\s+2/.test(master.replace(/\n/g, " ")) ? true : undefined;
     });
   }, 60_000);
@@ -116,30 +120,30 @@ describe("Redis Sentinel failover with real redis-server and redis-sentinel", ()
   });
 
   it("the sentinels agree on redis-0 as master and the quorum is reachable", () => {
-    for (const host of sentinelHosts) expect(cli(host, 26379, "sentinel", "get-master-addr-by-name", "mymaster").split("\n")[0]).toBe(redisHosts[0]);
-    expect(cli(sentinelHosts[1]!, 26379, "sentinel", "ckquorum", "mymaster")).toMatch(/^OK/);
+    for (const host of sentinelHosts) expect(cli(host, sentinelPort, "sentinel", "get-master-addr-by-name", "mymaster").split("\n")[0]).toBe(redisHosts[0]);
+    expect(cli(sentinelHosts[1]!, sentinelPort, "sentinel", "ckquorum", "mymaster")).toMatch(/^OK/);
   });
 
   it("stopping the master elects a new one within seconds, and a cart written before survives", async () => {
-    cli(redisHosts[0]!, 6379, "hset", "cart:alice", "OLJCESPC7Z", "2");
-    await waitFor("both replicas to acknowledge the write", () => (cli(redisHosts[0]!, 6379, "wait", "2", "1000") === "2" ? true : undefined));
+    cli(redisHosts[0]!, redisPort, "hset", "cart:alice", "OLJCESPC7Z", "2");
+    await waitFor("both replicas to acknowledge the write", () => (cli(redisHosts[0]!, redisPort, "wait", "2", "1000") === "2" ? true : undefined));
     const stoppedAt = Date.now();
     redisProcesses[0]!.kill("SIGKILL");
     const newMaster = await waitFor(
       "a new master",
       () => {
-        const answer = cli(sentinelHosts[2]!, 26379, "sentinel", "get-master-addr-by-name", "mymaster").split("\n")[0];
+        const answer = cli(sentinelHosts[2]!, sentinelPort, "sentinel", "get-master-addr-by-name", "mymaster").split("\n")[0];
         return answer && answer !== redisHosts[0] ? answer : undefined;
       },
       60_000,
     );
-    await waitFor("the new master to accept writes", () => (/role:master/.test(cli(newMaster, 6379, "info", "replication")) ? true : undefined));
+    await waitFor("the new master to accept writes", () => (/role:master/.test(cli(newMaster, redisPort, "info", "replication")) ? true : undefined));
     const failoverMs = Date.now() - stoppedAt;
     console.log(`redis sentinel failover: ${failoverMs} ms (down-after-milliseconds ${envOf(find(prod, "StatefulSet", "redis-sentinel")!.spec.template.spec.initContainers[0]).DOWN_AFTER_MS!.value})`);
     expect(redisHosts.slice(1)).toContain(newMaster);
-    expect(cli(newMaster, 6379, "hget", "cart:alice", "OLJCESPC7Z")).toBe("2");
-    cli(newMaster, 6379, "hset", "cart:bob", "66VCHSJNUP", "1");
+    expect(cli(newMaster, redisPort, "hget", "cart:alice", "OLJCESPC7Z")).toBe("2");
+    cli(newMaster, redisPort, "hset", "cart:bob", "66VCHSJNUP", "1");
     const other = redisHosts.slice(1).find((h) => h !== newMaster)!;
-    await waitFor("the remaining replica to follow the new master", () => (cli(other, 6379, "hget", "cart:bob", "66VCHSJNUP") === "1" ? true : undefined));
+    await waitFor("the remaining replica to follow the new master", () => (cli(other, redisPort, "hget", "cart:bob", "66VCHSJNUP") === "1" ? true : undefined));
   }, 90_000);
 });

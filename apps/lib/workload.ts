@@ -171,6 +171,11 @@ export function statefulSet(context: RenderContext, spec: StatefulSetSpec): Kube
   ];
 }
 
+/** DNS name of a StatefulSet pod behind its headless Service. */
+export function podHost(context: RenderContext, pod: string, headless: string): string {
+  return `${pod}.${headless}.${context.settings.namespaces.app}.svc.cluster.local`;
+}
+
 /** A ReadWriteOnce claim of the contract's size for `name`, on the environment's storage class. */
 export function claimSpec(context: RenderContext, name: string): IPersistentVolumeClaimSpec {
   const size = volumeClaimSizes[name];

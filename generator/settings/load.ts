@@ -21,7 +21,7 @@ export interface Environment {
 
 const validate = compiledValidator as ValidateFunction;
 
-/** Names of the environments: every folder of environments/ holding a settings file. */
+/** Names of the environments: every folder of environments/ (loadEnvironment reports one without settings). */
 export function listEnvironments(environmentsDir: string): string[] {
   if (!existsSync(environmentsDir)) throw new SettingsError(`${environmentsDir}: no environments folder`);
   return readdirSync(environmentsDir)

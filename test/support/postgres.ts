@@ -54,6 +54,8 @@ export async function freePort(): Promise<number> {
 
 export interface PostgresServer {
   port: number;
+  /** Directory of the server's Unix socket (libpq: PGHOST=<this>). */
+  socketDir: string;
   dataDir: string;
   /** postgres://postgres@127.0.0.1:<port>/<database> */
   url(database?: string): string;
@@ -82,6 +84,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
   const log = join(home, "server.log");
   const server: PostgresServer = {
     port,
+    socketDir: home,
     dataDir,
     url: (database = "postgres") => `postgres://postgres@127.0.0.1:${port}/${database}`,
     sql: (query, database = "postgres") => pgRun("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-c", query]),

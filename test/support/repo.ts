@@ -32,6 +32,11 @@ export function objectsOf(environment: string, adjust?: (settings: Settings) => 
   return render(environment, adjust).objects as Json[];
 }
 
+/** A container's env entries by name (value or valueFrom). */
+export function envEntries(container: Json): Record<string, Json> {
+  return Object.fromEntries(((container.env ?? []) as Json[]).map((entry) => [entry.name, entry]));
+}
+
 export function find(objects: Json[], kind: string, name: string): Json | undefined {
   return objects.find((o) => o.kind === kind && o.metadata.name === name);
 }

@@ -1,10 +1,11 @@
-// Polls until `probe` returns a value (errors count as "not yet"), or fails after the timeout.
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
+// Polls until `probe` gives a value (undefined and false mean "not yet"; so does an error), or
+// fails after the timeout. Probes may be async.
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const value = probe();
-      if (value !== undefined) return value;
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
     } catch {
       // not yet
     }
