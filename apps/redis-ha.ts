@@ -26,7 +26,6 @@ export const sentinelService = "redis-sentinel";
 const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: redisAuthSecret.name, key: redisAuthSecret.key } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
-
 const scriptsVolume = { name: "scripts", configMap: { name: "redis-scripts" } };
 const confVolume = { name: "conf", emptyDir: { sizeLimit: "1Mi" } };
 const scriptMounts = [
