@@ -58,6 +58,9 @@ if (!upToDate()) {
     absWorkingDir: repoRoot,
     outfile: bundle,
     bundle: true,
+    // A smaller bundle is a smaller snapshot to load (~8 ms a run); names are kept for stack traces.
+    minify: true,
+    keepNames: true,
     platform: "node",
     format: "cjs",
     target: "node20",
