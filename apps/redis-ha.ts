@@ -6,7 +6,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { redisSentinel, servicePorts } from "../policies/contract";
 import type { App, RenderContext } from "./lib/app";
-import { clusterService, headlessService, podHost, replicaCount, statefulSet } from "./lib/workload";
+import { clusterService, headlessService, podHost, replicaCount, statefulSet, type ContainerSpec } from "./lib/workload";
 import { redisImage } from "./redis-cart";
 import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
 
@@ -40,30 +40,37 @@ function scripts(context: RenderContext): ConfigMap {
   });
 }
 
+/** Init container that writes a pod's configuration with `script`; it announces the pod by its name behind `headless`. */
+function configInit(context: RenderContext, script: string, headless: string, variables: Record<string, string | number>): ContainerSpec {
+  return {
+    name: "config-init",
+    image: redisImage,
+    command: ["sh", `/scripts/${script}`],
+    env: [
+      podNameEnv,
+      passwordEnv,
+      { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", headless) },
+      ...Object.entries(variables).map(([name, value]) => ({ name, value: String(value) })),
+    ],
+    volumeMounts: scriptMounts,
+  };
+}
+
 function redisServers(context: RenderContext) {
   return statefulSet(context, {
     name: "redis",
     serviceName: redisHeadless,
     podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(exporterPort) },
     initContainers: [
-      {
-        name: "config-init",
-        image: redisImage,
-        command: ["sh", "/scripts/redis-init.sh"],
-        env: [
-          podNameEnv,
-          passwordEnv,
-          { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", redisHeadless) },
-          { name: "INITIAL_MASTER_HOST", value: podHost(context, "redis-0", redisHeadless) },
-          { name: "REDIS_PORT", value: String(redisPort) },
-          { name: "SENTINEL_HOST", value: sentinelService },
-          { name: "SENTINEL_PORT", value: String(sentinelPort) },
-          { name: "MASTER_NAME", value: redisSentinel.masterName },
-          { name: "CONF_DIR", value: "/conf" },
-          { name: "BASE_CONF", value: "/scripts/redis.conf" },
-        ],
-        volumeMounts: scriptMounts,
-      },
+      configInit(context, "redis-init.sh", redisHeadless, {
+        INITIAL_MASTER_HOST: podHost(context, "redis-0", redisHeadless),
+        REDIS_PORT: redisPort,
+        SENTINEL_HOST: sentinelService,
+        SENTINEL_PORT: sentinelPort,
+        MASTER_NAME: redisSentinel.masterName,
+        CONF_DIR: "/conf",
+        BASE_CONF: "/scripts/redis.conf",
+      }),
     ],
     containers: [
       {
@@ -97,26 +104,17 @@ function sentinels(context: RenderContext) {
     name: "redis-sentinel",
     serviceName: sentinelHeadless,
     initContainers: [
-      {
-        name: "config-init",
-        image: redisImage,
-        command: ["sh", "/scripts/sentinel-init.sh"],
-        env: [
-          podNameEnv,
-          passwordEnv,
-          { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", sentinelHeadless) },
-          { name: "SENTINEL_PEERS", value: peers.join(" ") },
-          { name: "SENTINEL_PORT", value: String(sentinelPort) },
-          { name: "REDIS_PORT", value: String(redisPort) },
-          { name: "INITIAL_MASTER_HOST", value: podHost(context, "redis-0", redisHeadless) },
-          { name: "MASTER_NAME", value: redisSentinel.masterName },
-          { name: "QUORUM", value: String(redisSentinel.quorum) },
-          { name: "DOWN_AFTER_MS", value: String(downAfterMilliseconds) },
-          { name: "FAILOVER_TIMEOUT_MS", value: String(failoverTimeoutMilliseconds) },
-          { name: "CONF_DIR", value: "/conf" },
-        ],
-        volumeMounts: scriptMounts,
-      },
+      configInit(context, "sentinel-init.sh", sentinelHeadless, {
+        SENTINEL_PEERS: peers.join(" "),
+        SENTINEL_PORT: sentinelPort,
+        REDIS_PORT: redisPort,
+        INITIAL_MASTER_HOST: podHost(context, "redis-0", redisHeadless),
+        MASTER_NAME: redisSentinel.masterName,
+        QUORUM: redisSentinel.quorum,
+        DOWN_AFTER_MS: downAfterMilliseconds,
+        FAILOVER_TIMEOUT_MS: failoverTimeoutMilliseconds,
+        CONF_DIR: "/conf",
+      }),
     ],
     containers: [
       {

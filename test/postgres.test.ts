@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, objectsOf } from "./support/repo";
 import { waitFor } from "./support/wait";
 import { pgRun, postgresBinDir, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
 

@@ -29,10 +29,6 @@ const portFields = new Set(["containerPort", "hostPort", "port", "targetPort", "
 /** Kinds whose names end up in DNS as labels (Services need RFC 1035: start with a letter). */
 const labelNamedKinds: Record<string, RegExp> = { Service: dns1035Label, Namespace: dns1123Label };
 
-export function hasSchema(apiVersion: unknown, kind: unknown): boolean {
-  return typeof apiVersion === "string" && typeof kind === "string" && `${apiVersion}/${kind}` in catalog.kinds;
-}
-
 export function strictProblems(object: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
   const { apiVersion, kind } = object;

@@ -29,8 +29,7 @@ export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
 }
 
 /** The flows the contract allows, for the workloads this tree renders, in the reachability's terms. */
-export function expectedFlows(manifests: Manifest[]): Flow[] {
-  const input = reachabilityInput(manifests);
+export function expectedFlows(manifests: Manifest[], input = reachabilityInput(manifests)): Flow[] {
   const byName = new Map(input.endpoints.filter((e) => e.namespace !== clusterDns.namespace && e.id !== "external").map((e) => [e.id.split("/")[1]!, e]));
   const flows: Flow[] = [];
   for (const flow of allowedFlows) {
@@ -53,12 +52,20 @@ export interface FlowComparison {
   error?: string;
 }
 
+// NET002, NET003 and the CLI's matrix all need the comparison: evaluate it once per tree.
+const comparisons = new WeakMap<Manifest[], FlowComparison>();
+
 export function flowDifferences(manifests: Manifest[]): FlowComparison {
-  try {
-    return compareFlows(manifests);
-  } catch (error) {
-    return { missing: [], extra: [], actual: [], error: (error as Error).message };
+  let comparison = comparisons.get(manifests);
+  if (!comparison) {
+    try {
+      comparison = compareFlows(manifests);
+    } catch (error) {
+      comparison = { missing: [], extra: [], actual: [], error: (error as Error).message };
+    }
+    comparisons.set(manifests, comparison);
   }
+  return comparison;
 }
 
 function compareFlows(manifests: Manifest[]): FlowComparison {
@@ -73,7 +80,7 @@ function compareFlows(manifests: Manifest[]): FlowComparison {
     .filter((f) => ours.has(f.from) || ours.has(f.to))
     .map((f) => (ours.has(f.from) ? f : { ...f, from: externalClient.id }))
     .filter((f) => (seen.has(key(f)) ? false : (seen.add(key(f)), true)));
-  const expected = expectedFlows(manifests);
+  const expected = expectedFlows(manifests, input);
   const actualKeys = new Set(actual.map(key));
   const expectedKeys = new Set(expected.map(key));
   return { missing: expected.filter((f) => !actualKeys.has(key(f))), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
