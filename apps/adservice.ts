@@ -1,8 +1,7 @@
-import { servicePorts } from "../policies/contract";
-import { boutiqueApp } from "./lib/boutique";
+import { boutiqueApp, boutiquePort } from "./lib/boutique";
 import { grpcProbe } from "./lib/workload";
 
-const port = servicePorts.adservice.containerPort;
+const { port } = boutiquePort("adservice");
 
 // The JVM starts slowly: upstream waits 20 s before the first probe.
 export const adservice = boutiqueApp({

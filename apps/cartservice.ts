@@ -1,9 +1,9 @@
-import { servicePorts } from "../policies/contract";
-import { boutiqueApp } from "./lib/boutique";
+import { boutiqueApp, boutiquePort } from "./lib/boutique";
+import { address } from "./lib/service";
 import { grpcProbe } from "./lib/workload";
 import { cartRedisPasswordEnv, sentinelRedisAddress } from "./redis-ha";
 
-const port = servicePorts.cartservice.containerPort;
+const { port } = boutiquePort("cartservice");
 
 // REDIS_ADDR is a StackExchange.Redis configuration string: the single redis-cart Service, or in
 // Sentinel mode the sentinels plus the master group's name, so carts follow a failover.
@@ -12,8 +12,8 @@ export const cartservice = boutiqueApp({
   component: "cart",
   terminationGracePeriodSeconds: 5,
   portVariable: false,
-  secretEnv: (context) => (context.settings.dataTier.redisSentinel ? [cartRedisPasswordEnv] : []),
-  env: (context) => ({ REDIS_ADDR: context.settings.dataTier.redisSentinel ? sentinelRedisAddress() : `redis-cart:${servicePorts["redis-cart"].servicePort}` }),
+  secretEnv: (context) => (context.deployed.has("redis-sentinel") ? [cartRedisPasswordEnv] : []),
+  env: (context) => ({ REDIS_ADDR: context.deployed.has("redis-sentinel") ? sentinelRedisAddress() : address("cartservice", "redis-cart") }),
   readinessProbe: grpcProbe(port, { initialDelaySeconds: 15 }),
   livenessProbe: grpcProbe(port, { initialDelaySeconds: 15, periodSeconds: 10 }),
 });

@@ -1,8 +1,7 @@
-import { servicePorts } from "../policies/contract";
+import { boutiqueApp, boutiquePort } from "./lib/boutique";
 import { grpcProbe } from "./lib/workload";
-import { boutiqueApp } from "./lib/boutique";
 
-const port = servicePorts.emailservice.containerPort;
+const { port } = boutiquePort("emailservice");
 
 export const emailservice = boutiqueApp({
   name: "emailservice",

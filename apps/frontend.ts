@@ -1,12 +1,13 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { Service } from "kubernetes-models/v1/Service";
 import type { IProbe } from "kubernetes-models/v1/Probe";
-import { servicePorts } from "../policies/contract";
-import type { App, KubeObject, RenderContext } from "./lib/app";
-import { address, boutiqueApp } from "./lib/boutique";
+import { namespaceOf, type App, type KubeObject, type RenderContext } from "./lib/app";
+import { boutiqueApp, boutiquePort } from "./lib/boutique";
+import { address, servicePort as servicePortOf } from "./lib/service";
 import { selectorLabels } from "./lib/workload";
 
-const { containerPort, servicePort } = servicePorts.frontend;
+const { name: portName, port: containerPort } = boutiquePort("frontend");
+const servicePort = servicePortOf("frontend", portName);
 
 // The health handler needs a session cookie, or the frontend creates a session per probe.
 function healthProbe(sessionId: string): IProbe {
@@ -21,13 +22,13 @@ const frontendWorkload = boutiqueApp({
   component: "web",
   // The frontend panics at start when any of these addresses is missing.
   env: () => ({
-    PRODUCT_CATALOG_SERVICE_ADDR: address("productcatalogservice"),
-    CURRENCY_SERVICE_ADDR: address("currencyservice"),
-    CART_SERVICE_ADDR: address("cartservice"),
-    RECOMMENDATION_SERVICE_ADDR: address("recommendationservice"),
-    SHIPPING_SERVICE_ADDR: address("shippingservice"),
-    CHECKOUT_SERVICE_ADDR: address("checkoutservice"),
-    AD_SERVICE_ADDR: address("adservice"),
+    PRODUCT_CATALOG_SERVICE_ADDR: address("frontend", "productcatalogservice"),
+    CURRENCY_SERVICE_ADDR: address("frontend", "currencyservice"),
+    CART_SERVICE_ADDR: address("frontend", "cartservice"),
+    RECOMMENDATION_SERVICE_ADDR: address("frontend", "recommendationservice"),
+    SHIPPING_SERVICE_ADDR: address("frontend", "shippingservice"),
+    CHECKOUT_SERVICE_ADDR: address("frontend", "checkoutservice"),
+    AD_SERVICE_ADDR: address("frontend", "adservice"),
     // Required by v0.10.x even though we do not deploy the optional shopping assistant;
     // the connection is lazy, so nothing dials it unless the assistant page is used.
     SHOPPING_ASSISTANT_SERVICE_ADDR: "shoppingassistantservice:80",
@@ -40,7 +41,7 @@ const frontendWorkload = boutiqueApp({
 /** How users reach the shop: a NodePort or LoadBalancer Service, or an Ingress, as the environment says. */
 function externalAccess(context: RenderContext): KubeObject[] {
   const exposure = context.settings.frontendExposure;
-  const namespace = context.settings.namespaces.app;
+  const namespace = namespaceOf(context, "frontend");
   if (exposure.type === "Ingress") {
     return [
       new Ingress({
@@ -58,7 +59,7 @@ function externalAccess(context: RenderContext): KubeObject[] {
       }),
     ];
   }
-  const port = { name: "http", port: servicePort, targetPort: containerPort, protocol: "TCP" as const };
+  const port = { name: portName, port: servicePort, targetPort: containerPort, protocol: "TCP" as const };
   return [
     new Service({
       metadata: { name: "frontend-external", namespace },

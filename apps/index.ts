@@ -1,5 +1,6 @@
 // Every application the environments deploy, in render order. Argo CD's own objects are
-// rendered last by apps/argocd.ts because they describe all of these.
+// rendered after them by the pipeline (generator/argocd.ts), because they describe all of these.
+// A new workload: its module here, and its record in core/contract/workloads.ts.
 import { adservice } from "./adservice";
 import { cartservice } from "./cartservice";
 import { checkoutservice } from "./checkoutservice";

@@ -1,4 +1,5 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
+import type { NamespaceRole } from "../core/contract/index";
 import type { App } from "./lib/app";
 
 // Pod Security admission enforces the "restricted" profile; the version is pinned so a cluster
@@ -13,17 +14,21 @@ const podSecurityLabels = {
   "pod-security.kubernetes.io/audit-version": podSecurityVersion,
 };
 
-/** The two namespaces of the architecture, rendered (Argo CD runs with CreateNamespace=false). */
+const roles: NamespaceRole[] = ["app", "monitoring"];
+
+/** The architecture's namespaces, rendered (Argo CD runs with CreateNamespace=false). */
 export const namespaces: App = {
   name: "namespaces",
   group: "platform",
+  namespace: "app",
   component: "namespace",
+  workloads: [],
   render: (context) =>
-    [context.settings.namespaces.app, context.settings.namespaces.monitoring].map(
-      (name) =>
+    roles.map(
+      (role) =>
         new Namespace({
           metadata: {
-            name,
+            name: context.settings.namespaces[role],
             labels: { ...podSecurityLabels },
             // Pruning or deleting a Namespace deletes everything in it: Argo CD must never do either.
             annotations: { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" },

@@ -1,19 +1,15 @@
-// NetworkPolicies from the contract's flow table: default deny (ingress and egress) in both
-// namespaces, then per workload exactly the flows the architecture allows, plus DNS.
+// NetworkPolicies from the contract: default deny (ingress and egress) in both namespaces, then
+// per running workload exactly the flows its record and its clients' records allow, plus DNS.
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, peerPorts, servicePorts, workloadNamespaceRole, type ServingWorkload, type WorkloadName } from "../policies/contract";
-import type { App, RenderContext } from "./lib/app";
-import { deployedWorkloads } from "./lib/topology";
+import { allowedFlows, clusterDns, kubernetesApi, portOf, records, workloadNames, type AllowedFlow, type NamespaceRole, type WorkloadName } from "../core/contract/index";
+import { namespaceOf, type App, type RenderContext } from "./lib/app";
 import { selectorLabels } from "./lib/workload";
 
 const namespaceNameLabel = "kubernetes.io/metadata.name";
-
-function namespaceOf(context: RenderContext, workload: WorkloadName): string {
-  return context.settings.namespaces[workloadNamespaceRole[workload]];
-}
+const tcp = (port: number) => ({ protocol: "TCP" as const, port });
 
 /** A peer selecting a workload's pods; cross-namespace peers also select the namespace by name. */
 function workloadPeer(context: RenderContext, workload: WorkloadName, policyNamespace: string): INetworkPolicyPeer {
@@ -39,28 +35,46 @@ function defaultDeny(namespace: string): NetworkPolicy {
   });
 }
 
-function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed: Set<WorkloadName>): NetworkPolicy {
-  const namespace = namespaceOf(context, workload);
-  const served = workload in servicePorts ? servicePorts[workload as ServingWorkload] : undefined;
-  const port = { protocol: "TCP" as const, port: served?.containerPort ?? 0 };
-  const ingress: INetworkPolicyIngressRule[] = [];
-  const flows = allowedFlows.filter((flow) => deployed.has(flow.to) && (flow.from === "external" || deployed.has(flow.from)));
-  const inbound = flows.filter((flow) => flow.to === workload);
-  // External clients (load balancer, node port, ingress controller) have no stable labels: any source.
-  if (inbound.some((flow) => flow.from === "external")) ingress.push({ ports: [port] });
-  const internalSources = inbound.flatMap((flow) => (flow.from === "external" ? [] : [flow.from]));
-  if (internalSources.length > 0) ingress.push({ from: internalSources.map((source) => workloadPeer(context, source, namespace)), ports: [port] });
+/** Port names on which the workload's own pods talk to each other (replication, gossip, scrapers scraping each other). */
+function peerPorts(workload: WorkloadName): number[] {
+  const record = records[workload];
+  return Object.values(record.ports ?? {})
+    .filter((port) => port.peers || (port.metrics && record.scrapesMetrics))
+    .map((port) => port.port);
+}
 
-  const egress: INetworkPolicyEgressRule[] = [dnsEgress];
-  for (const flow of flows.filter((f) => f.from === workload)) {
-    egress.push({ to: [workloadPeer(context, flow.to, namespace)], ports: [{ protocol: "TCP", port: servicePorts[flow.to].containerPort }] });
+/** Each named port admits its clients: anyone for an external port, else the calling workloads. */
+function ingressRules(context: RenderContext, workload: WorkloadName, inbound: AllowedFlow[], namespace: string): INetworkPolicyIngressRule[] {
+  const rules: INetworkPolicyIngressRule[] = [];
+  for (const [name, port] of Object.entries(records[workload].ports ?? {})) {
+    const clients = inbound.filter((flow) => "port" in flow && flow.port === name).map((flow) => flow.from);
+    // External clients (load balancer, node port, ingress controller) have no stable labels: any source.
+    if (clients.includes("external")) rules.push({ ports: [tcp(port.port)] });
+    const sources = clients.filter((client): client is WorkloadName => client !== "external");
+    if (sources.length > 0) rules.push({ from: sources.map((source) => workloadPeer(context, source, namespace)), ports: [tcp(port.port)] });
   }
-  // Pods of one workload talking to each other (replication, gossip).
-  const peers = peerPorts[workload as ServingWorkload];
-  if (peers) {
-    const rule = { ports: peers.map((p) => ({ protocol: "TCP" as const, port: p })) };
-    ingress.push({ from: [workloadPeer(context, workload, namespace)], ...rule });
-    egress.push({ to: [workloadPeer(context, workload, namespace)], ...rule });
+  return rules;
+}
+
+function egressRules(context: RenderContext, outbound: AllowedFlow[], namespace: string): INetworkPolicyEgressRule[] {
+  return outbound.map((flow): INetworkPolicyEgressRule => {
+    if (flow.to === kubernetesApi) {
+      const api = context.settings.kubernetesApi!; // required by the settings check whenever an API user runs
+      return { to: api.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(api.port)] };
+    }
+    return { to: [workloadPeer(context, flow.to, namespace)], ports: [tcp(portOf(flow.to, flow.port).port)] };
+  });
+}
+
+function workloadPolicy(context: RenderContext, workload: WorkloadName, flows: AllowedFlow[]): NetworkPolicy {
+  const namespace = namespaceOf(context, workload);
+  const ingress = ingressRules(context, workload, flows.filter((flow) => flow.to === workload), namespace);
+  const egress = [dnsEgress, ...egressRules(context, flows.filter((flow) => flow.from === workload), namespace)];
+  const peers = peerPorts(workload);
+  if (peers.length > 0) {
+    const ports = peers.map(tcp);
+    ingress.push({ from: [workloadPeer(context, workload, namespace)], ports });
+    egress.push({ to: [workloadPeer(context, workload, namespace)], ports });
   }
   return new NetworkPolicy({
     metadata: { name: workload, namespace },
@@ -68,19 +82,17 @@ function workloadPolicy(context: RenderContext, workload: WorkloadName, deployed
   });
 }
 
-function deployedWorkloadPolicies(context: RenderContext): NetworkPolicy[] {
-  const deployed = deployedWorkloads(context.settings);
-  const present = new Set(deployed);
-  return deployed.map((workload) => workloadPolicy(context, workload, present));
-}
+const roles: NamespaceRole[] = ["app", "monitoring"];
 
 export const networkPolicies: App = {
   name: "network-policies",
   group: "platform",
+  namespace: "app",
   component: "network-policy",
-  render: (context) => [
-    defaultDeny(context.settings.namespaces.app),
-    defaultDeny(context.settings.namespaces.monitoring),
-    ...deployedWorkloadPolicies(context),
-  ],
+  workloads: [],
+  render: (context) => {
+    const deployed = workloadNames.filter((name) => context.deployed.has(name));
+    const flows = allowedFlows(deployed);
+    return [...roles.map((role) => defaultDeny(context.settings.namespaces[role])), ...deployed.map((workload) => workloadPolicy(context, workload, flows))];
+  },
 };

@@ -2,40 +2,40 @@
 // primary + streaming replica (the replica bootstraps itself with pg_basebackup and a
 // replication slot), read-write and read-only Services, a nightly pg_dump CronJob. Passwords
 // come from the postgres-secret Secret, never from Git. postgres_exporter beside the server.
-import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
-import { Service } from "kubernetes-models/v1/Service";
-import { servicePorts } from "../policies/contract";
-import type { App, KubeObject, RenderContext } from "./lib/app";
-import { claimSpec, headlessService, podHost, replicaCount, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, selectorLabels, statefulSet } from "./lib/workload";
+import { portOf, type WorkloadName } from "../core/contract/index";
+import { replicaCount } from "../core/settings/topology";
+import { namespaceOf, workloadApp, type KubeObject, type RenderContext } from "./lib/app";
+import { clusterService, headlessService, servicePort } from "./lib/service";
+import { cronJob, persistentVolumeClaims, podHost, statefulSet, tcpProbe } from "./lib/workload";
 import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
-// Debian variant: it runs as any uid (nss_wrapper), which the restricted profile needs.
-export const postgresImage = "postgres:18.1-bookworm";
-export const postgresExporterImage = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
 export const postgresSecret = { name: "postgres-secret", passwordKey: "password", replicationPasswordKey: "replication-password" } as const;
 export const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
-const port = servicePorts.postgres.containerPort;
-const exporterPort = 9187;
+const port = portOf("postgres", "postgres").port;
+const exporterPort = portOf("postgres", "metrics").port;
 const headless = "postgres-headless";
 /** PGDATA of the official image since PostgreSQL 18; the volume is mounted one level up (/var/lib/postgresql). */
 const pgdata = "/var/lib/postgresql/18/docker";
 
 const secretEnv = (name: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: postgresSecret.name, key } } });
-const connectionEnv = (host: string): IEnvVar[] => [
-  { name: "PGHOST", value: host },
-  { name: "PGPORT", value: String(port) },
-  { name: "PGUSER", value: database.user },
-  { name: "PGDATABASE", value: database.name },
-  secretEnv("PGPASSWORD", postgresSecret.passwordKey),
-];
+
+/** libpq's variables for a client of the orders database through one of its Services. */
+export function connectionEnv(host: "postgres" | "postgres-read"): IEnvVar[] {
+  return [
+    { name: "PGHOST", value: host },
+    { name: "PGPORT", value: String(servicePort("postgres", "postgres")) },
+    { name: "PGUSER", value: database.user },
+    { name: "PGDATABASE", value: database.name },
+    secretEnv("PGPASSWORD", postgresSecret.passwordKey),
+  ];
+}
 
 
 function scripts(context: RenderContext): ConfigMap {
   return new ConfigMap({
-    metadata: { name: "postgres-scripts", namespace: context.settings.namespaces.app },
+    metadata: { name: "postgres-scripts", namespace: namespaceOf(context, "postgres") },
     data: {
       "bootstrap-replica.sh": bootstrapReplicaScript,
       "init-replication.sh": initReplicationScript,
@@ -53,16 +53,14 @@ function server(context: RenderContext): KubeObject[] {
     name: "postgres",
     serviceName: headless,
     terminationGracePeriodSeconds: 60,
-    podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(exporterPort) },
     initContainers: [
       {
         name: "bootstrap-replica",
-        image: postgresImage,
         command: ["sh", "/scripts/bootstrap-replica.sh"],
         env: [
           { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
           { name: "PRIMARY_ORDINAL", value: String(primary) },
-          { name: "PRIMARY_HOST", value: podHost(context, `postgres-${primary}`, headless) },
+          { name: "PRIMARY_HOST", value: podHost(context, "postgres", `postgres-${primary}`, headless) },
           { name: "PRIMARY_PORT", value: String(port) },
           { name: "REPLICATION_USER", value: database.replicationUser },
           secretEnv("REPLICATION_PASSWORD", postgresSecret.replicationPasswordKey),
@@ -74,7 +72,6 @@ function server(context: RenderContext): KubeObject[] {
     containers: [
       {
         name: "postgres",
-        image: postgresImage,
         env: [
           { name: "POSTGRES_USER", value: database.user },
           { name: "POSTGRES_DB", value: database.name },
@@ -91,9 +88,8 @@ function server(context: RenderContext): KubeObject[] {
         // A replica's slot must not hold more WAL than the volume can take; the replica reports
         // what it still reads, so the backup's long query is not cancelled by cleanup on the primary.
         args: ["-c", "max_slot_wal_keep_size=2GB", "-c", "hot_standby_feedback=on"],
-        ports: [{ name: "postgres", containerPort: port, protocol: "TCP" }],
         readinessProbe: { periodSeconds: 5, exec: { command: ["pg_isready", "-q", "-h", "127.0.0.1"] } },
-        livenessProbe: { periodSeconds: 15, initialDelaySeconds: 30, tcpSocket: { port } },
+        livenessProbe: tcpProbe(port, { periodSeconds: 15, initialDelaySeconds: 30 }),
         volumeMounts: [
           { name: "postgres-pvc", mountPath: "/var/lib/postgresql" },
           { name: "scripts", mountPath: "/docker-entrypoint-initdb.d/init-replication.sh", subPath: "init-replication.sh", readOnly: true },
@@ -104,15 +100,13 @@ function server(context: RenderContext): KubeObject[] {
       },
       {
         name: "postgres-exporter",
-        image: postgresExporterImage,
         env: [
           { name: "DATA_SOURCE_URI", value: `127.0.0.1:${port}/${database.name}?sslmode=disable` },
           { name: "DATA_SOURCE_USER", value: database.user },
           secretEnv("DATA_SOURCE_PASS", postgresSecret.passwordKey),
         ],
-        ports: [{ name: "metrics", containerPort: exporterPort, protocol: "TCP" }],
-        readinessProbe: { tcpSocket: { port: exporterPort } },
-        livenessProbe: { periodSeconds: 30, tcpSocket: { port: exporterPort } },
+        readinessProbe: tcpProbe(exporterPort),
+        livenessProbe: tcpProbe(exporterPort, { periodSeconds: 30 }),
       },
     ],
     volumes: [
@@ -120,87 +114,59 @@ function server(context: RenderContext): KubeObject[] {
       { name: "run", emptyDir: { sizeLimit: "1Mi" } },
       { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
     ],
-    volumeClaimTemplates: [{ metadata: { name: "postgres-pvc" }, spec: claimSpec(context, "postgres-pvc") }],
   });
 }
 
 /** One Service per role: "postgres" reaches the primary (read-write), "postgres-read" the replica. */
-function roleService(context: RenderContext, name: string, ordinal: number): Service {
-  return new Service({
-    metadata: { name, namespace: context.settings.namespaces.app },
-    spec: {
-      type: "ClusterIP",
-      // The StatefulSet controller labels each pod with its ordinal.
-      selector: { ...selectorLabels("postgres"), "apps.kubernetes.io/pod-index": String(ordinal) },
-      ports: [{ name: "postgres", port, targetPort: port, protocol: "TCP" }],
-    },
-  });
+function roleService(context: RenderContext, name: "postgres" | "postgres-read", ordinal: number) {
+  // The StatefulSet controller labels each pod with its ordinal.
+  return clusterService(context, "postgres", "postgres", { name, selector: { "apps.kubernetes.io/pod-index": String(ordinal) } });
 }
 
+const backup: WorkloadName = "postgres-backup";
+
 function backups(context: RenderContext, schedule: string): KubeObject[] {
-  const namespace = context.settings.namespaces.app;
   return [
-    new PersistentVolumeClaim({ metadata: { name: "postgres-backups", namespace }, spec: claimSpec(context, "postgres-backups") }),
-    new CronJob({
-      metadata: { name: "postgres-backup", namespace },
-      spec: {
-        schedule,
-        concurrencyPolicy: "Forbid",
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          spec: {
-            backoffLimit: 2,
-            template: {
-              metadata: { labels: selectorLabels("postgres-backup") },
-              spec: {
-                restartPolicy: "OnFailure",
-                automountServiceAccountToken: false,
-                securityContext: restrictedPodSecurity(),
-                containers: [
-                  {
-                    name: "pg-dump",
-                    image: postgresImage,
-                    command: ["sh", "/scripts/backup.sh"],
-                    // Dump from the replica when there is one: the primary keeps serving orders.
-                    env: [...connectionEnv(replicaCount(context, "postgres") > 1 ? "postgres-read" : "postgres"), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
-                    imagePullPolicy: "IfNotPresent",
-                    securityContext: restrictedContainerSecurity(),
-                    resources: resourcesOf("postgres-backup", "pg-dump"),
-                    volumeMounts: [
-                      { name: "scripts", mountPath: "/scripts", readOnly: true },
-                      { name: "backups", mountPath: "/backups" },
-                    ],
-                  },
-                ],
-                volumes: [
-                  { name: "scripts", configMap: { name: "postgres-scripts" } },
-                  { name: "backups", persistentVolumeClaim: { claimName: "postgres-backups" } },
-                ],
-              },
-            },
-          },
+    ...persistentVolumeClaims(context, backup),
+    cronJob(context, {
+      name: backup,
+      schedule,
+      backoffLimit: 2,
+      containers: [
+        {
+          name: "pg-dump",
+          command: ["sh", "/scripts/backup.sh"],
+          // Dump from the replica when there is one: the primary keeps serving orders.
+          env: [...connectionEnv(replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres"), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
+          volumeMounts: [
+            { name: "scripts", mountPath: "/scripts", readOnly: true },
+            { name: "backups", mountPath: "/backups" },
+          ],
         },
-      },
+      ],
+      volumes: [
+        { name: "scripts", configMap: { name: "postgres-scripts" } },
+        { name: "backups", persistentVolumeClaim: { claimName: "postgres-backups" } },
+      ],
     }),
   ];
 }
 
-export const postgres: App = {
+export const postgres = workloadApp({
   name: "postgres",
-  group: "data",
   component: "database",
+  workloads: ["postgres", backup],
   render: (context) => {
     const { postgresPrimary, postgresBackupSchedule } = context.settings.dataTier;
-    const replicas = replicaCount(context, "postgres");
+    const replicas = replicaCount(context.settings, "postgres");
     const replicaOrdinal = postgresPrimary === 0 ? 1 : 0;
     return [
       scripts(context),
       ...server(context),
-      headlessService(context, headless, "postgres", port, "postgres"),
+      headlessService(context, "postgres", "postgres", headless),
       roleService(context, "postgres", postgresPrimary),
       ...(replicas > 1 ? [roleService(context, "postgres-read", replicaOrdinal)] : []),
-      ...(postgresBackupSchedule ? backups(context, postgresBackupSchedule) : []),
+      ...(context.deployed.has(backup) && postgresBackupSchedule ? backups(context, postgresBackupSchedule) : []),
     ];
   },
-};
+});

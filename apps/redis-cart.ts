@@ -1,31 +1,28 @@
-import { servicePorts } from "../policies/contract";
-import type { App } from "./lib/app";
-import { clusterService, deployment } from "./lib/workload";
+import { workloadApp } from "./lib/app";
+import { clusterService } from "./lib/service";
+import { deployment, tcpProbe } from "./lib/workload";
+import { portOf } from "../core/contract/index";
 
-// Official image, pinned; Bitnami's free images were withdrawn in 2025.
-export const redisImage = "redis:7.4.6-alpine";
-const port = servicePorts["redis-cart"].containerPort;
+const { port } = portOf("redis-cart", "redis");
 
-/** Cart storage as upstream: one in-memory Redis (no persistence: carts are session data); replaced by Sentinel mode (apps/redis-ha.ts). */
-export const redisCart: App = {
+/** Cart storage as upstream: one in-memory Redis (no persistence: carts are session data); Sentinel mode replaces it (apps/redis-ha.ts). */
+export const redisCart = workloadApp({
   name: "redis-cart",
-  group: "data",
   component: "cache",
-  render: (context) => context.settings.dataTier.redisSentinel ? [] : [
+  workloads: ["redis-cart"],
+  render: (context) => [
     ...deployment(context, {
       name: "redis-cart",
       containers: [
         {
           name: "redis",
-          image: redisImage,
-          ports: [{ name: "redis", containerPort: port, protocol: "TCP" }],
-          readinessProbe: { periodSeconds: 5, tcpSocket: { port } },
-          livenessProbe: { periodSeconds: 5, tcpSocket: { port } },
+          readinessProbe: tcpProbe(port, { periodSeconds: 5 }),
+          livenessProbe: tcpProbe(port, { periodSeconds: 5 }),
           volumeMounts: [{ name: "redis-data", mountPath: "/data" }],
         },
       ],
       volumes: [{ name: "redis-data", emptyDir: {} }],
     }),
-    clusterService(context, "redis-cart", servicePorts["redis-cart"].servicePort, port, "redis"),
+    clusterService(context, "redis-cart", "redis"),
   ],
-};
+});

@@ -4,17 +4,17 @@
 // sentinels, so carts follow a failover.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { redisSentinel, servicePorts } from "../policies/contract";
-import type { App, RenderContext } from "./lib/app";
-import { clusterService, headlessService, podHost, replicaCount, statefulSet, type ContainerSpec } from "./lib/workload";
-import { redisImage } from "./redis-cart";
+import { portOf, redisSentinel, type WorkloadName } from "../core/contract/index";
+import { replicaCount } from "../core/settings/topology";
+import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
+import { address, clusterService, headlessService } from "./lib/service";
+import { podHost, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
 import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
 
-export const redisExporterImage = "oliver006/redis_exporter:v1.88.0";
 export const redisAuthSecret = { name: "redis-auth", key: "password" } as const;
-const redisPort = servicePorts.redis.containerPort;
-const sentinelPort = servicePorts["redis-sentinel"].containerPort;
-const exporterPort = 9121;
+const redisPort = portOf("redis", "redis").port;
+const sentinelPort = portOf("redis-sentinel", "sentinel").port;
+const exporterPort = portOf("redis", "metrics").port;
 /** A master unreachable this long is down (when the quorum agrees); failover follows. */
 export const downAfterMilliseconds = 5000;
 const failoverTimeoutMilliseconds = 60000;
@@ -35,21 +35,20 @@ const scriptMounts = [
 
 function scripts(context: RenderContext): ConfigMap {
   return new ConfigMap({
-    metadata: { name: "redis-scripts", namespace: context.settings.namespaces.app },
+    metadata: { name: "redis-scripts", namespace: namespaceOf(context, "redis") },
     data: { "redis.conf": redisConf, "redis-init.sh": redisInitScript, "sentinel-init.sh": sentinelInitScript },
   });
 }
 
 /** Init container that writes a pod's configuration with `script`; it announces the pod by its name behind `headless`. */
-function configInit(context: RenderContext, script: string, headless: string, variables: Record<string, string | number>): ContainerSpec {
+function configInit(context: RenderContext, workload: WorkloadName, script: string, headless: string, variables: Record<string, string | number>): ContainerSpec {
   return {
     name: "config-init",
-    image: redisImage,
     command: ["sh", `/scripts/${script}`],
     env: [
       podNameEnv,
       passwordEnv,
-      { name: "SELF_HOST", value: podHost(context, "$(POD_NAME)", headless) },
+      { name: "SELF_HOST", value: podHost(context, workload, "$(POD_NAME)", headless) },
       ...Object.entries(variables).map(([name, value]) => ({ name, value: String(value) })),
     ],
     volumeMounts: scriptMounts,
@@ -60,10 +59,9 @@ function redisServers(context: RenderContext) {
   return statefulSet(context, {
     name: "redis",
     serviceName: redisHeadless,
-    podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(exporterPort) },
     initContainers: [
-      configInit(context, "redis-init.sh", redisHeadless, {
-        INITIAL_MASTER_HOST: podHost(context, "redis-0", redisHeadless),
+      configInit(context, "redis", "redis-init.sh", redisHeadless, {
+        INITIAL_MASTER_HOST: podHost(context, "redis", "redis-0", redisHeadless),
         REDIS_PORT: redisPort,
         SENTINEL_HOST: sentinelService,
         SENTINEL_PORT: sentinelPort,
@@ -75,11 +73,9 @@ function redisServers(context: RenderContext) {
     containers: [
       {
         name: "redis",
-        image: redisImage,
         command: ["redis-server", "/conf/redis.conf"],
-        ports: [{ name: "redis", containerPort: redisPort, protocol: "TCP" }],
-        readinessProbe: { periodSeconds: 5, tcpSocket: { port: redisPort } },
-        livenessProbe: { periodSeconds: 10, tcpSocket: { port: redisPort } },
+        readinessProbe: tcpProbe(redisPort, { periodSeconds: 5 }),
+        livenessProbe: tcpProbe(redisPort, { periodSeconds: 10 }),
         volumeMounts: [
           { name: "conf", mountPath: "/conf" },
           { name: "data", mountPath: "/data" },
@@ -87,11 +83,9 @@ function redisServers(context: RenderContext) {
       },
       {
         name: "redis-exporter",
-        image: redisExporterImage,
         env: [passwordEnv, { name: "REDIS_ADDR", value: `redis://localhost:${redisPort}` }],
-        ports: [{ name: "metrics", containerPort: exporterPort, protocol: "TCP" }],
-        readinessProbe: { tcpSocket: { port: exporterPort } },
-        livenessProbe: { periodSeconds: 30, tcpSocket: { port: exporterPort } },
+        readinessProbe: tcpProbe(exporterPort),
+        livenessProbe: tcpProbe(exporterPort, { periodSeconds: 30 }),
       },
     ],
     volumes: [scriptsVolume, confVolume, { name: "data", emptyDir: { sizeLimit: "512Mi" } }],
@@ -99,16 +93,16 @@ function redisServers(context: RenderContext) {
 }
 
 function sentinels(context: RenderContext) {
-  const peers = Array.from({ length: replicaCount(context, "redis-sentinel") }, (_, i) => podHost(context, `redis-sentinel-${i}`, sentinelHeadless));
+  const peers = Array.from({ length: replicaCount(context.settings, "redis-sentinel") }, (_, i) => podHost(context, "redis-sentinel", `redis-sentinel-${i}`, sentinelHeadless));
   return statefulSet(context, {
     name: "redis-sentinel",
     serviceName: sentinelHeadless,
     initContainers: [
-      configInit(context, "sentinel-init.sh", sentinelHeadless, {
+      configInit(context, "redis-sentinel", "sentinel-init.sh", sentinelHeadless, {
         SENTINEL_PEERS: peers.join(" "),
         SENTINEL_PORT: sentinelPort,
         REDIS_PORT: redisPort,
-        INITIAL_MASTER_HOST: podHost(context, "redis-0", redisHeadless),
+        INITIAL_MASTER_HOST: podHost(context, "redis", "redis-0", redisHeadless),
         MASTER_NAME: redisSentinel.masterName,
         QUORUM: redisSentinel.quorum,
         DOWN_AFTER_MS: downAfterMilliseconds,
@@ -119,11 +113,9 @@ function sentinels(context: RenderContext) {
     containers: [
       {
         name: "sentinel",
-        image: redisImage,
         command: ["redis-sentinel", "/conf/sentinel.conf"],
-        ports: [{ name: "sentinel", containerPort: sentinelPort, protocol: "TCP" }],
-        readinessProbe: { periodSeconds: 5, tcpSocket: { port: sentinelPort } },
-        livenessProbe: { periodSeconds: 10, tcpSocket: { port: sentinelPort } },
+        readinessProbe: tcpProbe(sentinelPort, { periodSeconds: 5 }),
+        livenessProbe: tcpProbe(sentinelPort, { periodSeconds: 10 }),
         volumeMounts: [{ name: "conf", mountPath: "/conf" }],
       },
     ],
@@ -133,23 +125,20 @@ function sentinels(context: RenderContext) {
 
 /** cartservice's REDIS_ADDR for Sentinel mode; REDIS_PASSWORD must come before it in env for $(VAR) expansion. */
 export function sentinelRedisAddress(): string {
-  return `${sentinelService}:${sentinelPort},serviceName=${redisSentinel.masterName},password=$(REDIS_PASSWORD)`;
+  return `${address("cartservice", "redis-sentinel", sentinelService)},serviceName=${redisSentinel.masterName},password=$(REDIS_PASSWORD)`;
 }
 export const cartRedisPasswordEnv = passwordEnv;
 
-export const redisHa: App = {
+export const redisHa = workloadApp({
   name: "redis",
-  group: "data",
   component: "cache",
-  render: (context) =>
-    context.settings.dataTier.redisSentinel
-      ? [
-          scripts(context),
-          ...redisServers(context),
-          headlessService(context, redisHeadless, "redis", redisPort, "redis"),
-          ...sentinels(context),
-          headlessService(context, sentinelHeadless, "redis-sentinel", sentinelPort, "sentinel"),
-          clusterService(context, sentinelService, sentinelPort, sentinelPort, "sentinel"),
-        ]
-      : [],
-};
+  workloads: ["redis", "redis-sentinel"],
+  render: (context) => [
+    scripts(context),
+    ...redisServers(context),
+    headlessService(context, "redis", "redis", redisHeadless),
+    ...sentinels(context),
+    headlessService(context, "redis-sentinel", "sentinel", sentinelHeadless),
+    clusterService(context, "redis-sentinel", "sentinel", { name: sentinelService }),
+  ],
+});

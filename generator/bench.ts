@@ -8,11 +8,10 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { listFiles } from "./output";
-import { blobPath, cliNodeArgs } from "./cli-command.mjs";
+import { cliBundlePaths, cliNodeArgs } from "./cli-command.mjs";
 import { argv, chalk } from "zx";
 
 const repoRoot = resolve(import.meta.dirname, "..");
-const blob = join(repoRoot, blobPath);
 const baselineDir = resolve(repoRoot, "..", "shared", "baselines", "online-boutique-kustomize");
 const runs = Number(argv.runs ?? 21);
 
@@ -71,7 +70,7 @@ function stats(samples: number[]) {
 const format = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
 
 function main(): void {
-  if (!existsSync(blob)) throw new Error(`${blob} missing: run \`npm run build\` first`);
+  for (const bundle of Object.values(cliBundlePaths)) if (!existsSync(join(repoRoot, bundle))) throw new Error(`${bundle} missing: run \`npm run build\` first`);
   // Scratch copy inside the repo: same filesystem as a real render (here /tmp writes are several times slower).
   const scratch = mkdtempSync(join(repoRoot, ".bench-"));
   try {
@@ -89,17 +88,17 @@ function main(): void {
         cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
         fresh.push(root);
         spawnSync("sync");
-        this.args = [...cliNodeArgs(repoRoot), "render", "--root", root];
+        this.args = [...cliNodeArgs("render", repoRoot), "--root", root];
       },
     };
-    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: [...cliNodeArgs(repoRoot), "render", "--root", scratch] };
-    const check: Command = { label: "render --check", file: process.execPath, args: [...cliNodeArgs(repoRoot), "render", "--root", scratch, "--check"] };
-    const policy: Command = { label: "policy, all environments", file: process.execPath, args: [...cliNodeArgs(repoRoot), "policy", "--root", scratch] };
+    const rerender: Command = { label: "render, tree already up to date", file: process.execPath, args: [...cliNodeArgs("render", repoRoot), "--root", scratch] };
+    const check: Command = { label: "render --check", file: process.execPath, args: [...cliNodeArgs("render", repoRoot), "--root", scratch, "--check"] };
+    const policy: Command = { label: "policy, all environments", file: process.execPath, args: [...cliNodeArgs("policy", repoRoot), "--root", scratch] };
     const scaled = scaledTree(scratch, 10);
-    const policyScaled: Command = { label: `policy, 10× objects (${scaled.objects} files, one tree)`, file: process.execPath, args: [...cliNodeArgs(repoRoot), "policy", "--root", scratch, "--env", "prod", scaled.dir], okStatus: [0, 1] };
+    const policyScaled: Command = { label: `policy, 10× objects (${scaled.objects} files, one tree)`, file: process.execPath, args: [...cliNodeArgs("policy", repoRoot), "--root", scratch, "--env", "prod", scaled.dir], okStatus: [0, 1] };
     const fleet = fleetRepo(scratch, 18);
-    const fleetRender: Command = { label: `fleet render, up to date (${fleet.environments} envs)`, file: process.execPath, args: [...cliNodeArgs(repoRoot), "render", "--root", fleet.root] };
-    const fleetPolicy: Command = { label: `fleet policy (${fleet.environments} envs)`, file: process.execPath, args: [...cliNodeArgs(repoRoot), "policy", "--root", fleet.root] };
+    const fleetRender: Command = { label: `fleet render, up to date (${fleet.environments} envs)`, file: process.execPath, args: [...cliNodeArgs("render", repoRoot), "--root", fleet.root] };
+    const fleetPolicy: Command = { label: `fleet policy (${fleet.environments} envs)`, file: process.execPath, args: [...cliNodeArgs("policy", repoRoot), "--root", fleet.root] };
     const npmRender: Command = { label: "npm run render (as typed, up to date)", file: "npm", args: ["run", "-s", "render", "--", "--root", scratch] };
     const npmPolicy: Command = { label: "npm run policy (as typed)", file: "npm", args: ["run", "-s", "policy", "--", "--root", scratch] };
     const commands = [render, rerender, check, policy, policyScaled, npmRender, npmPolicy, fleetRender, fleetPolicy];
@@ -110,9 +109,9 @@ function main(): void {
       console.log(chalk.yellow("baseline not available (needs ../shared/baselines and kubectl): printing our numbers only"));
     }
 
-    const fleetSummary = spawnSync(process.execPath, [...cliNodeArgs(repoRoot), "render", "--root", fleet.root], { encoding: "utf8" }).stdout.trim().split("\n");
+    const fleetSummary = spawnSync(process.execPath, [...cliNodeArgs("render", repoRoot), "--root", fleet.root], { encoding: "utf8" }).stdout.trim().split("\n");
     fleet.objects = fleetSummary.filter((line) => / objects,/.test(line)).reduce((sum, line) => sum + Number(/: (\d+) objects/.exec(line)![1]), 0);
-    const summary = spawnSync(process.execPath, [...cliNodeArgs(repoRoot), "render", "--root", scratch], { encoding: "utf8" }).stdout.trim();
+    const summary = spawnSync(process.execPath, [...cliNodeArgs("render", repoRoot), "--root", scratch], { encoding: "utf8" }).stdout.trim();
     console.log(`${summary.split("\n").join("\n")}\n${runs} runs each (interleaved, 2 warm-up runs discarded)\n`);
     const samples = new Map(commands.map((c) => [c, [] as number[]]));
     for (let i = 0; i < runs + 2; i++) {

@@ -1,3 +1,2 @@
-export declare const v8Flags: string[];
-export declare const blobPath: string;
-export declare function cliNodeArgs(repoRoot?: string): string[];
+export declare const cliBundlePaths: { render: string; policy: string };
+export declare function cliNodeArgs(command: "render" | "policy", repoRoot?: string): string[];

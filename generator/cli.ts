@@ -6,12 +6,12 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { apps as allApps } from "../apps/index";
 import type { App } from "../apps/lib/app";
-import { reportError, UserError } from "./errors";
+import { reportError, UserError } from "../core/errors";
 import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
-import { listEnvironments, loadEnvironment } from "./settings/load";
+import { listEnvironments, loadEnvironment } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
-import { timed, timingReport } from "./timings";
+import { timed, timingReport } from "../core/timings";
 
 const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>] [--timings]";
 

@@ -2,14 +2,16 @@
 // validate every object → serialise to files. Pure: it returns files and writes nothing.
 import { relative } from "node:path";
 import { apps as allApps } from "../apps/index";
-import { argocdFolder, renderArgoCd, type GroupContents } from "../apps/argocd";
-import type { App, AppGroup, KubeObject, RenderContext } from "../apps/lib/app";
-import { ObjectValidationError } from "./errors";
-import type { Environment } from "./settings/load";
-import { toYaml } from "./serialize";
-import { timed } from "./timings";
-import { validateModel } from "./validate/index";
-import { apiGroupOf, isClusterScoped } from "./validate/scope";
+import type { App, KubeObject, RenderContext } from "../apps/lib/app";
+import { isWorkloadName, records, type AppGroupName, type WorkloadName } from "../core/contract/index";
+import { ObjectValidationError } from "../core/errors";
+import { objectKey } from "../core/objects";
+import type { Environment } from "../core/settings/load";
+import { timed } from "../core/timings";
+import { validateModel } from "../core/validate/index";
+import { apiGroupOf, isClusterScoped } from "../core/validate/scope";
+import { toYaml } from "../core/yaml/write";
+import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
 
 export const renderedRoot = "rendered";
 export const partOf = "online-boutique";
@@ -40,6 +42,10 @@ interface Entry {
   model: KubeObject;
 }
 
+interface AppOutput {
+  app: App;
+  models: KubeObject[];
+}
 
 function standardLabels(owner: Owner): Record<string, string> {
   return {
@@ -62,12 +68,12 @@ function applyLabels(model: KubeObject, owner: Owner): void {
   }
 }
 
-function groupContents(entries: { group: AppGroup; model: KubeObject }[]): GroupContents[] {
-  const byGroup = new Map<AppGroup, GroupContents>();
-  for (const { group, model } of entries) {
-    const contents = byGroup.get(group) ?? { group, kinds: [] };
-    byGroup.set(group, contents);
-    contents.kinds.push({ group: apiGroupOf(model.apiVersion), kind: model.kind, clusterScoped: isClusterScoped(model.apiVersion, model.kind) });
+function groupContents(outputs: AppOutput[]): GroupContents[] {
+  const byGroup = new Map<AppGroupName, GroupContents>();
+  for (const { app, models } of outputs) {
+    const contents = byGroup.get(app.group) ?? { group: app.group, kinds: [] };
+    byGroup.set(app.group, contents);
+    for (const model of models) contents.kinds.push({ group: apiGroupOf(model.apiVersion), kind: model.kind, clusterScoped: isClusterScoped(model.apiVersion, model.kind) });
   }
   return [...byGroup.values()];
 }
@@ -83,43 +89,61 @@ export function fileNameOf(object: { kind: string; metadata?: { name?: string; n
   return `${object.kind.toLowerCase()}-${object.metadata?.name ?? "unnamed"}${suffix}.yaml`;
 }
 
-export function renderEnvironment(environment: Environment, apps: readonly App[] = allApps, repoRoot = process.cwd()): EnvironmentRender {
-  const context: RenderContext = { environment: environment.name, settings: environment.settings };
-  const entries: Entry[] = [];
-  const grouped: { group: AppGroup; model: KubeObject }[] = [];
-  for (const app of apps) {
-    const owner = { name: app.name, component: app.component, folder: `${app.group}/${app.name}`, homeNamespace: context.settings.namespaces.app };
-    for (const model of timed("apps", () => app.render(context))) {
-      entries.push({ owner, model });
-      grouped.push({ group: app.group, model });
+/** Apps build exactly the workloads the settings deploy, each as its record's kind: a disagreement is a bug in an app. */
+function workloadProblems(outputs: AppOutput[], deployed: ReadonlySet<WorkloadName>): string[] {
+  const problems: string[] = [];
+  const built = new Set<string>();
+  for (const { app, models } of outputs) {
+    for (const model of models) {
+      const name = model.metadata?.name;
+      if (!isWorkloadName(name) || model.kind !== records[name].kind) continue;
+      built.add(name);
+      if (!app.workloads.includes(name)) problems.push(`app ${app.name} builds ${model.kind} ${name}, which is not among its workloads (${app.workloads.join(", ") || "none"})`);
+      if (!deployed.has(name)) problems.push(`app ${app.name} builds ${name}, which the settings do not deploy`);
     }
   }
+  for (const name of deployed) if (!built.has(name)) problems.push(`the settings deploy ${name} (a ${records[name].kind}), but no app builds it`);
+  return problems;
+}
+
+function renderApps(context: RenderContext, apps: readonly App[]): AppOutput[] {
+  // An app whose workloads all stay out of this environment renders nothing.
+  const running = apps.filter((app) => app.workloads.length === 0 || app.workloads.some((name) => context.deployed.has(name)));
+  return running.map((app) => ({ app, models: timed("apps", () => app.render(context)) }));
+}
+
+export function renderEnvironment(environment: Environment, apps: readonly App[] = allApps, repoRoot = process.cwd()): EnvironmentRender {
+  const context: RenderContext = { environment: environment.name, settings: environment.settings, deployed: new Set(environment.deployed) };
+  const outputs = renderApps(context, apps);
+  const problems = workloadProblems(outputs, context.deployed);
+  const entries: Entry[] = outputs.flatMap(({ app, models }) => {
+    const owner = { name: app.name, component: app.component, folder: `${app.group}/${app.name}`, homeNamespace: context.settings.namespaces[app.namespace] };
+    return models.map((model) => ({ owner, model }));
+  });
   const argocdOwner: Owner = { name: "argocd-apps", component: "gitops", folder: argocdFolder, homeNamespace: context.settings.argocd.namespace };
-  for (const model of timed("apps", () => renderArgoCd(context, groupContents(grouped)))) entries.push({ owner: argocdOwner, model });
+  for (const model of timed("apps", () => renderArgoCd(context, groupContents(outputs)))) entries.push({ owner: argocdOwner, model });
 
   const header = `# Rendered by \`npm run render\` from ${relative(repoRoot, environment.file).split("\\").join("/") || environment.file}. Do not edit: change the settings or apps/.`;
   const files: RenderedFile[] = [];
   const objects: Record<string, unknown>[] = [];
-  const problems: string[] = [];
   const seenPaths = new Map<string, string>();
-  const seenIdentities = new Set<string>();
+  const seenKeys = new Set<string>();
   for (const { owner, model } of entries) {
     applyLabels(model, owner);
     const json = model.toJSON() as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
     const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json, owner.homeNamespace)}`;
     for (const problem of timed("validate", () => validateModel(model, json))) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
-    const identity = `${json.apiVersion}/${json.kind}/${json.metadata?.namespace ?? ""}/${json.metadata?.name}`;
-    if (seenIdentities.has(identity)) problems.push(`${path}: two objects are ${identity}`);
-    seenIdentities.add(identity);
+    const key = objectKey(json);
+    if (seenKeys.has(key)) problems.push(`${path}: two objects are ${key}`);
+    seenKeys.add(key);
     if (seenPaths.has(path)) problems.push(`${path}: written twice (also by ${seenPaths.get(path)})`);
     seenPaths.set(path, owner.name);
     objects.push(json);
     files.push({ path, content: timed("serialize", () => toYaml(json, header)) });
   }
   if (problems.length > 0) {
-    throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} invalid object field(s):\n  ${problems.join("\n  ")}`);
+    throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} problem(s) with the generated objects:\n  ${problems.join("\n  ")}`);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { environment: environment.name, files, objects };
 }
-

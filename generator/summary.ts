@@ -1,23 +1,10 @@
 // What an environment asks of the cluster: CPU and memory requests of every pod it runs at
 // its rendered replica count (an HPA target counts at its minimum).
+import { parseBytes, parseCpu } from "../core/quantity";
+
 interface Quantities {
   cpuMillicores: number;
   memoryBytes: number;
-}
-
-const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-const decimal: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-
-export function parseCpu(quantity: string | number): number {
-  const text = String(quantity);
-  return text.endsWith("m") ? Number(text.slice(0, -1)) : Number(text) * 1000;
-}
-
-export function parseMemory(quantity: string | number): number {
-  const match = /^([0-9.]+)([A-Za-z]*)$/.exec(String(quantity));
-  if (!match) return NaN;
-  const factor = binary[match[2]!] ?? decimal[match[2]!];
-  return factor === undefined ? NaN : Number(match[1]) * factor;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,7 +36,7 @@ export function requestedResources(objects: Json[]): Quantities {
     for (const container of podSpec.containers ?? []) {
       const requests = container.resources?.requests ?? {};
       if (requests.cpu !== undefined) total.cpuMillicores += replicas * parseCpu(requests.cpu);
-      if (requests.memory !== undefined) total.memoryBytes += replicas * parseMemory(requests.memory);
+      if (requests.memory !== undefined) total.memoryBytes += replicas * parseBytes(requests.memory);
     }
   }
   return total;

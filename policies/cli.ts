@@ -6,10 +6,10 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { reportError, UserError } from "../generator/errors";
-import { timed, timingReport } from "../generator/timings";
-import { loadEnvironment } from "../generator/settings/load";
-import type { Settings } from "../generator/settings/schema";
+import { reportError, UserError } from "../core/errors";
+import { loadEnvironment } from "../core/settings/load";
+import type { Settings } from "../core/settings/schema";
+import { timed, timingReport } from "../core/timings";
 import { loadManifests } from "./engine/load";
 import { failing, runRules } from "./engine/run";
 import type { PolicyContext, Rule } from "./engine/types";
@@ -23,7 +23,7 @@ export function checkTree(root: string, environment: string, settings: Settings 
   const { manifests, problems } = timed("load", () => loadManifests([root]));
   const context: PolicyContext = { environment, root, manifests, settings, loadProblems: problems };
   const findings = timed("rules", () => runRules(context, rules));
-  const { missing, extra, actual } = timed("reachability", () => flowDifferences(manifests));
+  const { missing, extra, actual } = timed("reachability", () => flowDifferences(manifests, settings));
   return { environment, root: shownRoot, objects: manifests.length, findings, flows: actual, missingFlows: missing.length, extraFlows: extra.length };
 }
 
@@ -62,7 +62,7 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
   return { exitCode: failed ? 1 : 0, output };
 }
 
-export function policyMain(argv: string[]): number {
+export function main(argv: string[]): number {
   try {
     const { exitCode, output } = runPolicy(argv);
     console.log(output);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./support/repo";
 
-const script = readFileSync(join(repoRoot, "apps", "argocd-application-health.lua"), "utf8");
+const script = readFileSync(join(repoRoot, "generator", "argocd-application-health.lua"), "utf8");
 
 /** Runs the health script on an Application whose status is given as a Lua table literal. */
 function health(statusTable: string): { status: string; message: string } {

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isClusterScoped, apiGroupOf } from "../generator/validate/scope";
+import { isClusterScoped, apiGroupOf } from "../core/validate/scope";
 import { find, objectsOf, repoRoot, type Json } from "./support/repo";
 
 describe.each(["dev", "prod"])("%s: Argo CD wiring", (environment) => {

@@ -1,38 +1,29 @@
-// generator/build.mjs leaves the draft-2019 string formats out of the render bundle. That is only
-// safe while no bundled validator refers to one of them.
-import { readdirSync, readFileSync } from "node:fs";
+// The CLI bundles are what users run: the npm scripts start exactly the files the tests start,
+// and each bundle holds only what its command needs.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fullFormats } from "ajv-formats/dist/formats.js";
-import draft2019Formats from "ajv-formats-draft2019/formats/index.js";
-import { formats } from "@kubernetes-models/validate";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "./support/repo";
 import { cliNodeArgs } from "../generator/cli-command.mjs";
+import { repoRoot } from "./support/repo";
 
-describe("render bundle", () => {
-  it("every string format the model validators use is still provided without the draft-2019 formats", () => {
-    // The bundle is minified, so read the validators' sources: every schema module of the model
-    // packages (a superset of what the bundle contains). ajv's standalone code binds each format
-    // once: `formats12 = formats.int32` (or formats["date-time"]).
-    const schemaDirs = [join(repoRoot, "node_modules/kubernetes-models/_schemas"), join(repoRoot, "node_modules/@kubernetes-models/argo-cd/_schemas"), join(repoRoot, "node_modules/@kubernetes-models/apimachinery/_schemas")];
-    const referenced = new Set<string>();
-    for (const dir of schemaDirs) {
-      for (const file of readdirSync(dir).filter((f) => f.endsWith(".mjs"))) {
-        for (const match of readFileSync(join(dir, file), "utf8").matchAll(/=\s*formats\.([A-Za-z0-9_]+)\b|=\s*formats\["([^"]+)"\]/g)) referenced.add(match[1] ?? match[2]!);
-      }
-    }
-    expect(referenced.size).toBeGreaterThan(0);
-    const onlyInDraft2019 = Object.keys(draft2019Formats).filter((name) => !(name in fullFormats) && !["byte", "quantity", "string", "cidr"].includes(name));
-    for (const name of referenced) {
-      expect(Object.keys(formats), name).toContain(name);
-      expect(onlyInDraft2019, name).not.toContain(name);
+describe("CLI bundles", () => {
+  it("npm run render and npm run policy start the bundles the tests run, after an up-to-date check", () => {
+    const scripts = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts as Record<string, string>;
+    for (const command of ["render", "policy"] as const) expect(scripts[command]).toBe(`node generator/build.mjs && node ${cliNodeArgs(command, ".").join(" ").replace("./", "")}`);
+  });
+
+  it("the settings validator is precompiled: no bundle carries ajv's schema compiler", () => {
+    for (const command of ["render", "policy"] as const) {
+      const bundle = readFileSync(join(repoRoot, cliNodeArgs(command, ".")[0]!), "utf8");
+      // ajv's compiler names its generated functions through this code generator; the standalone code does not need it.
+      expect(bundle, command).not.toContain("strictSchema");
+      expect(bundle, command).toContain("settings.schema.json");
     }
   });
-});
 
-describe("CLI command", () => {
-  it("npm run render and npm run policy start the snapshot with the flags it was built with", () => {
-    const scripts = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts as Record<string, string>;
-    for (const command of ["render", "policy"]) expect(scripts[command]).toBe(`node generator/build.mjs && node ${cliNodeArgs().join(" ").replace("./dist", "dist")} ${command}`);
+  it("the policy bundle does not contain the apps", () => {
+    const bundle = readFileSync(join(repoRoot, cliNodeArgs("policy", ".")[0]!), "utf8");
+    expect(bundle).not.toContain("SHOPPING_ASSISTANT_SERVICE_ADDR");
+    expect(readFileSync(join(repoRoot, cliNodeArgs("render", ".")[0]!), "utf8")).toContain("SHOPPING_ASSISTANT_SERVICE_ADDR");
   });
 });

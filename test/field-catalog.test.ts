@@ -2,7 +2,7 @@
 // kubernetes-models declarations, or a bump would silently weaken (or break) validation.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildFieldCatalog, catalogPath, serializeCatalog } from "../generator/validate/field-catalog-build";
+import { buildFieldCatalog, catalogPath, serializeCatalog } from "../core/validate/field-catalog-build";
 
 describe("field catalog", () => {
   it("is up to date with the installed kubernetes-models (run `npm run catalog` after a bump)", () => {

@@ -1,6 +1,6 @@
 // What the rendered Online Boutique must be, read as a specification.
 import { describe, expect, it } from "vitest";
-import { containerResources, servicePorts } from "../policies/contract";
+import { containerResources, records } from "../core/contract/index";
 import { find, objectsOf, type Json } from "./support/repo";
 
 const environments = ["dev", "prod"] as const;
@@ -80,7 +80,7 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
 
   it("every container has the contract's requests and limits", () => {
     for (const { workload, container } of containers(objects)) {
-      const expected = (containerResources as Record<string, Record<string, unknown>>)[workload]![container.name];
+      const expected = containerResources(workload, container.name);
       expect(container.resources, `${workload}/${container.name}`).toEqual(expected);
     }
   });
@@ -130,8 +130,8 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   it("Services expose the contract's ports; emailservice maps 5000 to 8080", () => {
     for (const { name, service } of [...services.map((name) => ({ name, service: name })), ...cartStore[environment]!]) {
       const [port] = find(objects, "Service", service)!.spec.ports;
-      const expected = servicePorts[name as keyof typeof servicePorts];
-      expect({ port: port.port, targetPort: port.targetPort }, service).toEqual({ port: expected.servicePort, targetPort: expected.containerPort });
+      const [expected] = Object.values(records[name as keyof typeof records].ports!);
+      expect({ port: port.port, targetPort: port.targetPort }, service).toEqual({ port: expected!.servicePort ?? expected!.port, targetPort: expected!.port });
     }
     expect(find(objects, "Service", "emailservice")!.spec.ports[0]).toMatchObject({ port: 5000, targetPort: 8080 });
   });

@@ -7,7 +7,7 @@ import { loadManifests } from "../policies/engine/load";
 import { runRules, failing } from "../policies/engine/run";
 import type { Json, Manifest, PolicyContext } from "../policies/engine/types";
 import { rules } from "../policies/rules/index";
-import { loadEnvironment } from "../generator/settings/load";
+import { loadEnvironment } from "../core/settings/load";
 import { environmentsDir, repoRoot } from "./support/repo";
 
 const prodRoot = join(repoRoot, "rendered", "prod");

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { readCanonicalYaml, readYamlDocuments } from "../generator/read-yaml";
+import { readCanonicalYaml, readYamlDocuments } from "../core/yaml/read";
 import { listFiles } from "../generator/output";
 import { repoRoot } from "./support/repo";
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { apps } from "../apps/index";
 import type { App } from "../apps/lib/app";
 import { main, runRender } from "../generator/cli";
-import { ObjectValidationError } from "../generator/errors";
+import { ObjectValidationError } from "../core/errors";
 import { writeRendered } from "../generator/output";
 import { repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
 
@@ -107,7 +107,9 @@ describe("render writes", () => {
     const typo: App = {
       name: "typo",
       group: "online-boutique",
+      namespace: "app",
       component: "test",
+      workloads: [],
       render: (context) => [new Service({ metadata: { name: "typo", namespace: context.settings.namespaces.app }, spec: { ports: [{ port: 80 }], selector: { app: "typo" }, tpye: "ClusterIP" } as never })],
     };
     expect(() => runRender(["--root", root], [...apps, typo])).toThrow(ObjectValidationError);
@@ -121,7 +123,9 @@ describe("render writes", () => {
     const badName: App = {
       name: "bad-name",
       group: "online-boutique",
+      namespace: "app",
       component: "test",
+      workloads: [],
       render: (context) => [new Service({ metadata: { name: "Frontend_2", namespace: context.settings.namespaces.app }, spec: { ports: [{ port: 80 }] } })],
     };
     const errors: string[] = [];

@@ -3,7 +3,7 @@
 // YAML 1.1 (Kubernetes, Argo CD) and YAML 1.2.
 import { parse, stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { canonical, emitDocument, toYaml, yamlOptions } from "../generator/serialize";
+import { canonical, emitDocument, toYaml, yamlOptions } from "../core/yaml/write";
 import { objectsOf } from "./support/repo";
 
 const viaLibrary = (object: unknown) => `#\n${stringify(canonical(object), yamlOptions)}`;

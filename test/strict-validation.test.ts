@@ -3,8 +3,8 @@
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { describe, expect, it } from "vitest";
-import { strictProblems } from "../generator/validate/strict";
-import { validateModel } from "../generator/validate/index";
+import { strictProblems } from "../core/validate/strict";
+import { validateModel } from "../core/validate/index";
 import { objectsOf, type Json } from "./support/repo";
 
 function deploymentJson(): Json {
@@ -15,6 +15,7 @@ function messages(object: Json): string[] {
   return strictProblems(object).map((p) => `${p.path}: ${p.message}`);
 }
 
+// Problems come ordered by path, whatever order the object's fields were set in.
 describe("strict validation", () => {
   it("accepts every object rendered for every environment", () => {
     for (const environment of ["dev", "prod"]) {
@@ -48,8 +49,8 @@ describe("strict validation", () => {
     json.metadata.name = "Cart_Service";
     json.spec.template.spec.containers[0].name = "Server";
     expect(messages(json)).toEqual([
-      expect.stringContaining('/spec/template/spec/containers/0/name: container name "Server" is not a DNS-1123 label'),
       expect.stringContaining('/metadata/name: name "Cart_Service" is not a valid Deployment name'),
+      expect.stringContaining('/spec/template/spec/containers/0/name: container name "Server" is not a DNS-1123 label'),
     ]);
     const service = structuredClone(objectsOf("dev").find((o) => o.kind === "Service")!);
     service.metadata.name = "7eleven";
@@ -73,8 +74,8 @@ describe("strict validation", () => {
     json.spec.template.spec.containers[0].env = { REDIS_ADDR: "redis-cart:6379" };
     json.metadata.labels["app.kubernetes.io/name"] = "cart service";
     expect(messages(json)).toEqual([
-      "/spec/template/spec/containers/0/env: expected a list, got a mapping",
       expect.stringContaining('/metadata/labels/app.kubernetes.io~1name: label value "cart service" is not valid'),
+      "/spec/template/spec/containers/0/env: expected a list, got a mapping",
     ]);
   });
 

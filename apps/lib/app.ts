@@ -1,33 +1,41 @@
-// What an application module is: a function from an environment's settings to typed
-// Kubernetes objects, plus where its output goes (its group = one Argo CD Application).
+// What an application module is: a function from an environment (its settings, and the
+// workloads it runs) to typed Kubernetes objects, plus where its output goes (its group = one
+// Argo CD Application).
 import type { Model } from "@kubernetes-models/base";
 import type { IObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
-import type { Settings } from "../../generator/settings/schema";
+import { records, type AppGroupName, type NamespaceRole, type WorkloadName } from "../../core/contract/index";
+import type { Settings } from "../../core/settings/schema";
 
 export interface RenderContext {
   environment: string;
   settings: Settings;
+  /** The contract's workloads this environment runs (decided once when the settings load). */
+  deployed: ReadonlySet<WorkloadName>;
 }
 
 /** Any kubernetes-models object: it can validate() itself and serialise with toJSON(). */
 export type KubeObject = Model<unknown> & { apiVersion: string; kind: string; metadata?: IObjectMeta };
 
-/**
- * App groups in sync order. Each group becomes one Argo CD Application; its wave orders the
- * groups: namespaces first, data before the services that use it, traffic last.
- */
-export const appGroups = {
-  platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
-  data: { wave: 1, description: "Carts (Redis) and orders (PostgreSQL, order persistence)" },
-  "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
-} as const;
-export type AppGroup = keyof typeof appGroups;
-
 export interface App {
-  /** Folder name under rendered/<env>/<group>/ and app.kubernetes.io/name default. */
+  /** Folder name under rendered/<env>/<group>/ and app.kubernetes.io/name. */
   name: string;
-  group: AppGroup;
+  group: AppGroupName;
+  /** Namespace (by role) of what it renders; objects elsewhere get the namespace in their file name. */
+  namespace: NamespaceRole;
   /** app.kubernetes.io/component of everything the app renders. */
   component: string;
+  /** The contract workloads it builds; an app none of whose workloads runs is not rendered. Empty for platform apps. */
+  workloads: readonly WorkloadName[];
   render(context: RenderContext): KubeObject[];
+}
+
+/** An app that builds contract workloads: its group and namespace are their records'. */
+export function workloadApp(app: { name: string; component: string; workloads: readonly [WorkloadName, ...WorkloadName[]]; render: App["render"] }): App {
+  const record = records[app.workloads[0]];
+  return { ...app, group: record.group, namespace: record.namespace };
+}
+
+/** The namespace a workload runs in, as this environment names it. */
+export function namespaceOf(context: RenderContext, workload: WorkloadName): string {
+  return context.settings.namespaces[records[workload].namespace];
 }

@@ -2,19 +2,28 @@
 // port, a ClusterIP Service in front, gRPC health probes unless the module says otherwise.
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IProbe } from "kubernetes-models/v1/Probe";
-import { servicePorts, type ServingWorkload } from "../../policies/contract";
-import type { App, KubeObject, RenderContext } from "./app";
-import { boutiqueImage, clusterService, deployment, grpcProbe } from "./workload";
+import { records } from "../../core/contract/index";
+import { workloadApp, type App, type KubeObject, type RenderContext } from "./app";
+import { clusterService } from "./service";
+import { deployment, grpcProbe } from "./workload";
 
-type BoutiqueService = Exclude<ServingWorkload, "redis-cart" | "redis" | "redis-sentinel" | "postgres" | "order-persistence">;
-
-/** "host:port" of a service as its clients dial it (the *_ADDR variables). */
-export function address(name: ServingWorkload): string {
-  return `${name}:${servicePorts[name].servicePort}`;
-}
+/** The ten services of Online Boutique, named as upstream. */
+export const onlineBoutiqueServices = [
+  "frontend",
+  "checkoutservice",
+  "productcatalogservice",
+  "cartservice",
+  "currencyservice",
+  "paymentservice",
+  "shippingservice",
+  "emailservice",
+  "recommendationservice",
+  "adservice",
+] as const;
+export type OnlineBoutiqueService = (typeof onlineBoutiqueServices)[number];
 
 export interface BoutiqueServiceSpec {
-  name: BoutiqueService;
+  name: OnlineBoutiqueService;
   component: string;
   /** Environment variables besides PORT, in the order they appear. */
   env: (context: RenderContext) => Record<string, string>;
@@ -27,14 +36,20 @@ export interface BoutiqueServiceSpec {
   portVariable?: boolean;
 }
 
+/** The service's one port: its name and container port, from the contract. */
+export function boutiquePort(name: OnlineBoutiqueService): { name: string; port: number } {
+  const [port] = records[name].containers.server!.ports!;
+  return { name: port!, port: records[name].ports![port!]!.port };
+}
+
 export function boutiqueApp(spec: BoutiqueServiceSpec): App {
-  return {
+  const { name: portName, port } = boutiquePort(spec.name);
+  return workloadApp({
     name: spec.name,
-    group: "online-boutique",
     component: spec.component,
+    workloads: [spec.name],
     render(context): KubeObject[] {
-      const { containerPort, servicePort } = servicePorts[spec.name];
-      const env = { ...(spec.portVariable === false ? {} : { PORT: String(containerPort) }), ...spec.env(context) };
+      const env = { ...(spec.portVariable === false ? {} : { PORT: String(port) }), ...spec.env(context) };
       return [
         ...deployment(context, {
           name: spec.name,
@@ -42,16 +57,14 @@ export function boutiqueApp(spec: BoutiqueServiceSpec): App {
           containers: [
             {
               name: "server",
-              image: boutiqueImage(context, spec.name),
-              ports: [{ name: spec.name === "frontend" ? "http" : "grpc", containerPort, protocol: "TCP" }],
               env: [...(spec.secretEnv?.(context) ?? []), ...Object.entries(env).map(([name, value]) => ({ name, value }))],
-              readinessProbe: spec.readinessProbe ?? grpcProbe(containerPort),
-              livenessProbe: spec.livenessProbe ?? grpcProbe(containerPort),
+              readinessProbe: spec.readinessProbe ?? grpcProbe(port),
+              livenessProbe: spec.livenessProbe ?? grpcProbe(port),
             },
           ],
         }),
-        clusterService(context, spec.name, servicePort, containerPort, spec.name === "frontend" ? "http" : "grpc"),
+        clusterService(context, spec.name, portName),
       ];
     },
-  };
+  });
 }

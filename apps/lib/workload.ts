@@ -1,22 +1,28 @@
-// Builders shared by the application modules: hardened Deployments and StatefulSets with their
-// ServiceAccount, PodDisruptionBudget and HorizontalPodAutoscaler as the environment asks, and
-// ClusterIP and headless Services.
+// Builders for the workloads of the contract. A module says what is particular to its program
+// (command, env, probes, mounts); the builder takes the rest from the workload's record —
+// namespace, image, ports, resources, volume claims, scrape annotations — and hardens the pod:
+// Pod Security "restricted", its own ServiceAccount, and the PDB, HPA and spreading the
+// environment asks for.
+import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { StatefulSet, type IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { CronJob } from "kubernetes-models/batch/v1/CronJob";
+import { Job } from "kubernetes-models/batch/v1/Job";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { Service } from "kubernetes-models/v1/Service";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IPersistentVolumeClaimSpec } from "kubernetes-models/v1/PersistentVolumeClaimSpec";
 import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
-import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IProbe } from "kubernetes-models/v1/Probe";
+import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { containerResources, minimumReplicas, volumeClaimSizes, type ContainerResources, type WorkloadName } from "../../policies/contract";
-import type { IPersistentVolumeClaimSpec } from "kubernetes-models/v1/PersistentVolumeClaimSpec";
-import type { KubeObject, RenderContext } from "./app";
+import { exemptionAnnotation, records, volumeClaimSizes, type ImageSource, type WorkloadName } from "../../core/contract/index";
+import { replicaCount } from "../../core/settings/topology";
+import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
 /** Pod-level security context at the Pod Security "restricted" level (uid/gid as upstream). */
 export function restrictedPodSecurity(): IPodSecurityContext {
@@ -32,35 +38,54 @@ export function selectorLabels(name: string): Record<string, string> {
   return { app: name };
 }
 
-/** Containers come without resources: they are the contract's, looked up by workload and container name. */
-export type ContainerSpec = Omit<IContainer, "resources" | "securityContext">;
+/** What a module writes of a container; image, ports, resources and security come from the record. */
+export type ContainerSpec = Omit<IContainer, "image" | "ports" | "resources" | "securityContext">;
 
-export interface WorkloadSpec {
+export interface PodSpec {
   name: WorkloadName;
   containers: ContainerSpec[];
   initContainers?: ContainerSpec[];
   volumes?: IPodSpec["volumes"];
   terminationGracePeriodSeconds?: number;
-  /** e.g. prometheus.io/scrape and prometheus.io/port for a metrics port */
-  podAnnotations?: Record<string, string>;
 }
 
-export function resourcesOf(workload: WorkloadName, container: string) {
-  const table: Record<string, ContainerResources | undefined> = containerResources[workload];
-  const resources = table[container];
-  if (!resources) throw new Error(`policies/contract.ts has no resources for container "${container}" of workload "${workload}"`);
-  return { requests: { ...resources.requests }, limits: { ...resources.limits } };
+/** The image a container runs, as the contract names it (Online Boutique and our own: from the settings). */
+export function imageOf(context: RenderContext, source: ImageSource): string {
+  if ("pinned" in source) return source.pinned;
+  if ("onlineBoutique" in source) return `${context.settings.images.registry}/${source.onlineBoutique}:${context.settings.images.tag}`;
+  return context.settings.images[source.setting];
 }
 
-/** The contract's minimum for the environment's availability level, else 1. */
-function contractMinimum(context: RenderContext, name: WorkloadName): number {
-  return minimumReplicas[context.settings.availability.level][name] ?? 1;
+function contractError(workload: WorkloadName, message: string): Error {
+  return new Error(`core/contract: workload ${workload} ${message}`);
 }
 
-/** Replicas the environment runs: settings.replicas, or the HPA minimum for autoscaled workloads; by default the contract's minimum. */
-export function replicaCount(context: RenderContext, name: WorkloadName): number {
-  const scaling = context.settings.autoscaling[name];
-  return (scaling ? scaling.minReplicas : context.settings.replicas[name]) ?? contractMinimum(context, name);
+/** A container completed from its record: image, named ports, resources, restricted security. */
+function container(context: RenderContext, workload: WorkloadName, spec: ContainerSpec, init: boolean): IContainer {
+  const record = records[workload].containers[spec.name];
+  if (!record) throw contractError(workload, `has no container "${spec.name}"`);
+  if ((record.init ?? false) !== init) throw contractError(workload, `says container "${spec.name}" is ${record.init ? "" : "not "}an init container`);
+  const ports = (record.ports ?? []).map((name) => ({ name, containerPort: records[workload].ports![name]!.port, protocol: "TCP" as const }));
+  return {
+    ...spec,
+    image: imageOf(context, record.image),
+    imagePullPolicy: "IfNotPresent",
+    ...(ports.length > 0 ? { ports } : {}),
+    securityContext: restrictedContainerSecurity(),
+    resources: { requests: { ...record.resources.requests }, limits: { ...record.resources.limits } },
+  };
+}
+
+/** prometheus.io annotations for the workload's metrics port, if it has one. */
+function scrapeAnnotations(workload: WorkloadName): Record<string, string> | undefined {
+  const metrics = Object.values(records[workload].ports ?? {}).filter((port) => port.metrics);
+  if (metrics.length > 1) throw contractError(workload, "has more than one metrics port; prometheus.io/port names one");
+  return metrics[0] ? { "prometheus.io/scrape": "true", "prometheus.io/port": String(metrics[0].port) } : undefined;
+}
+
+/** Workloads that do not call the Kubernetes API get no token: a stolen pod cannot use one. */
+function mountsToken(workload: WorkloadName): boolean {
+  return records[workload].usesKubernetesApi ?? false;
 }
 
 /**
@@ -77,44 +102,58 @@ function topologySpread(name: string, perRevisionKey: string | undefined): ITopo
   ];
 }
 
-function hardened(name: WorkloadName, container: ContainerSpec): IContainer {
-  return { ...container, imagePullPolicy: "IfNotPresent", securityContext: restrictedContainerSecurity(), resources: resourcesOf(name, container.name) };
+interface PodOptions {
+  replicas: number;
+  /** Label that tells revisions apart (Deployments), so spreading counts per revision. */
+  perRevisionKey?: string;
+  serviceAccount: boolean;
+  /** Pod fields only a few workloads need (restartPolicy for Jobs, host access for node agents). */
+  extra?: Partial<IPodSpec>;
 }
 
-/** The pod template every workload shares: restricted security, contract resources, spreading. */
-function podTemplate(context: RenderContext, spec: WorkloadSpec, replicas: number, perRevisionKey: string | undefined): IPodTemplateSpec {
+/** The pod template every workload shares: restricted security, contract containers, spreading. */
+function podTemplate(context: RenderContext, spec: PodSpec, options: PodOptions): IPodTemplateSpec {
   const { name } = spec;
-  const spread = context.settings.availability.topologySpread && replicas > 1;
+  const spread = context.settings.availability.topologySpread && options.replicas > 1;
+  const annotations = scrapeAnnotations(name);
   return {
-    metadata: { labels: selectorLabels(name), ...(spec.podAnnotations ? { annotations: spec.podAnnotations } : {}) },
+    metadata: { labels: selectorLabels(name), ...(annotations ? { annotations } : {}) },
     spec: {
-      serviceAccountName: name,
-      automountServiceAccountToken: false,
+      ...options.extra,
+      ...(options.serviceAccount ? { serviceAccountName: name } : {}),
+      automountServiceAccountToken: mountsToken(name),
       securityContext: restrictedPodSecurity(),
       ...(spec.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds } : {}),
-      ...(spread ? { topologySpreadConstraints: topologySpread(name, perRevisionKey) } : {}),
-      ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => hardened(name, c)) } : {}),
-      containers: spec.containers.map((c) => hardened(name, c)),
+      ...(spread ? { topologySpreadConstraints: topologySpread(name, options.perRevisionKey) } : {}),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => container(context, name, c, true)) } : {}),
+      containers: spec.containers.map((c) => container(context, name, c, false)),
       ...(spec.volumes ? { volumes: spec.volumes } : {}),
     },
   };
 }
 
-function serviceAccount(context: RenderContext, name: string): ServiceAccount {
-  return new ServiceAccount({ metadata: { name, namespace: context.settings.namespaces.app }, automountServiceAccountToken: false });
+/** The workload's own ServiceAccount; it carries a token only for workloads that use the API. */
+export function serviceAccount(context: RenderContext, name: WorkloadName): ServiceAccount {
+  return new ServiceAccount({ metadata: { name, namespace: namespaceOf(context, name) }, automountServiceAccountToken: mountsToken(name) });
 }
 
-function disruptionBudget(context: RenderContext, name: string, replicas: number): KubeObject[] {
+function disruptionBudget(context: RenderContext, name: WorkloadName, replicas: number): KubeObject[] {
   if (!context.settings.availability.podDisruptionBudgets || replicas <= 1) return [];
-  return [new PodDisruptionBudget({ metadata: { name, namespace: context.settings.namespaces.app }, spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } } })];
+  return [new PodDisruptionBudget({ metadata: { name, namespace: namespaceOf(context, name) }, spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } } })];
 }
 
-/** ServiceAccount + Deployment (+ HPA, PDB) for one workload, hardened and sized by the contract. */
-export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObject[] {
-  const namespace = context.settings.namespaces.app;
+/** Annotation on a workload that exempts it from policy rules, one "RULE: reason" line each. */
+function exemptions(reasons: Record<string, string> | undefined): { annotations: Record<string, string> } | undefined {
+  if (!reasons) return undefined;
+  return { annotations: { [exemptionAnnotation]: Object.entries(reasons).map(([rule, reason]) => `${rule}: ${reason}`).join("\n") } };
+}
+
+/** ServiceAccount + Deployment (+ HPA, PDB) for one workload. */
+export function deployment(context: RenderContext, spec: PodSpec): KubeObject[] {
   const { name } = spec;
+  const namespace = namespaceOf(context, name);
   const autoscaling = context.settings.autoscaling[name];
-  const replicas = replicaCount(context, name);
+  const replicas = replicaCount(context.settings, name);
   const objects: KubeObject[] = [
     serviceAccount(context, name),
     new Deployment({
@@ -124,7 +163,7 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
         ...(autoscaling ? {} : { replicas }),
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
-        template: podTemplate(context, spec, replicas, "pod-template-hash"),
+        template: podTemplate(context, spec, { replicas, perRevisionKey: "pod-template-hash", serviceAccount: true }),
       },
     }),
   ];
@@ -144,68 +183,101 @@ export function deployment(context: RenderContext, spec: WorkloadSpec): KubeObje
   return [...objects, ...disruptionBudget(context, name, replicas)];
 }
 
-export interface StatefulSetSpec extends WorkloadSpec {
-  /** The headless Service that gives each pod its DNS name. */
-  serviceName: string;
-  volumeClaimTemplates?: IStatefulSet["spec"] extends infer S ? (S extends { volumeClaimTemplates?: infer V } ? V : never) : never;
+/** A ReadWriteOnce claim of the contract's size for `claim`, on the environment's storage class. */
+export function claimSpec(context: RenderContext, claim: string): IPersistentVolumeClaimSpec {
+  const size = volumeClaimSizes[claim];
+  if (!size) throw new Error(`core/contract: no workload has a volume claim "${claim}"`);
+  const storageClassName = context.settings.storage.storageClassName;
+  return { accessModes: ["ReadWriteOnce"], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } };
 }
 
-/** ServiceAccount + StatefulSet (+ PDB) for one workload, hardened and sized by the contract. */
-export function statefulSet(context: RenderContext, spec: StatefulSetSpec): KubeObject[] {
+/** ServiceAccount + StatefulSet (+ PDB): one volume claim template per claim of the record. */
+export function statefulSet(context: RenderContext, spec: PodSpec & { serviceName: string }): KubeObject[] {
   const { name } = spec;
-  const replicas = replicaCount(context, name);
+  const replicas = replicaCount(context.settings, name);
+  const claims = Object.keys(records[name].volumeClaims ?? {});
   return [
     serviceAccount(context, name),
     new StatefulSet({
-      metadata: { name, namespace: context.settings.namespaces.app },
+      metadata: { name, namespace: namespaceOf(context, name) },
       spec: {
         replicas,
         serviceName: spec.serviceName,
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
-        template: podTemplate(context, spec, replicas, undefined),
-        ...(spec.volumeClaimTemplates ? { volumeClaimTemplates: spec.volumeClaimTemplates } : {}),
+        template: podTemplate(context, spec, { replicas, serviceAccount: true }),
+        ...(claims.length > 0 ? { volumeClaimTemplates: claims.map((claim) => ({ metadata: { name: claim }, spec: claimSpec(context, claim) })) } : {}),
       },
     }),
     ...disruptionBudget(context, name, replicas),
   ];
 }
 
-/** DNS name of a StatefulSet pod behind its headless Service. */
-export function podHost(context: RenderContext, pod: string, headless: string): string {
-  return `${pod}.${headless}.${context.settings.namespaces.app}.svc.cluster.local`;
+/** Host access a node agent needs; each one exempts it from the matching policy rule, with the reason. */
+export interface NodeAccess {
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  /** Policy rule id → why the agent needs the access it breaks (shown in every policy run). */
+  exemptions: Record<string, string>;
 }
 
-/** A ReadWriteOnce claim of the contract's size for `name`, on the environment's storage class. */
-export function claimSpec(context: RenderContext, name: string): IPersistentVolumeClaimSpec {
-  const size = volumeClaimSizes[name];
-  if (!size) throw new Error(`policies/contract.ts has no volumeClaimSizes entry for "${name}"`);
-  const storageClassName = context.settings.storage.storageClassName;
-  return { accessModes: ["ReadWriteOnce"], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } };
+/** ServiceAccount + DaemonSet: one pod per node (node agents), tolerating every taint. */
+export function daemonSet(context: RenderContext, spec: PodSpec & { nodeAccess?: NodeAccess }): KubeObject[] {
+  const { name } = spec;
+  const access = spec.nodeAccess;
+  const extra: Partial<IPodSpec> = {
+    tolerations: [{ operator: "Exists" }],
+    ...(access?.hostNetwork ? { hostNetwork: true } : {}),
+    ...(access?.hostPID ? { hostPID: true } : {}),
+  };
+  return [
+    serviceAccount(context, name),
+    new DaemonSet({
+      metadata: { name, namespace: namespaceOf(context, name), ...exemptions(access?.exemptions) },
+      spec: {
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: selectorLabels(name) },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+        template: podTemplate(context, spec, { replicas: 1, serviceAccount: true, extra }),
+      },
+    }),
+  ];
 }
 
-/** A headless Service (clusterIP: None): stable per-pod DNS names, resolvable before the pods are ready. */
-export function headlessService(context: RenderContext, name: string, workload: string, port: number, portName: string): Service {
-  return new Service({
-    metadata: { name, namespace: context.settings.namespaces.app },
+/** Standalone claims of a workload that is not a StatefulSet (e.g. a CronJob's backup volume). */
+export function persistentVolumeClaims(context: RenderContext, name: WorkloadName): PersistentVolumeClaim[] {
+  return Object.keys(records[name].volumeClaims ?? {}).map((claim) => new PersistentVolumeClaim({ metadata: { name: claim, namespace: namespaceOf(context, name) }, spec: claimSpec(context, claim) }));
+}
+
+export interface RunToCompletion {
+  /** Retries before the run counts as failed. */
+  backoffLimit: number;
+}
+
+/** The Job spec of a run: retries bounded, pods restarted in place on failure. */
+function jobSpec(context: RenderContext, spec: PodSpec, run: RunToCompletion) {
+  return { backoffLimit: run.backoffLimit, template: podTemplate(context, spec, { replicas: 1, serviceAccount: false, extra: { restartPolicy: "OnFailure" } }) };
+}
+
+/** A CronJob that never overlaps itself and keeps a short history. Runs as the namespace's default account, without a token. */
+export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion & { schedule: string }): CronJob {
+  return new CronJob({
+    metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
     spec: {
-      clusterIP: "None",
-      publishNotReadyAddresses: true,
-      selector: selectorLabels(workload),
-      ports: [{ name: portName, port, targetPort: port, protocol: "TCP" }],
+      schedule: spec.schedule,
+      concurrencyPolicy: "Forbid",
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: { spec: jobSpec(context, spec, spec) },
     },
   });
 }
 
-/** A ClusterIP Service named like the workload, exposing one gRPC/TCP port. */
-export function clusterService(context: RenderContext, name: string, port: number, targetPort: number, portName = "grpc"): Service {
-  return new Service({
-    metadata: { name, namespace: context.settings.namespaces.app },
-    spec: {
-      type: "ClusterIP",
-      selector: selectorLabels(name),
-      ports: [{ name: portName, port, targetPort, protocol: "TCP" }],
-    },
+/** A Job that runs once; it is removed `ttlSecondsAfterFinished` after it ends. */
+export function job(context: RenderContext, spec: PodSpec & RunToCompletion & { ttlSecondsAfterFinished: number }): Job {
+  return new Job({
+    metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
+    spec: { ...jobSpec(context, spec, spec), ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished },
   });
 }
 
@@ -213,7 +285,11 @@ export function grpcProbe(port: number, timing: Omit<IProbe, "grpc" | "httpGet" 
   return { ...timing, grpc: { port } };
 }
 
-/** Online Boutique image of one service at the environment's release. */
-export function boutiqueImage(context: RenderContext, service: string): string {
-  return `${context.settings.images.registry}/${service}:${context.settings.images.tag}`;
+export function tcpProbe(port: number, timing: Omit<IProbe, "grpc" | "httpGet" | "tcpSocket" | "exec"> = {}): IProbe {
+  return { ...timing, tcpSocket: { port } };
+}
+
+/** DNS name of a StatefulSet pod behind its headless Service. */
+export function podHost(context: RenderContext, workload: WorkloadName, pod: string, headless: string): string {
+  return `${pod}.${headless}.${namespaceOf(context, workload)}.svc.cluster.local`;
 }

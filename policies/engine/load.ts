@@ -2,7 +2,7 @@
 // (multi-document files too). Unreadable documents become findings, not crashes.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readYamlDocuments } from "../../generator/read-yaml";
+import { readYamlDocuments } from "../../core/yaml/read";
 import type { Manifest, Violation } from "./types";
 
 const manifestFile = /\.(ya?ml|json)$/;

@@ -2,10 +2,7 @@
 // label selectors.
 import type { Json, Manifest } from "./types";
 
-export function identity(object: Json): string {
-  const namespace = object.metadata?.namespace;
-  return `${object.kind} ${namespace ? `${namespace}/` : ""}${object.metadata?.name}`;
-}
+export { identity } from "../../core/objects";
 
 export const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"]);
 /** Workloads that run until stopped: they need probes, PDBs, spreading. */

@@ -1,9 +1,8 @@
 // Runs rules over a context and applies exemptions. An object is exempt from a rule only through
 // the annotation below, with a reason per rule; exemptions are always reported.
+import { exemptionAnnotation } from "../../core/contract/index";
+import { identity } from "../../core/objects";
 import type { Finding, Json, PolicyContext, Rule, Violation } from "./types";
-import { identity } from "./objects";
-
-export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
 
 /** "SEC008: reads host network statistics" lines → rule id → reason. */
 export function exemptionsOf(object: Json | undefined): Map<string, string> {

@@ -1,5 +1,5 @@
 // The vocabulary of the policy engine: manifests read from disk, rules, findings.
-import type { Settings } from "../../generator/settings/schema";
+import type { Settings } from "../../core/settings/schema";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;

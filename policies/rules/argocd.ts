@@ -1,5 +1,5 @@
 // Argo CD fences: AppProjects allow only what the tree renders.
-import { isClusterScoped, apiGroupOf } from "../../generator/validate/scope";
+import { apiGroupOf, isClusterScoped } from "../../core/validate/scope";
 import { ofKind } from "../engine/objects";
 import type { Json, Rule, Violation } from "../engine/types";
 

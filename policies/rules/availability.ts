@@ -1,6 +1,6 @@
 // Availability: the contract's minimum replicas, PDBs that allow an eviction, spreading,
 // HPA targets without static replicas.
-import { minimumReplicas } from "../contract";
+import { minimumReplicas, workloadNames } from "../../core/contract/index";
 import { find, longRunningKinds, ofKind, podSpecOf, podTemplateOf, replicasOf, selectorMatches, workloads } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
@@ -32,8 +32,10 @@ export const availabilityRules: Rule[] = [
     fix: "Raise replicas (or the HPA's minReplicas) to the contract's minimum for the environment's availability level.",
     check: ({ manifests, environment, settings }) => {
       if (!settings) return []; // the level comes from the settings; POL001 reports their absence
-      const minimums = minimumReplicas[settings.availability.level];
-      return Object.entries(minimums).flatMap(([name, minimum]): Violation[] => {
+      const level = settings.availability.level;
+      return workloadNames.flatMap((name): Violation[] => {
+        const minimum = minimumReplicas(level, name);
+        if (minimum === undefined) return [];
         const workload = workloads(manifests).find((m) => m.object.metadata?.name === name && longRunningKinds.has(m.object.kind));
         if (!workload) return [{ manifest: { file: "(tree)" }, message: `${environment} (${settings.availability.level}) must run ${name} (at least ${minimum} replicas) but renders no such workload` }];
         const replicas = replicasOf(manifests, workload.object);

@@ -1,6 +1,7 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, servicePorts, workloadNamespaceRole, type WorkloadName } from "../contract";
+import { allowedFlows, clusterDns, isWorkloadName, kubernetesApi, portOf, records, workloadNames, type WorkloadName } from "../../core/contract/index";
+import type { Settings } from "../../core/settings/schema";
 import { containersOf, ofKind, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
@@ -9,7 +10,13 @@ import { computeReachability, type Endpoint, type Flow, type Protocol, type Reac
 export const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
 const dnsId = `${clusterDns.namespace}/kube-dns`;
 
-export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
+/** The API server as the settings place it: outside the pod network, at the first address of its first IPv4 CIDR. */
+function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined {
+  const cidr = settings?.kubernetesApi?.cidrs.find((c) => c.includes("."));
+  return cidr ? { id: kubernetesApi, labels: {}, ports: [], ip: cidr.split("/")[0]! } : undefined;
+}
+
+export function reachabilityInput(manifests: Manifest[], settings?: Settings): ReachabilityInput {
   const endpoints: Endpoint[] = workloads(manifests).map((m) => ({
       id: `${m.object.metadata.namespace}/${m.object.metadata.name}`,
       namespace: m.object.metadata.namespace,
@@ -19,6 +26,8 @@ export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
         .flatMap(({ container }) => (container.ports ?? []).map((p: { containerPort: number; protocol?: Protocol; name?: string }) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP", ...(p.name ? { name: p.name } : {}) }))),
     }));
   endpoints.push({ id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }] }, externalClient);
+  const api = apiServerEndpoint(settings);
+  if (api) endpoints.push(api);
   const namespaces = [
     ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata.name as string, labels: (m.object.metadata.labels ?? {}) as Record<string, string> })),
     { name: clusterDns.namespace, labels: {} },
@@ -28,15 +37,28 @@ export function reachabilityInput(manifests: Manifest[]): ReachabilityInput {
   return { endpoints, namespaces, policies: ofKind(manifests, "NetworkPolicy").map((m) => m.object) };
 }
 
+/** Contract workloads the tree runs, by name, as reachability endpoints. */
+function workloadEndpoints(input: ReachabilityInput): Map<WorkloadName, Endpoint> {
+  const byName = new Map<WorkloadName, Endpoint>();
+  for (const endpoint of input.endpoints) {
+    const name = endpoint.id.split("/")[1];
+    if (endpoint.namespace !== undefined && endpoint.namespace !== clusterDns.namespace && isWorkloadName(name)) byName.set(name, endpoint);
+  }
+  return byName;
+}
+
 /** The flows the contract allows, for the workloads this tree renders, in the reachability's terms. */
-export function expectedFlows(manifests: Manifest[], input = reachabilityInput(manifests)): Flow[] {
-  const byName = new Map(input.endpoints.filter((e) => e.namespace !== clusterDns.namespace && e.id !== "external").map((e) => [e.id.split("/")[1]!, e]));
+export function expectedFlows(manifests: Manifest[], settings?: Settings, input = reachabilityInput(manifests, settings)): Flow[] {
+  const byName = workloadEndpoints(input);
+  const api = input.endpoints.find((e) => e.id === kubernetesApi);
   const flows: Flow[] = [];
-  for (const flow of allowedFlows) {
-    const to = byName.get(flow.to);
-    const from = flow.from === "external" ? externalClient : byName.get(flow.from);
-    if (!to || !from) continue;
-    flows.push({ from: from.id, to: to.id, port: servicePorts[flow.to].containerPort, protocol: "TCP" });
+  for (const flow of allowedFlows(workloadNames.filter((name) => byName.has(name)))) {
+    const from = flow.from === "external" ? externalClient : byName.get(flow.from)!;
+    if (flow.to === kubernetesApi) {
+      if (api) flows.push({ from: from.id, to: api.id, port: settings!.kubernetesApi!.port, protocol: "TCP" });
+      continue;
+    }
+    flows.push({ from: from.id, to: byName.get(flow.to)!.id, port: portOf(flow.to, flow.port).port, protocol: "TCP" });
   }
   for (const endpoint of byName.values()) for (const protocol of ["TCP", "UDP"] as const) flows.push({ from: endpoint.id, to: dnsId, port: clusterDns.port, protocol });
   return flows;
@@ -55,11 +77,11 @@ export interface FlowComparison {
 // NET002, NET003 and the CLI's matrix all need the comparison: evaluate it once per tree.
 const comparisons = new WeakMap<Manifest[], FlowComparison>();
 
-export function flowDifferences(manifests: Manifest[]): FlowComparison {
+export function flowDifferences(manifests: Manifest[], settings?: Settings): FlowComparison {
   let comparison = comparisons.get(manifests);
   if (!comparison) {
     try {
-      comparison = compareFlows(manifests);
+      comparison = compareFlows(manifests, settings);
     } catch (error) {
       comparison = { missing: [], extra: [], actual: [], error: (error as Error).message };
     }
@@ -68,11 +90,11 @@ export function flowDifferences(manifests: Manifest[]): FlowComparison {
   return comparison;
 }
 
-function compareFlows(manifests: Manifest[]): FlowComparison {
-  const input = reachabilityInput(manifests);
-  // Judge only flows with one of our workloads at an end: the cluster DNS and the outside world
-  // talking to each other is not this repository's business.
-  const ours = new Set(input.endpoints.filter((e) => e.id !== dnsId && e.id !== externalClient.id).map((e) => e.id));
+function compareFlows(manifests: Manifest[], settings: Settings | undefined): FlowComparison {
+  const input = reachabilityInput(manifests, settings);
+  // Judge only flows with one of our workloads at an end: the cluster DNS, the API server and the
+  // outside world talking to each other is not this repository's business.
+  const ours = new Set(input.endpoints.filter((e) => e.namespace !== undefined && e.id !== dnsId).map((e) => e.id));
   // Any client that is not one of our workloads counts as "external": a pod in another namespace
   // (kube-dns stands in for one) reaching the frontend is the same flow as a browser reaching it.
   const seen = new Set<string>();
@@ -80,19 +102,34 @@ function compareFlows(manifests: Manifest[]): FlowComparison {
     .filter((f) => ours.has(f.from) || ours.has(f.to))
     .map((f) => (ours.has(f.from) ? f : { ...f, from: externalClient.id }))
     .filter((f) => (seen.has(key(f)) ? false : (seen.add(key(f)), true)));
-  const expected = expectedFlows(manifests, input);
+  const expected = expectedFlows(manifests, settings, input);
   const actualKeys = new Set(actual.map(key));
   const expectedKeys = new Set(expected.map(key));
   return { missing: expected.filter((f) => !actualKeys.has(key(f))), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
 }
 
+/** Does an egress rule reach exactly the API server as the settings place it (its CIDRs, its port)? */
+function isApiServerRule(rule: Json, settings: Settings | undefined): boolean {
+  const api = settings?.kubernetesApi;
+  if (!api) return false;
+  const peers = (rule.to ?? []) as Json[];
+  const ports = (rule.ports ?? []) as Json[];
+  return (
+    peers.length > 0 &&
+    peers.every((peer) => peer.ipBlock && api.cidrs.includes(peer.ipBlock.cidr) && (peer.ipBlock.except ?? []).length === 0) &&
+    ports.length > 0 &&
+    ports.every((port) => (port.protocol ?? "TCP") === "TCP" && port.port === api.port && port.endPort === undefined)
+  );
+}
+
 /**
- * The matrix probes the outside world with one address, so an ipBlock that leaves it out would
- * slip through: every ipBlock must admit only flows the contract gives to "external" (ingress to
- * a workload that accepts external clients; no egress to the outside at all).
+ * The matrix probes the outside world with one address (and the API server with one), so an
+ * ipBlock that leaves them out would slip through: every ipBlock must admit only flows the
+ * contract gives to "external" (ingress to a workload that accepts external clients) or to the
+ * API server (egress of a workload that uses it, to exactly the settings' addresses and port).
  */
-function ipBlockHoles(manifests: Manifest[]): Violation[] {
-  const externallyReachable = new Set(allowedFlows.filter((f) => f.from === "external").map((f) => f.to as string));
+function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Violation[] {
+  const externallyReachable = new Set(allowedFlows().flatMap((f) => (f.from === "external" ? [f.to as string] : [])));
   return ofKind(manifests, "NetworkPolicy").flatMap((manifest) => {
     const selected = workloads(manifests).filter((w) => w.object.metadata?.namespace === manifest.object.metadata?.namespace && selectorMatchesLabels(manifest.object.spec?.podSelector, podTemplateOf(w.object)?.metadata?.labels ?? {}));
     const holes: Violation[] = [];
@@ -102,8 +139,11 @@ function ipBlockHoles(manifests: Manifest[]): Violation[] {
         holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${workload.object.metadata.name}, which the contract does not expose` });
       }
     });
+    const apiUsers = selected.length > 0 && selected.every((w) => isWorkloadName(w.object.metadata?.name) && records[w.object.metadata.name as WorkloadName].usesKubernetesApi);
     ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
-      if (((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster; the contract has no such flow" });
+      if (!((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
+      if (apiUsers && isApiServerRule(rule, settings)) return;
+      holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster beyond the API server's addresses and port (settings kubernetesApi) for workloads that use it" });
     });
     return holes;
   });
@@ -115,7 +155,7 @@ function treeFinding(context: PolicyContext, message: string): Violation {
 
 function namespacesWithWorkloads(context: PolicyContext): string[] {
   const names = new Set(ofKind(context.manifests, "Namespace").map((m) => m.object.metadata.name as string));
-  for (const role of new Set(Object.values(workloadNamespaceRole))) if (context.settings) names.add(context.settings.namespaces[role]);
+  for (const name of workloadNames) if (context.settings) names.add(context.settings.namespaces[records[name].namespace]);
   return [...names].sort();
 }
 
@@ -146,9 +186,9 @@ export const networkRules: Rule[] = [
     theme: "network",
     severity: "error",
     title: "every flow of the contract is allowed",
-    fix: "Allow the flow in both the source's egress and the destination's ingress (apps/network-policies.ts renders them from the contract).",
+    fix: "Allow the flow in both the source's egress and the destination's ingress (apps/network-policies.ts renders them from the workload records).",
     check: (context) => {
-      const { missing, error } = flowDifferences(context.manifests);
+      const { missing, error } = flowDifferences(context.manifests, context.settings);
       if (error) return [treeFinding(context, `cannot evaluate the NetworkPolicies: ${error}`)];
       return missing.map((flow) => treeFinding(context, `missing flow ${key(flow)}: the contract needs it, the NetworkPolicies block it`));
     },
@@ -158,10 +198,10 @@ export const networkRules: Rule[] = [
     theme: "network",
     severity: "error",
     title: "no flow outside the contract is allowed",
-    fix: "Narrow the NetworkPolicy that admits it, or add the flow to policies/contract.ts (allowedFlows) if the architecture needs it.",
+    fix: "Narrow the NetworkPolicy that admits it, or add the call to the client's record (core/contract/workloads.ts, calls) if the architecture needs it.",
     check: (context) => [
-      ...flowDifferences(context.manifests).extra.map((flow) => treeFinding(context, `extra flow ${key(flow)}: allowed by the NetworkPolicies, not in the contract`)),
-      ...ipBlockHoles(context.manifests),
+      ...flowDifferences(context.manifests, context.settings).extra.map((flow) => treeFinding(context, `extra flow ${key(flow)}: allowed by the NetworkPolicies, not in the contract`)),
+      ...ipBlockHoles(context.manifests, context.settings),
     ],
   },
   {
@@ -172,8 +212,8 @@ export const networkRules: Rule[] = [
     fix: "Render a NetworkPolicy selecting the workload (apps/network-policies.ts does it for contract workloads).",
     check: ({ manifests }) =>
       workloads(manifests)
-        .filter((m) => (m.object.metadata?.name as string) in workloadNamespaceRole)
-        .filter((m) => !ofKind(manifests, "NetworkPolicy").some((np) => np.object.metadata?.namespace === m.object.metadata?.namespace && np.object.spec?.podSelector?.matchLabels?.app === (m.object.metadata?.name as WorkloadName)))
+        .filter((m) => isWorkloadName(m.object.metadata?.name))
+        .filter((m) => !ofKind(manifests, "NetworkPolicy").some((np) => np.object.metadata?.namespace === m.object.metadata?.namespace && np.object.spec?.podSelector?.matchLabels?.app === m.object.metadata?.name))
         .map((manifest) => ({ manifest, message: `no NetworkPolicy selects ${manifest.object.metadata.name} by its app label` })),
   },
 ];

@@ -1,6 +1,6 @@
 // RBAC: no wildcards, no cluster-admin, no Secret reads unless the contract names the reader,
 // no privilege-escalation verbs.
-import { secretReaders } from "../contract";
+import { secretReaders } from "../../core/contract/index";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 

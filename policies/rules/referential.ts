@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { containersOf, find, identity, mapSelects, ofKind, podLabelSets, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
-import { externalSecrets } from "../contract";
+import { externalSecrets } from "../../core/contract/index";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 
 function podsSelectedBy(manifests: Manifest[], namespace: string | undefined, matches: (labels: Record<string, string>) => boolean): Manifest[] {

@@ -1,10 +1,11 @@
 // Requests and limits: set on every container, request ≤ limit, and equal to the contract.
-import { containerResources } from "../contract";
+import { containerResources, isWorkloadName } from "../../core/contract/index";
+import { parseBytes, parseCpu } from "../../core/quantity";
 import { containersOf, workloads } from "../engine/objects";
 import type { Rule, Violation } from "../engine/types";
-import { parseCpu, parseMemory } from "../../generator/summary";
 
 const both = ["cpu", "memory"] as const;
+const parse = { cpu: parseCpu, memory: parseBytes } as const;
 
 function missingResourceRule(id: string, kind: "requests" | "limits", title: string, fix: string): Rule {
   return {
@@ -40,8 +41,7 @@ export const resourceRules: Rule[] = [
             const request = container.resources?.requests?.[r];
             const limit = container.resources?.limits?.[r];
             if (request === undefined || limit === undefined) return [];
-            const parse = r === "cpu" ? parseCpu : parseMemory;
-            return parse(request) > parse(limit) ? [{ manifest, path: `${path}/resources`, message: `container ${container.name} requests ${request} ${r} but is limited to ${limit}` }] : [];
+            return parse[r](request) > parse[r](limit) ? [{ manifest, path: `${path}/resources`, message: `container ${container.name} requests ${request} ${r} but is limited to ${limit}` }] : [];
           }),
         ),
       ),
@@ -51,19 +51,19 @@ export const resourceRules: Rule[] = [
     theme: "resources",
     severity: "error",
     title: "requests and limits equal the architecture contract",
-    fix: "Use the values of policies/contract.ts (containerResources), or change the contract in the same pull request.",
+    fix: "Use the values of the workload's record (core/contract/workloads.ts), or change the record in the same pull request.",
     check: ({ manifests }) =>
       workloads(manifests).flatMap((manifest) => {
-        const table = (containerResources as Record<string, Record<string, { requests: Record<string, string>; limits: Record<string, string> }>>)[manifest.object.metadata?.name];
-        if (!table) return [{ manifest, message: `workload ${manifest.object.metadata?.name} has no entry in the contract's resource table` }];
+        const workload = manifest.object.metadata?.name;
+        if (!isWorkloadName(workload)) return [{ manifest, message: `workload ${workload} has no record in the contract` }];
         return containersOf(manifest.object).flatMap(({ container, path }): Violation[] => {
-          const expected = table[container.name];
-          if (!expected) return [{ manifest, path, message: `container ${container.name} has no entry in the contract's resource table` }];
-          const same = (r: "cpu" | "memory", actual: unknown, wanted: string) => actual !== undefined && (r === "cpu" ? parseCpu : parseMemory)(actual as string) === (r === "cpu" ? parseCpu : parseMemory)(wanted);
+          const expected = containerResources(workload, container.name);
+          if (!expected) return [{ manifest, path, message: `container ${container.name} is not in ${workload}'s record` }];
+          const same = (r: "cpu" | "memory", actual: unknown, wanted: string) => actual !== undefined && parse[r](actual as string) === parse[r](wanted);
           return (["requests", "limits"] as const).flatMap((kind) =>
             both
-              .filter((r) => !same(r, container.resources?.[kind]?.[r], expected[kind]![r]!))
-              .map((r) => ({ manifest, path: `${path}/resources/${kind}/${r}`, message: `container ${container.name} ${kind} ${r} is ${container.resources?.[kind]?.[r] ?? "unset"}, the contract says ${expected[kind]![r]}` })),
+              .filter((r) => !same(r, container.resources?.[kind]?.[r], expected[kind][r]))
+              .map((r) => ({ manifest, path: `${path}/resources/${kind}/${r}`, message: `container ${container.name} ${kind} ${r} is ${container.resources?.[kind]?.[r] ?? "unset"}, the contract says ${expected[kind][r]}` })),
           );
         });
       }),

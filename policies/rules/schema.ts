@@ -1,6 +1,6 @@
 // The generator's validation, run on the rendered files themselves: a hand edit with a typo in
 // rendered/ fails the policy run, not only the next render.
-import { validateObject } from "../../generator/validate/models";
+import { validateObject } from "../../core/validate/models";
 import type { Rule } from "../engine/types";
 
 export const schemaRules: Rule[] = [

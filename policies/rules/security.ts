@@ -1,5 +1,6 @@
 // Pod Security "restricted" and the host-access checks of kube-linter, Polaris and kube-score.
 // Node agents that need host access are exempted per rule by annotation, with a reason.
+import { isWorkloadName, records } from "../../core/contract/index";
 import { containersOf, ofKind, podSpecOf, podSpecPath, workloads } from "../engine/objects";
 import type { Json, Manifest, Rule, Severity, Theme, Violation } from "../engine/types";
 
@@ -115,12 +116,13 @@ export const securityRules: Rule[] = [
   ),
   rule(
     "SEC013",
-    "API credentials are not mounted unless used",
-    "Set automountServiceAccountToken: false on the pod or its ServiceAccount (exempt workloads that call the API).",
+    "API credentials are mounted only by workloads that use the API",
+    "Set automountServiceAccountToken: false on the pod or its ServiceAccount, or mark the workload's record usesKubernetesApi (core/contract/workloads.ts).",
     ({ manifests }) =>
       workloads(manifests).flatMap((manifest): Violation[] => {
         const pod = podSpecOf(manifest.object)!;
-        if (pod.automountServiceAccountToken === false) return [];
+        const name = manifest.object.metadata?.name;
+        if (pod.automountServiceAccountToken === false || (isWorkloadName(name) && records[name].usesKubernetesApi)) return [];
         const account = manifests.find((m) => m.object.kind === "ServiceAccount" && m.object.metadata?.namespace === manifest.object.metadata?.namespace && m.object.metadata?.name === (pod.serviceAccountName ?? "default"));
         if (pod.automountServiceAccountToken === undefined && account?.object.automountServiceAccountToken === false) return [];
         return [{ manifest, path: podSpecPath(manifest.object), message: "mounts a Kubernetes API token" }];

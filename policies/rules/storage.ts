@@ -1,6 +1,6 @@
 // Storage: claim sizes equal the contract, storage class as the environment says.
-import { volumeClaimSizes } from "../contract";
-import { parseMemory } from "../../generator/summary";
+import { volumeClaimSizes } from "../../core/contract/index";
+import { parseBytes } from "../../core/quantity";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
@@ -27,13 +27,13 @@ export const storageRules: Rule[] = [
     theme: "storage",
     severity: "error",
     title: "volume claims have the contract's size",
-    fix: "Request the size of policies/contract.ts (volumeClaimSizes) for this claim, or change the contract.",
+    fix: "Request the size of the claim's workload record (core/contract/workloads.ts, volumeClaims), or change the record.",
     check: ({ manifests }) =>
       claims(manifests).flatMap((claim): Violation[] => {
         const expected = volumeClaimSizes[claim.name];
         const actual = claim.spec.resources?.requests?.storage;
         if (!expected) return [{ manifest: claim.manifest, path: claim.path, message: `claim ${claim.name} is not in the contract's volumeClaimSizes` }];
-        return actual !== undefined && parseMemory(actual) === parseMemory(expected) ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
+        return actual !== undefined && parseBytes(actual) === parseBytes(expected) ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
       }),
   },
   {

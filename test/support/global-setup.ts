@@ -1,4 +1,4 @@
-// Tests run the real CLI (the render snapshot); build it when a source changed so it is never stale.
+// Tests run the real CLIs (the bundles in dist/); build them when a source changed so they are never stale.
 import { execFileSync } from "node:child_process";
 import { repoRoot } from "./repo";
 

@@ -6,15 +6,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderEnvironment, type EnvironmentRender } from "../../generator/render";
-import { loadEnvironment } from "../../generator/settings/load";
-import type { Settings } from "../../generator/settings/schema";
+import { loadEnvironment } from "../../core/settings/load";
+import type { Settings } from "../../core/settings/schema";
 import { listFiles } from "../../generator/output";
 import { cliNodeArgs } from "../../generator/cli-command.mjs";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
-/** The CLI exactly as `npm run render` / `npm run policy` start it: Node from the snapshot built by generator/build.mjs. */
-const cliCommand = [process.execPath, ...cliNodeArgs(repoRoot)];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -60,9 +58,9 @@ export interface CliRun {
   stderr: string;
 }
 
+/** A CLI exactly as `npm run render` / `npm run policy` start it: the bundle built by generator/build.mjs. */
 function run(command: "render" | "policy", args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): CliRun {
-  const [node, ...nodeArgs] = cliCommand;
-  const result = spawnSync(node!, [...nodeArgs, command, ...args], { encoding: "utf8", env: { ...process.env, ...env }, cwd, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(process.execPath, [...cliNodeArgs(command, repoRoot), ...args], { encoding: "utf8", env: { ...process.env, ...env }, cwd, maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,10 +1,10 @@
 // JSON Schema of environments/<env>/settings.yaml. It is the one source of truth: ajv validates
 // files against it and the TypeScript type `Settings` is inferred from it.
+import type { Options } from "ajv";
 import type { FromSchema } from "json-schema-to-ts";
-import { containerResources } from "../../policies/contract";
+import { workloadNames } from "../contract/index";
 
 const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-const workloadNames = Object.keys(containerResources);
 
 const replicaCount = { type: "integer", minimum: 1, maximum: 100 } as const;
 
@@ -120,6 +120,16 @@ export const settingsSchema = {
         storageClassName: { type: ["string", "null"], description: "null = the cluster's default StorageClass." },
       },
     },
+    kubernetesApi: {
+      description: "Where pods reach the Kubernetes API server (egress NetworkPolicies of workloads that use the API). Required when such a workload runs.",
+      type: "object",
+      additionalProperties: false,
+      required: ["cidrs", "port"],
+      properties: {
+        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]+$" }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as CIDRs." },
+        port: { type: "integer", minimum: 1, maximum: 65535, description: "The endpoints' port (often 6443; the Service's 443 is translated before NetworkPolicies apply)." },
+      },
+    },
     argocd: {
       type: "object",
       additionalProperties: false,
@@ -133,6 +143,9 @@ export const settingsSchema = {
     },
   },
 } as const;
+
+/** How ajv compiles the schema, at run time (tests, scripts) and at build time (the CLI bundles' standalone validator). */
+export const settingsAjvOptions: Options = { allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, allowUnionTypes: true };
 
 export type Settings = FromSchema<typeof settingsSchema>;
 export type FrontendExposure = Settings["frontendExposure"];

@@ -1,15 +1,17 @@
 // Argo CD wiring for one environment: an AppProject that fences the workloads, one Application
 // per app group (synced in waves), and a root app-of-apps that owns all of them.
-// It is rendered after the other apps because the AppProject allows exactly the kinds they render.
+// Part of the pipeline, not an app: it is rendered after the apps because the AppProject allows
+// exactly the kinds they render.
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
-import { appGroups, type AppGroup, type KubeObject, type RenderContext } from "./lib/app";
+import type { KubeObject, RenderContext } from "../apps/lib/app";
+import { appGroups, type AppGroupName } from "../core/contract/index";
 
 export const argocdFolder = "argocd";
 const finalizer = "resources-finalizer.argocd.argoproj.io";
 
 export interface GroupContents {
-  group: AppGroup;
+  group: AppGroupName;
   /** API group + kind of every object the group renders, and whether it is cluster-scoped. */
   kinds: { group: string; kind: string; clusterScoped: boolean }[];
 }
@@ -21,10 +23,10 @@ export function renderedPath(environment: string, folder: string): string {
 export const projectName = (environment: string) => environment;
 export const bootstrapProjectName = (environment: string) => `${environment}-bootstrap`;
 export const rootApplicationName = (environment: string) => `${environment}-root`;
-export const groupApplicationName = (environment: string, group: AppGroup) => `${environment}-${group}`;
+export const groupApplicationName = (environment: string, group: AppGroupName) => `${environment}-${group}`;
 
-const syncPolicy = (prune: boolean) => ({
-  automated: { prune, selfHeal: true },
+const syncPolicy = () => ({
+  automated: { prune: true, selfHeal: true },
   // Namespaces are rendered (with Pod Security labels), never created implicitly.
   syncOptions: ["CreateNamespace=false", "PruneLast=true", "ApplyOutOfSyncOnly=true"],
   retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
@@ -40,12 +42,12 @@ function uniqueKinds(contents: GroupContents[], clusterScoped: boolean) {
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kind]) => kind);
 }
 
-export function renderArgoCd(context: RenderContext, contents: GroupContents[]): KubeObject[] {
+/** The AppProject that fences the workloads: our repository, the two namespaces, exactly the rendered kinds. */
+function workloadProject(context: RenderContext, contents: GroupContents[]): AppProject {
   const { environment, settings } = context;
-  const { repoURL, targetRevision, namespace, destinationServer: server } = settings.argocd;
+  const { repoURL, namespace, destinationServer: server } = settings.argocd;
   const workloadNamespaces = [settings.namespaces.app, settings.namespaces.monitoring];
-
-  const project = new AppProject({
+  return new AppProject({
     metadata: { name: projectName(environment), namespace },
     spec: {
       description: `Online Boutique (${environment}): workloads in ${workloadNamespaces.join(" and ")}`,
@@ -64,8 +66,13 @@ export function renderArgoCd(context: RenderContext, contents: GroupContents[]):
       },
     },
   });
+}
 
-  const bootstrapProject = new AppProject({
+/** The project of the root app: it may manage Applications and AppProjects in Argo CD's namespace, nothing else. */
+function bootstrapProject(context: RenderContext): AppProject {
+  const { environment, settings } = context;
+  const { repoURL, namespace, destinationServer: server } = settings.argocd;
+  return new AppProject({
     metadata: { name: bootstrapProjectName(environment), namespace },
     spec: {
       description: `Online Boutique (${environment}): the root app, which manages Argo CD Applications and AppProjects only`,
@@ -78,37 +85,45 @@ export function renderArgoCd(context: RenderContext, contents: GroupContents[]):
       ],
     },
   });
+}
 
-  const groupApplications = contents.map(
-    ({ group }) =>
-      new Application({
-        metadata: {
-          name: groupApplicationName(environment, group),
-          namespace,
-          annotations: { "argocd.argoproj.io/sync-wave": String(appGroups[group].wave) },
-          // Deleting the Application deletes what it deployed (Namespaces excepted: they carry Delete=false).
-          finalizers: [finalizer],
-        },
-        spec: {
-          info: [{ name: "Contents", value: appGroups[group].description }],
-          project: projectName(environment),
-          source: { repoURL, targetRevision, path: renderedPath(environment, group), directory: { recurse: true } },
-          destination: { server, namespace: settings.namespaces.app },
-          syncPolicy: syncPolicy(true),
-        },
-      }),
-  );
+/** One Application per app group, synced in its wave. */
+function groupApplication(context: RenderContext, group: AppGroupName): Application {
+  const { environment, settings } = context;
+  const { repoURL, targetRevision, namespace, destinationServer: server } = settings.argocd;
+  return new Application({
+    metadata: {
+      name: groupApplicationName(environment, group),
+      namespace,
+      annotations: { "argocd.argoproj.io/sync-wave": String(appGroups[group].wave) },
+      // Deleting the Application deletes what it deployed (Namespaces excepted: they carry Delete=false).
+      finalizers: [finalizer],
+    },
+    spec: {
+      info: [{ name: "Contents", value: appGroups[group].description }],
+      project: projectName(environment),
+      source: { repoURL, targetRevision, path: renderedPath(environment, group), directory: { recurse: true } },
+      destination: { server, namespace: settings.namespaces.app },
+      syncPolicy: syncPolicy(),
+    },
+  });
+}
 
-  // No finalizer on the root: deleting it must not cascade into the whole environment.
-  const root = new Application({
+/** The app-of-apps. No finalizer: deleting it must not cascade into the whole environment. */
+function rootApplication(context: RenderContext): Application {
+  const { environment, settings } = context;
+  const { repoURL, targetRevision, namespace, destinationServer: server } = settings.argocd;
+  return new Application({
     metadata: { name: rootApplicationName(environment), namespace },
     spec: {
       project: bootstrapProjectName(environment),
       source: { repoURL, targetRevision, path: renderedPath(environment, argocdFolder), directory: { recurse: true } },
       destination: { server, namespace },
-      syncPolicy: syncPolicy(true),
+      syncPolicy: syncPolicy(),
     },
   });
+}
 
-  return [bootstrapProject, project, root, ...groupApplications];
+export function renderArgoCd(context: RenderContext, contents: GroupContents[]): KubeObject[] {
+  return [bootstrapProject(context), workloadProject(context, contents), rootApplication(context), ...contents.map(({ group }) => groupApplication(context, group))];
 }

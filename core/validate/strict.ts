@@ -39,7 +39,12 @@ export function strictProblems(object: Record<string, unknown>): Problem[] {
   }
   walk(object, typeKey, "", problems);
   checkMetadata(object, String(kind), String(apiVersion), problems);
-  return problems;
+  return byPath(problems);
+}
+
+/** Problems ordered by where they are, whatever order the object's keys were set in. */
+export function byPath(problems: Problem[]): Problem[] {
+  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function walk(value: unknown, type: string, path: string, problems: Problem[]): void {

@@ -5,9 +5,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { WorkloadName } from "../contract/index";
 import { SettingsError } from "../errors";
-import { minimumReplicas, type WorkloadName } from "../../policies/contract";
 import type { Settings } from "./schema";
+import { contractProblems } from "./consistency";
+import { deployedWorkloads } from "./topology";
 import compiledValidator from "./validator";
 
 export const settingsFileName = "settings.yaml";
@@ -17,6 +19,8 @@ export interface Environment {
   name: string;
   file: string;
   settings: Settings;
+  /** The contract's workloads this environment runs (decided once, from the settings). */
+  deployed: readonly WorkloadName[];
 }
 
 const validate = compiledValidator as ValidateFunction;
@@ -52,24 +56,10 @@ export function loadEnvironment(environmentsDir: string, name: string, cwd = pro
     throw new SettingsError([...new Set(located)].join("\n"));
   }
   const settings = data as Settings;
-  const problems = semanticProblems(settings).map(({ path, message }) => `${shown}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${message}`);
+  const deployed = deployedWorkloads(settings);
+  const problems = contractProblems(settings, deployed).map(({ path, message }) => `${shown}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${message}`);
   if (problems.length > 0) throw new SettingsError(problems.join("\n"));
-  return { name, file, settings };
-}
-
-/** Rules JSON Schema cannot say well. */
-function semanticProblems(settings: Settings): { path: string[]; message: string }[] {
-  const problems: { path: string[]; message: string }[] = [];
-  for (const [workload, scaling] of Object.entries(settings.autoscaling)) {
-    if (settings.replicas[workload] !== undefined) {
-      problems.push({ path: ["replicas", workload], message: `expected no replica count: autoscaling.${workload} owns it (an HPA target must not set replicas)` });
-    }
-    const minimum = scaling.minReplicas ?? minimumReplicas[settings.availability.level][workload as WorkloadName] ?? 1;
-    if (minimum > scaling.maxReplicas) {
-      problems.push({ path: ["autoscaling", workload, "maxReplicas"], message: `expected maxReplicas ≥ minReplicas (${minimum}${scaling.minReplicas === undefined ? `, the contract's ${settings.availability.level} minimum` : ""}), got ${scaling.maxReplicas}` });
-    }
-  }
-  return problems;
+  return { name, file, settings, deployed };
 }
 
 // ajv reports a failed oneOf both for the branch and for the oneOf itself; the branch says more.

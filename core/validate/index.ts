@@ -1,7 +1,7 @@
 // Validation of one object: kubernetes-models' schema check (types, required fields, enums)
 // followed by the strict pass (unknown fields, names, ports, scope).
 import type { ErrorObject } from "ajv";
-import { strictProblems, type Problem } from "./strict";
+import { byPath, strictProblems, type Problem } from "./strict";
 
 export type { Problem } from "./strict";
 
@@ -27,12 +27,13 @@ function paramsHint(error: ErrorObject): string {
   return "";
 }
 
-/** Every problem of a generated object; an empty list means it is valid. */
+/** Every problem of a generated object, by path (whatever order the object was built in); an empty list means it is valid. */
 export function validateModel(model: Validatable, json: Record<string, unknown>): Problem[] {
   const found = [...schemaProblems(model), ...strictProblems(json)];
   const seen = new Set<string>();
-  return found.filter((p) => {
+  const unique = found.filter((p) => {
     const key = `${p.path}\u0000${p.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
+  return byPath(unique);
 }

@@ -1,0 +1,101 @@
+// The architecture contract: the numbers of the architecture overview, in one place. Each
+// workload is one record (workloads.ts); everything else here is a view of those records or a
+// fact about the cluster around them. apps/ build from it and policies/ judge rendered
+// manifests against it, so both sides move together.
+import { imageRegistry } from "../images";
+import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortRecord, WorkloadRecord } from "./types";
+import { workloads, type WorkloadName } from "./workloads";
+
+export * from "./types";
+export type { WorkloadName } from "./workloads";
+
+/** Every workload record, by name. */
+export const records: Readonly<Record<WorkloadName, WorkloadRecord>> = workloads;
+/** Workload names in the contract's order. */
+export const workloadNames = Object.keys(records) as WorkloadName[];
+
+export function isWorkloadName(name: unknown): name is WorkloadName {
+  return typeof name === "string" && Object.hasOwn(records, name);
+}
+
+/** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
+export const defaultNamespaces = { app: "microservices-demo", monitoring: "monitoring" } as const satisfies Record<NamespaceRole, string>;
+
+/** The contract's requests and limits of one container, or undefined when the contract has none. */
+export function containerResources(workload: string, container: string): ContainerResources | undefined {
+  return isWorkloadName(workload) ? records[workload].containers[container]?.resources : undefined;
+}
+
+/** The contract's minimum replicas of a workload at an availability level (undefined: no minimum). */
+export function minimumReplicas(level: AvailabilityLevel, workload: WorkloadName): number | undefined {
+  return records[workload].minimumReplicas?.[level];
+}
+
+/** Persistent volume claim name → size per replica, over every workload. */
+export const volumeClaimSizes: Readonly<Record<string, string>> = Object.fromEntries(workloadNames.flatMap((name) => Object.entries(records[name].volumeClaims ?? {})));
+
+/** A named port of a workload; throws when the contract has no such port (a bug in an app). */
+export function portOf(workload: WorkloadName, port: string): PortRecord {
+  const found = records[workload].ports?.[port];
+  if (!found) throw new Error(`core/contract: workload ${workload} has no port named "${port}"`);
+  return found;
+}
+
+/** Where the Kubernetes API server is, as a flow target: not a pod, but addresses from the settings. */
+export const kubernetesApi = "kubernetes-api";
+
+/** A permitted connection: `from` a workload or "external" (outside the cluster) to a named port of `to`, over TCP. */
+export type AllowedFlow =
+  | { from: WorkloadName | "external"; to: WorkloadName; port: string }
+  | { from: WorkloadName; to: typeof kubernetesApi };
+
+/**
+ * Who may talk to whom, derived from the records: clients outside the cluster to external
+ * ports, each workload's calls, scrapers to every metrics port, API users to the API server.
+ * Traffic between pods of one workload (peer ports) is not listed. With `deployed`, only flows
+ * whose both ends run in the environment.
+ */
+export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames): AllowedFlow[] {
+  const present = new Set(deployed);
+  const running = workloadNames.filter((name) => present.has(name));
+  const flows: AllowedFlow[] = [];
+  for (const to of running) {
+    for (const [port, record] of Object.entries(records[to].ports ?? {})) if (record.external) flows.push({ from: "external", to, port });
+  }
+  for (const from of running) {
+    for (const [to, port] of Object.entries(records[from].calls ?? {})) if (present.has(to as WorkloadName)) flows.push({ from, to: to as WorkloadName, port });
+  }
+  for (const from of running.filter((name) => records[name].scrapesMetrics)) {
+    for (const to of running.filter((name) => name !== from)) {
+      for (const [port, record] of Object.entries(records[to].ports ?? {})) if (record.metrics) flows.push({ from, to, port });
+    }
+  }
+  for (const from of running.filter((name) => records[name].usesKubernetesApi)) flows.push({ from, to: kubernetesApi });
+  return flows;
+}
+
+/** Registries of the contract's pinned images; environments add their own (settings.images). */
+export const thirdPartyRegistries: readonly string[] = [
+  ...new Set(workloadNames.flatMap((name) => Object.values(records[name].containers).flatMap((c) => ("pinned" in c.image ? [imageRegistry(c.image.pinned)] : [])))),
+].sort();
+
+/** Cluster DNS, which every workload may query (UDP and TCP 53). */
+export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;
+
+/** Redis Sentinel: the master group name cart asks for, and how many sentinels must agree it is down. */
+export const redisSentinel = { masterName: "mymaster", quorum: 2 } as const;
+
+/**
+ * Secrets workloads may reference. Their values never enter Git: each environment creates them
+ * (generated in the cluster, or synced from a secret store).
+ */
+export const externalSecrets: readonly string[] = ["redis-auth", "postgres-secret"];
+
+/**
+ * Annotation by which a workload is exempt from policy rules, one "RULE: reason" line per rule
+ * (a node agent's host access). Apps write it; the policy run honours and lists it.
+ */
+export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
+
+/** ServiceAccounts ("namespace/name") that RBAC may allow to read Secrets. None so far. */
+export const secretReaders: readonly string[] = [];

@@ -1,0 +1,75 @@
+// The vocabulary of the architecture contract: what one workload record says.
+
+/** Namespaces by role; each environment names them (settings.namespaces). */
+export type NamespaceRole = "app" | "monitoring";
+
+/** How available an environment must be; each environment's settings name its level. */
+export type AvailabilityLevel = "production" | "development";
+
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** Where a container's image comes from. */
+export type ImageSource =
+  /** A third-party image, pinned by tag or digest, exactly as rendered. */
+  | { pinned: string }
+  /** An Online Boutique service image: `<settings.images.registry>/<service>:<settings.images.tag>`. */
+  | { onlineBoutique: string }
+  /** Our own image, as the environment's settings name it (settings.images.orderPersistence). */
+  | { setting: "orderPersistence" };
+
+export interface ContainerRecord {
+  image: ImageSource;
+  resources: ContainerResources;
+  /** Names of the workload's ports this container listens on (keys of WorkloadRecord.ports). */
+  ports?: readonly string[];
+  /** An init container: runs to completion before the others start. */
+  init?: boolean;
+}
+
+export interface PortRecord {
+  /** The container port. */
+  port: number;
+  /** The port of the workload's Service, when it differs from the container port (frontend 80). */
+  servicePort?: number;
+  /** Clients outside the cluster (a browser, a load balancer) may connect. */
+  external?: boolean;
+  /** Pods of the workload connect to each other on it (replication, gossip). */
+  peers?: boolean;
+  /** Metrics for Prometheus: pods are annotated prometheus.io/scrape and /port, and scrapers may connect. */
+  metrics?: boolean;
+}
+
+export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job";
+
+/** One workload: everything apps need to build it and policies need to judge it. */
+export interface WorkloadRecord {
+  namespace: NamespaceRole;
+  /** The app group (one Argo CD Application, one sync wave) it is deployed with. */
+  group: AppGroupName;
+  kind: WorkloadKind;
+  /** Containers by name, init containers included. */
+  containers: Readonly<Record<string, ContainerRecord>>;
+  /** Named ports; a pod's port names are unique, so a name identifies the port. */
+  ports?: Readonly<Record<string, PortRecord>>;
+  /** Whom it connects to: workload → the name of that workload's port. */
+  calls?: Readonly<Record<string, string>>;
+  /** Connects to every metrics port of every workload (Prometheus). */
+  scrapesMetrics?: boolean;
+  /** Talks to the Kubernetes API server: its pods get a token and may reach the API (settings.kubernetesApi). */
+  usesKubernetesApi?: boolean;
+  /** Fewer replicas than this is an availability failure at that level (an HPA target counts at its minimum). */
+  minimumReplicas?: Partial<Record<AvailabilityLevel, number>>;
+  /** Persistent volume claims and their size, per replica. */
+  volumeClaims?: Readonly<Record<string, string>>;
+}
+
+/** App groups, in sync order: one Argo CD Application each; its wave orders the groups. */
+export const appGroups = {
+  platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
+  data: { wave: 1, description: "Carts (Redis) and orders (PostgreSQL, order persistence)" },
+  "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
+} as const satisfies Record<string, { wave: number; description: string }>;
+export type AppGroupName = keyof typeof appGroups;

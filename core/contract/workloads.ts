@@ -1,0 +1,150 @@
+// One record per workload: namespace, group, containers (image, resources, ports), whom it
+// calls, minimum replicas, volume claims. Apps build from these records and policies judge the
+// rendered manifests against them, so a number changed here moves both sides together.
+//
+// Resources marked "overview" are the architecture's resource table; the other Online Boutique
+// values are upstream v0.10.6's (the overview gives none for them). The order of the records is
+// the order of the clients in each rendered NetworkPolicy.
+import type { ContainerRecord, ContainerResources, PortRecord, WorkloadRecord } from "./types";
+
+const resources = (cpuRequest: string, cpuLimit: string, memoryRequest: string, memoryLimit: string): ContainerResources => ({
+  requests: { cpu: cpuRequest, memory: memoryRequest },
+  limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+// Official images, pinned; Bitnami's free images were withdrawn in 2025. The Debian variant of
+// postgres runs as any uid (nss_wrapper), which the restricted profile needs.
+const redisImage = { pinned: "redis:7.4.6-alpine" };
+const redisExporterImage = { pinned: "oliver006/redis_exporter:v1.88.0" };
+const postgresImage = { pinned: "postgres:18.1-bookworm" };
+const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-exporter:v0.20.1" };
+
+const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
+const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
+
+/** An Online Boutique service: one `server` container of the upstream image, one port. */
+function onlineBoutique(
+  service: string,
+  port: { name: "grpc" | "http"; number: number; servicePort?: number; external?: boolean },
+  serverResources: ContainerResources,
+  rest: Partial<WorkloadRecord> = {},
+): WorkloadRecord {
+  const server: ContainerRecord = { image: { onlineBoutique: service }, resources: serverResources, ports: [port.name] };
+  const { name, number, ...options } = port;
+  const record: PortRecord = { port: number, ...options };
+  return { namespace: "app", group: "online-boutique", kind: "Deployment", containers: { server }, ports: { [name]: record }, ...rest };
+}
+
+export const workloads = {
+  frontend: onlineBoutique("frontend", { name: "http", number: 8080, servicePort: 80, external: true }, resources("100m", "200m", "64Mi", "128Mi"), { // overview
+    calls: {
+      productcatalogservice: "grpc",
+      currencyservice: "grpc",
+      cartservice: "grpc",
+      recommendationservice: "grpc",
+      shippingservice: "grpc",
+      checkoutservice: "grpc",
+      adservice: "grpc",
+    },
+    minimumReplicas: { production: 3 },
+  }),
+  checkoutservice: onlineBoutique("checkoutservice", { name: "grpc", number: 5050 }, resources("100m", "200m", "64Mi", "128Mi"), { // overview
+    calls: {
+      shippingservice: "grpc",
+      paymentservice: "grpc",
+      // Order confirmations go to order persistence, which stores the order and forwards the call to emailservice.
+      "order-persistence": "grpc",
+      productcatalogservice: "grpc",
+      currencyservice: "grpc",
+      cartservice: "grpc",
+    },
+    minimumReplicas: { production: 3 },
+  }),
+  productcatalogservice: onlineBoutique("productcatalogservice", { name: "grpc", number: 3550 }, resources("100m", "200m", "64Mi", "128Mi")),
+  cartservice: onlineBoutique("cartservice", { name: "grpc", number: 7070 }, resources("200m", "300m", "64Mi", "128Mi"), { // overview
+    // One Redis (redis-cart), or in Sentinel mode the sentinels for the master's address, then the master.
+    calls: { "redis-cart": "redis", "redis-sentinel": "sentinel", redis: "redis" },
+    minimumReplicas: { production: 3 },
+  }),
+  currencyservice: onlineBoutique("currencyservice", { name: "grpc", number: 7000 }, resources("100m", "200m", "64Mi", "128Mi")),
+  paymentservice: onlineBoutique("paymentservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi")),
+  shippingservice: onlineBoutique("shippingservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi")),
+  emailservice: onlineBoutique("emailservice", { name: "grpc", number: 8080, servicePort: 5000 }, resources("100m", "200m", "64Mi", "128Mi")),
+  recommendationservice: onlineBoutique("recommendationservice", { name: "grpc", number: 8080 }, resources("100m", "200m", "220Mi", "450Mi"), {
+    calls: { productcatalogservice: "grpc" },
+  }),
+  adservice: onlineBoutique("adservice", { name: "grpc", number: 9555 }, resources("200m", "300m", "180Mi", "300Mi")),
+
+  /** Carts as upstream: one in-memory Redis (development). */
+  "redis-cart": {
+    namespace: "app",
+    group: "data",
+    kind: "Deployment",
+    containers: { redis: { image: redisImage, resources: resources("70m", "125m", "200Mi", "256Mi"), ports: ["redis"] } }, // overview
+    ports: { redis: { port: 6379 } },
+  },
+  /** Carts in production: one master and two replicas, watched by the sentinels. */
+  redis: {
+    namespace: "app",
+    group: "data",
+    kind: "StatefulSet",
+    containers: {
+      "config-init": { init: true, image: redisImage, resources: configInitResources },
+      redis: { image: redisImage, resources: resources("70m", "125m", "200Mi", "256Mi"), ports: ["redis"] }, // overview
+      "redis-exporter": { image: redisExporterImage, resources: exporterResources, ports: ["metrics"] },
+    },
+    ports: { redis: { port: 6379, peers: true }, metrics: { port: 9121, metrics: true } },
+    // A new Redis pod asks the sentinels whom to replicate.
+    calls: { "redis-sentinel": "sentinel" },
+    minimumReplicas: { production: 3 },
+  },
+  "redis-sentinel": {
+    namespace: "app",
+    group: "data",
+    kind: "StatefulSet",
+    containers: {
+      "config-init": { init: true, image: redisImage, resources: configInitResources },
+      sentinel: { image: redisImage, resources: resources("20m", "50m", "32Mi", "64Mi"), ports: ["sentinel"] },
+    },
+    ports: { sentinel: { port: 26379, peers: true } },
+    calls: { redis: "redis" },
+    minimumReplicas: { production: 3 },
+  },
+  /** Orders: a primary and, in production, a streaming replica (replication between the pods). */
+  postgres: {
+    namespace: "app",
+    group: "data",
+    kind: "StatefulSet",
+    containers: {
+      "bootstrap-replica": { init: true, image: postgresImage, resources: resources("100m", "500m", "64Mi", "256Mi") },
+      postgres: { image: postgresImage, resources: resources("100m", "500m", "256Mi", "512Mi"), ports: ["postgres"] }, // overview
+      "postgres-exporter": { image: postgresExporterImage, resources: exporterResources, ports: ["metrics"] },
+    },
+    ports: { postgres: { port: 5432, peers: true }, metrics: { port: 9187, metrics: true } },
+    minimumReplicas: { production: 2 },
+    volumeClaims: { "postgres-pvc": "5Gi" },
+  },
+  /** The overview's order persistence: checkout's confirmations are stored, then forwarded to emailservice. */
+  "order-persistence": {
+    namespace: "app",
+    group: "data",
+    kind: "StatefulSet",
+    containers: { server: { image: { setting: "orderPersistence" }, resources: resources("100m", "300m", "96Mi", "192Mi"), ports: ["grpc", "metrics"] } },
+    ports: { grpc: { port: 5000 }, metrics: { port: 9464, metrics: true } },
+    calls: { emailservice: "grpc", postgres: "postgres" },
+    minimumReplicas: { production: 2 },
+    // Not in the overview: orders taken while PostgreSQL is unreachable wait here.
+    volumeClaims: { "order-spool": "1Gi" },
+  },
+  /** Nightly pg_dump; a week of dumps (not in the overview). */
+  "postgres-backup": {
+    namespace: "app",
+    group: "data",
+    kind: "CronJob",
+    containers: { "pg-dump": { image: postgresImage, resources: resources("100m", "500m", "64Mi", "256Mi") } },
+    calls: { postgres: "postgres" },
+    volumeClaims: { "postgres-backups": "10Gi" },
+  },
+} satisfies Record<string, WorkloadRecord>;
+
+export type WorkloadName = keyof typeof workloads;

@@ -1,0 +1,97 @@
+// Settings that pass the schema but contradict the architecture contract. Each would render and
+// then fail the policy run (or the cluster); refusing them here means one error, at the line
+// that causes it, before anything is written.
+import { minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
+import type { Settings } from "./schema";
+import { contractMinimum, decidingSetting, multiReplicaWorkloads, replicaCount } from "./topology";
+
+export interface SettingsProblem {
+  /** JSON path of the setting to change. */
+  path: string[];
+  message: string;
+}
+
+const list = (names: string[]) => names.join(", ");
+
+/** replicas/autoscaling entries must name running workloads, and never both for one workload. */
+function replicaSettings(settings: Settings, deployed: ReadonlySet<WorkloadName>): SettingsProblem[] {
+  const problems: SettingsProblem[] = [];
+  for (const [section, entries] of [["replicas", settings.replicas], ["autoscaling", settings.autoscaling]] as const) {
+    for (const workload of Object.keys(entries) as WorkloadName[]) {
+      const setting = decidingSetting(workload);
+      if (!deployed.has(workload)) problems.push({ path: [section, workload], message: `${workload} does not run in this environment (${setting ? `/${setting.join("/")}` : "settings"} leaves it out)` });
+      else if (section === "autoscaling" && records[workload].kind !== "Deployment") problems.push({ path: [section, workload], message: `expected a Deployment: ${workload} is a ${records[workload].kind}, which is not autoscaled` });
+    }
+  }
+  for (const [workload, scaling] of Object.entries(settings.autoscaling) as [WorkloadName, NonNullable<Settings["autoscaling"][string]>][]) {
+    if (settings.replicas[workload] !== undefined) {
+      problems.push({ path: ["replicas", workload], message: `expected no replica count: autoscaling.${workload} owns it (an HPA target must not set replicas)` });
+    }
+    const minimum = scaling.minReplicas ?? contractMinimum(settings, workload);
+    if (minimum > scaling.maxReplicas) {
+      problems.push({ path: ["autoscaling", workload, "maxReplicas"], message: `expected maxReplicas ≥ minReplicas (${minimum}${scaling.minReplicas === undefined ? `, the contract's ${settings.availability.level} minimum` : ""}), got ${scaling.maxReplicas}` });
+    }
+  }
+  return problems;
+}
+
+/** The contract's minimum replicas for the level: every such workload runs, with at least that many. */
+function availabilityMinimums(settings: Settings, deployed: ReadonlySet<WorkloadName>): SettingsProblem[] {
+  const level = settings.availability.level;
+  const problems: SettingsProblem[] = [];
+  const missingBySetting = new Map<string, WorkloadName[]>();
+  for (const workload of workloadNames) {
+    const minimum = minimumReplicas(level, workload);
+    if (minimum === undefined) continue;
+    if (!deployed.has(workload)) {
+      const setting = (decidingSetting(workload) ?? []).join("/");
+      missingBySetting.set(setting, [...(missingBySetting.get(setting) ?? []), workload]);
+      continue;
+    }
+    const replicas = replicaCount(settings, workload);
+    if (replicas >= minimum) continue;
+    const path = settings.autoscaling[workload] ? ["autoscaling", workload, "minReplicas"] : ["replicas", workload];
+    problems.push({ path, message: `expected at least ${minimum} (the contract's ${level} minimum for ${workload}), got ${replicas}` });
+  }
+  for (const [setting, workloads] of missingBySetting) {
+    const needs = list(workloads.map((w) => `${w} (${minimumReplicas(level, w)} replicas)`));
+    problems.push({ path: setting.split("/"), message: `availability level ${level} requires ${needs}, which this setting leaves out` });
+  }
+  return problems;
+}
+
+/** PDBs and spreading are what keep multi-replica workloads available; the policy run demands both. */
+function disruptionSettings(settings: Settings, deployed: readonly WorkloadName[]): SettingsProblem[] {
+  const multi = multiReplicaWorkloads(settings, deployed);
+  if (multi.length === 0) return [];
+  const runs = `${list(multi)} run${multi.length === 1 ? "s" : ""} more than one replica`;
+  const problems: SettingsProblem[] = [];
+  if (!settings.availability.podDisruptionBudgets) problems.push({ path: ["availability", "podDisruptionBudgets"], message: `expected true: ${runs}, and every multi-replica workload needs a PodDisruptionBudget` });
+  if (!settings.availability.topologySpread) problems.push({ path: ["availability", "topologySpread"], message: `expected true: ${runs}, and every multi-replica workload must spread across nodes` });
+  return problems;
+}
+
+/** The PostgreSQL primary must be a pod that exists. */
+function postgresPrimary(settings: Settings, deployed: ReadonlySet<WorkloadName>): SettingsProblem[] {
+  if (!deployed.has("postgres")) return [];
+  const replicas = replicaCount(settings, "postgres");
+  const primary = settings.dataTier.postgresPrimary;
+  return primary < replicas ? [] : [{ path: ["dataTier", "postgresPrimary"], message: `expected an ordinal below ${replicas} (postgres runs ${replicas} pod${replicas === 1 ? "" : "s"}), got ${primary}` }];
+}
+
+/** Workloads that use the Kubernetes API need to know where it is. */
+function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): SettingsProblem[] {
+  const users = deployed.filter((name) => records[name].usesKubernetesApi);
+  return users.length > 0 && !settings.kubernetesApi ? [{ path: [], message: `missing key "kubernetesApi": ${list(users)} use${users.length === 1 ? "s" : ""} the Kubernetes API, and its egress needs the API server's addresses` }] : [];
+}
+
+export function contractProblems(settings: Settings, deployedList: readonly WorkloadName[]): SettingsProblem[] {
+  const deployed = new Set(deployedList);
+  return [
+    ...replicaSettings(settings, deployed),
+    ...availabilityMinimums(settings, deployed),
+    ...disruptionSettings(settings, deployedList),
+    ...postgresPrimary(settings, deployed),
+    ...kubernetesApi(settings, deployedList),
+  ];
+}

@@ -1,0 +1,45 @@
+// What an environment runs, decided once from its settings: which of the contract's workloads
+// exist, and at how many replicas. Apps build exactly this, the settings check judges exactly
+// this, so the two can never disagree.
+import { minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
+import type { Settings } from "./schema";
+
+/** A workload that only some environments run, and the setting that decides it. */
+interface OptionalWorkload {
+  /** JSON path of the deciding setting, for error messages. */
+  setting: string[];
+  deployed(settings: Settings): boolean;
+}
+
+const optionalWorkloads: Partial<Record<WorkloadName, OptionalWorkload>> = {
+  "redis-cart": { setting: ["dataTier", "redisSentinel"], deployed: (s) => !s.dataTier.redisSentinel },
+  redis: { setting: ["dataTier", "redisSentinel"], deployed: (s) => s.dataTier.redisSentinel },
+  "redis-sentinel": { setting: ["dataTier", "redisSentinel"], deployed: (s) => s.dataTier.redisSentinel },
+  "postgres-backup": { setting: ["dataTier", "postgresBackupSchedule"], deployed: (s) => s.dataTier.postgresBackupSchedule !== null },
+};
+
+/** The workloads the environment runs, in the contract's order. */
+export function deployedWorkloads(settings: Settings): WorkloadName[] {
+  return workloadNames.filter((name) => optionalWorkloads[name]?.deployed(settings) ?? true);
+}
+
+/** The setting that leaves a workload out (undefined: every environment runs it). */
+export function decidingSetting(workload: WorkloadName): string[] | undefined {
+  return optionalWorkloads[workload]?.setting;
+}
+
+/** The contract's minimum for the environment's availability level, else 1. */
+export function contractMinimum(settings: Settings, workload: WorkloadName): number {
+  return minimumReplicas(settings.availability.level, workload) ?? 1;
+}
+
+/** Replicas a workload runs: settings.replicas, or its HPA's minimum; by default the contract's minimum. */
+export function replicaCount(settings: Settings, workload: WorkloadName): number {
+  const scaling = settings.autoscaling[workload];
+  return (scaling ? scaling.minReplicas : settings.replicas[workload]) ?? contractMinimum(settings, workload);
+}
+
+/** Long-running workloads (not Jobs) with more than one replica: they need PDBs and spreading. */
+export function multiReplicaWorkloads(settings: Settings, deployed: readonly WorkloadName[]): WorkloadName[] {
+  return deployed.filter((name) => !["CronJob", "Job", "DaemonSet"].includes(records[name].kind) && replicaCount(settings, name) > 1);
+}

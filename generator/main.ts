@@ -1,3 +1,0 @@
-import { main } from "./cli";
-
-process.exitCode = main(process.argv.slice(2));
