@@ -18,6 +18,7 @@ const entryPoints = { render: "./generator/cli.ts", policy: "./policies/cli.ts" 
 const sourceRoots = ["core", "apps", "generator", "policies", "package-lock.json"];
 
 function newestSource(path) {
+  if (!existsSync(path)) return 0;
   const stats = statSync(path);
   if (!stats.isDirectory()) return stats.mtimeMs;
   return Math.max(0, ...readdirSync(path).map((entry) => newestSource(join(path, entry))));

@@ -9,7 +9,7 @@ import type { App } from "../apps/lib/app";
 import { reportError, UserError } from "../core/errors";
 import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
-import { listEnvironments, loadEnvironment } from "../core/settings/load";
+import { listEnvironments, loadEnvironments } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
 import { timed, timingReport } from "../core/timings";
 
@@ -41,7 +41,8 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     throw new UserError(`--env ${values.env}: no such environment (environments/ has: ${known.join(", ")})`, 2);
   }
   const selected = values.env !== undefined ? [values.env] : known;
-  const renders: EnvironmentRender[] = selected.map((name) => renderEnvironment(timed("settings", () => loadEnvironment(environmentsDir, name, repoRoot)), apps, repoRoot));
+  const environments = timed("settings", () => loadEnvironments(environmentsDir, selected, repoRoot));
+  const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
   const files = renders.flatMap((r) => r.files);
   const all = values.env === undefined;
   const output = renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`);

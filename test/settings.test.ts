@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runCli, scratchRepo, treeDigest } from "./support/repo";
 
 const prodSettings = "environments/prod/settings.yaml";
+const devSettings = "environments/dev/settings.yaml";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -13,17 +14,19 @@ afterEach(() => {
   cleanups = [];
 });
 
-/** Renders a scratch copy whose prod settings were edited by `edit`; returns the CLI result and whether rendered/ changed. */
-function renderWithProdSettings(edit: (text: string) => string) {
+/** Renders a scratch copy whose settings file was edited by `edit`; returns the CLI result and whether rendered/ changed. */
+function renderWithSettings(settingsFile: string, edit: (text: string) => string) {
   const repo = scratchRepo();
   cleanups.push(repo.cleanup);
-  const file = join(repo.root, prodSettings);
+  const file = join(repo.root, settingsFile);
   writeFileSync(file, edit(readFileSync(file, "utf8")));
   const before = treeDigest(join(repo.root, "rendered"));
   const result = runCli(["--root", repo.root]);
   const after = treeDigest(join(repo.root, "rendered"));
   return { ...result, renderedUnchanged: JSON.stringify(before) === JSON.stringify(after) };
 }
+
+const renderWithProdSettings = (edit: (text: string) => string) => renderWithSettings(prodSettings, edit);
 
 function expectSettingsError(result: ReturnType<typeof renderWithProdSettings>, ...fragments: (string | RegExp)[]) {
   expect(result.status).toBe(2);
@@ -86,6 +89,55 @@ describe("bad settings are rejected with file, path and what was expected", () =
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("environments/staging/settings.yaml: missing");
+  });
+});
+
+// The settings decide once which workloads run and how many replicas each has; what contradicts
+// the contract is refused there, at its line, instead of rendering and failing the policy run.
+describe("settings that contradict the architecture contract are refused when they load", () => {
+  it("production without PodDisruptionBudgets", () => {
+    const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:18:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, cartservice, redis, redis-sentinel, postgres, order-persistence run more than one replica/);
+  });
+
+  it("production without spreading across nodes", () => {
+    const result = renderWithProdSettings((text) => text.replace("topologySpread: true", "topologySpread: false"));
+    expectSettingsError(result, /settings\.yaml:19:3: \/availability\/topologySpread: expected true: .* must spread across nodes/);
+  });
+
+  it("production without Redis Sentinel: the production minimum names redis and its sentinels", () => {
+    const result = renderWithProdSettings((text) => text.replace("redisSentinel: true", "redisSentinel: false"));
+    expectSettingsError(result, /settings\.yaml:24:3: \/dataTier\/redisSentinel: availability level production requires redis \(3 replicas\), redis-sentinel \(3 replicas\), which this setting leaves out/);
+  });
+
+  it("a replica count under the production minimum", () => {
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  checkoutservice: 2"));
+    expectSettingsError(result, /settings\.yaml:12:3: \/replicas\/checkoutservice: expected at least 3 \(the contract's production minimum for checkoutservice\), got 2/);
+  });
+
+  it("an autoscaling minimum under the production minimum", () => {
+    const result = renderWithProdSettings((text) => text.replace("    maxReplicas: 10", "    minReplicas: 2\n    maxReplicas: 10"));
+    expectSettingsError(result, /\/autoscaling\/frontend\/minReplicas: expected at least 3 \(the contract's production minimum for frontend\), got 2/);
+  });
+
+  it("replicas for a workload the environment does not run", () => {
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  redis-cart: 1"));
+    expectSettingsError(result, /\/replicas\/redis-cart: redis-cart does not run in this environment \(\/dataTier\/redisSentinel leaves it out\)/);
+  });
+
+  it("autoscaling for a workload that is not a Deployment", () => {
+    const result = renderWithProdSettings((text) => text.replace("autoscaling:\n", "autoscaling:\n  postgres:\n    maxReplicas: 4\n    targetCPUUtilizationPercentage: 50\n"));
+    expectSettingsError(result, /\/autoscaling\/postgres: expected a Deployment: postgres is a StatefulSet, which is not autoscaled/);
+  });
+
+  it("a PostgreSQL primary ordinal that no pod has", () => {
+    const result = renderWithSettings(devSettings, (text) => text.replace("postgresPrimary: 0", "postgresPrimary: 1"));
+    expectSettingsError(result, /environments\/dev\/settings\.yaml:\d+:3: \/dataTier\/postgresPrimary: expected an ordinal below 1 \(postgres runs 1 pod\), got 1/);
+  });
+
+  it("development may run more replicas, but then needs PDBs too", () => {
+    const result = renderWithSettings(devSettings, (text) => text.replace("replicas: {}", "replicas:\n  frontend: 2").replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
+    expectSettingsError(result, /\/availability\/podDisruptionBudgets: expected true: frontend runs more than one replica/);
   });
 });
 

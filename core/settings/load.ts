@@ -33,6 +33,22 @@ export function listEnvironments(environmentsDir: string): string[] {
     .sort();
 }
 
+/** Every named environment; the problems of all their files are reported together. */
+export function loadEnvironments(environmentsDir: string, names: readonly string[], cwd = process.cwd()): Environment[] {
+  const environments: Environment[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    try {
+      environments.push(loadEnvironment(environmentsDir, name, cwd));
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new SettingsError(problems.join("\n"));
+  return environments;
+}
+
 export function loadEnvironment(environmentsDir: string, name: string, cwd = process.cwd()): Environment {
   const file = join(environmentsDir, name, settingsFileName);
   const shown = relative(cwd, file) || file;

@@ -1,0 +1,176 @@
+// Adding a workload is its module, its contract record and an index entry — nothing else. A
+// scratch copy of the repository gets a metrics collector in the monitoring namespace with two
+// ports (a web port for clients outside the cluster, a metrics port) that scrapes every metrics
+// port; the compiler, the real render CLI and the real policy CLI then run on that copy.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliNodeArgs } from "../generator/cli-command.mjs";
+import { repoRoot } from "./support/repo";
+
+const record = `
+  /** Scratch: a metrics collector (test/adding-a-workload.test.ts). */
+  "scratch-collector": {
+    namespace: "monitoring",
+    group: "data",
+    kind: "Deployment",
+    containers: {
+      collector: { image: { pinned: "quay.io/prometheus/prometheus:v3.13.2" }, resources: resources("100m", "200m", "128Mi", "256Mi"), ports: ["http", "metrics"] },
+    },
+    ports: { http: { port: 9090, servicePort: 80, external: true }, metrics: { port: 9091, metrics: true } },
+    scrapesMetrics: true,
+    minimumReplicas: { production: 2 },
+  },
+`;
+
+const module = `import { workloadApp } from "./lib/app";
+import { clusterService } from "./lib/service";
+import { deployment, tcpProbe } from "./lib/workload";
+
+export const scratchCollector = workloadApp({
+  name: "scratch-collector",
+  component: "metrics",
+  workloads: ["scratch-collector"],
+  render: (context) => [
+    ...deployment(context, {
+      name: "scratch-collector",
+      containers: [{ name: "collector", readinessProbe: tcpProbe(9090), livenessProbe: tcpProbe(9090) }],
+    }),
+    clusterService(context, "scratch-collector", "http"),
+  ],
+});
+`;
+
+const scratch = mkdtempSync(join(tmpdir(), "add-workload-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function edit(file: string, change: (text: string) => string): void {
+  const path = join(scratch, file);
+  const before = readFileSync(path, "utf8");
+  const after = change(before);
+  if (after === before) throw new Error(`${file}: the edit found nothing to change`);
+  writeFileSync(path, after);
+}
+
+function run(command: "render" | "policy", args: string[]) {
+  const result = spawnSync(process.execPath, [...cliNodeArgs(command, scratch), ...args], { cwd: scratch, encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const yamlAt = (path: string) => parse(readFileSync(join(scratch, "rendered", path), "utf8"));
+
+beforeAll(() => {
+  for (const entry of ["core", "apps", "generator", "policies", "services", "test/support", "environments", "rendered", "package.json", "tsconfig.json"]) cpSync(join(repoRoot, entry), join(scratch, entry), { recursive: true });
+  symlinkSync(join(repoRoot, "node_modules"), join(scratch, "node_modules"), "dir");
+  // The three edits: the record, the module, the index entry.
+  edit("core/contract/workloads.ts", (text) => text.replace(/\n} satisfies Record<string, WorkloadRecord>;/, `${record}} satisfies Record<string, WorkloadRecord>;`));
+  writeFileSync(join(scratch, "apps", "scratch-collector.ts"), module);
+  edit("apps/index.ts", (text) => text.replace("\nexport const apps", '\nimport { scratchCollector } from "./scratch-collector";\nexport const apps').replace("  adservice,\n];", "  adservice,\n  scratchCollector,\n];"));
+  execFileSync(process.execPath, [join(scratch, "generator", "build.mjs")], { cwd: scratch, stdio: "pipe" });
+});
+
+describe("a new workload: module + contract record + index entry", () => {
+  it("type-checks", () => {
+    const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(scratch, "tsconfig.json"), "--noEmit"], { cwd: scratch, encoding: "utf8" });
+    expect(tsc.stdout).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+
+  it("renders into its namespace, with its Service, NetworkPolicy, PDB and scrape annotations", () => {
+    const result = run("render", []);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const deployment = yamlAt("prod/data/scratch-collector/deployment-scratch-collector.yaml");
+    expect(deployment.metadata.namespace).toBe("monitoring");
+    expect(deployment.spec.template.metadata.annotations).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": "9091" });
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.image).toBe("quay.io/prometheus/prometheus:v3.13.2");
+    expect(container.ports).toEqual([
+      { name: "http", containerPort: 9090, protocol: "TCP" },
+      { name: "metrics", containerPort: 9091, protocol: "TCP" },
+    ]);
+    expect(container.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } });
+    expect(deployment.spec.replicas).toBe(2); // the record's production minimum
+    expect(yamlAt("prod/data/scratch-collector/service-scratch-collector.yaml").spec.ports).toEqual([{ name: "http", port: 80, targetPort: 9090, protocol: "TCP" }]);
+    expect(yamlAt("prod/data/scratch-collector/poddisruptionbudget-scratch-collector.yaml").metadata.namespace).toBe("monitoring");
+    expect(yamlAt("prod/platform/network-policies/networkpolicy-scratch-collector.monitoring.yaml").metadata.namespace).toBe("monitoring");
+    expect(existsSync(join(scratch, "rendered/prod/data/scratch-collector/deployment-scratch-collector.monitoring.yaml"))).toBe(false);
+  });
+
+  it("the app namespace admits it on metrics ports only, and it may reach nothing else there", () => {
+    const postgres = yamlAt("prod/platform/network-policies/networkpolicy-postgres.yaml");
+    const fromCollector = postgres.spec.ingress.filter((rule: { from?: { podSelector?: { matchLabels?: { app?: string } } }[] }) => rule.from?.some((peer) => peer.podSelector?.matchLabels?.app === "scratch-collector"));
+    expect(fromCollector).toEqual([
+      {
+        from: [{ podSelector: { matchLabels: { app: "scratch-collector" } }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+        ports: [{ protocol: "TCP", port: 9187 }],
+      },
+    ]);
+  });
+
+  it("passes the policy run, and the reachability proof includes its flows", () => {
+    const result = run("policy", ["--matrix"]);
+    expect(result.stdout).toMatch(/rendered\/prod \(environment prod\): \d+ objects, \d+ rules — 0 error\(s\), 0 warning\(s\)/);
+    expect(result.stdout).not.toContain("differs from the contract");
+    expect(result.status).toBe(0);
+    const flows = result.stdout.split("\n").map((line) => line.trim());
+    for (const flow of [
+      "external → monitoring/scratch-collector:9090/TCP",
+      "monitoring/scratch-collector → microservices-demo/postgres:9187/TCP",
+      "monitoring/scratch-collector → microservices-demo/redis:9121/TCP",
+      "monitoring/scratch-collector → microservices-demo/order-persistence:9464/TCP",
+    ]) {
+      expect(flows, flow).toContain(flow);
+    }
+    expect(flows).not.toContain("monitoring/scratch-collector → microservices-demo/postgres:5432/TCP");
+  });
+});
+
+describe("a workload that uses the Kubernetes API", () => {
+  const api = "kubernetesApi:\n  cidrs: [172.18.0.2/32]\n  port: 6443\n";
+
+  beforeAll(() => {
+    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n"));
+    edit("apps/scratch-collector.ts", (text) =>
+      text
+        .replace('import { clusterService } from "./lib/service";', 'import { clusterAccess } from "./lib/rbac";\nimport { clusterService } from "./lib/service";')
+        .replace('    clusterService(context, "scratch-collector", "http"),', '    clusterService(context, "scratch-collector", "http"),\n    ...clusterAccess(context, "scratch-collector", [{ apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] }]),'),
+    );
+    execFileSync(process.execPath, [join(scratch, "generator", "build.mjs")], { cwd: scratch, stdio: "pipe" });
+  });
+
+  it("needs the API server's addresses in the settings", () => {
+    const result = run("render", ["--check"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/environments\/dev\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi": scratch-collector uses the Kubernetes API/);
+    expect(result.stderr).toMatch(/environments\/prod\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi"/);
+  });
+
+  it("gets a token, its role, and egress to exactly the API server", () => {
+    for (const environment of ["dev", "prod"]) writeFileSync(join(scratch, "environments", environment, "settings.yaml"), `${readFileSync(join(scratch, "environments", environment, "settings.yaml"), "utf8")}${api}`);
+    const result = run("render", []);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(yamlAt("prod/data/scratch-collector/deployment-scratch-collector.yaml").spec.template.spec.automountServiceAccountToken).toBe(true);
+    expect(yamlAt("prod/data/scratch-collector/clusterrolebinding-monitoring-scratch-collector.yaml").subjects).toEqual([{ kind: "ServiceAccount", name: "scratch-collector", namespace: "monitoring" }]);
+    const policy = yamlAt("prod/platform/network-policies/networkpolicy-scratch-collector.monitoring.yaml");
+    expect(policy.spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: "172.18.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] });
+  });
+
+  it("passes the policy run, with the API flow in the proof", () => {
+    const result = run("policy", ["--matrix"]);
+    expect(result.stdout).not.toContain("differs from the contract");
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n").map((line) => line.trim())).toContain("monitoring/scratch-collector → kubernetes-api:6443/TCP");
+  });
+
+  it("an egress ipBlock wider than the API server is a hole", () => {
+    edit("rendered/prod/platform/network-policies/networkpolicy-scratch-collector.monitoring.yaml", (text) => text.replace("cidr: 172.18.0.2/32", "cidr: 0.0.0.0/0"));
+    const result = run("policy", ["rendered/prod"]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/ERROR NET003 .*networkpolicy-scratch-collector\.monitoring\.yaml NetworkPolicy monitoring\/scratch-collector \/spec\/egress\/\d+: ipBlock lets pods connect outside the cluster/);
+  });
+});
