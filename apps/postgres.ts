@@ -11,7 +11,7 @@ import { clusterService, headlessService, servicePort } from "./lib/service";
 import { cronJob, persistentVolumeClaims, podHost, statefulSet, tcpProbe } from "./lib/workload";
 import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
-export const postgresSecret = { name: "postgres-secret", passwordKey: "password", replicationPasswordKey: "replication-password" } as const;
+const postgresSecret = { name: "postgres-secret", passwordKey: "password", replicationPasswordKey: "replication-password" } as const;
 export const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
 const port = portOf("postgres", "postgres").port;
 const exporterPort = portOf("postgres", "metrics").port;

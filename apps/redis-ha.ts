@@ -11,17 +11,17 @@ import { address, clusterService, headlessService } from "./lib/service";
 import { podHost, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
 import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
 
-export const redisAuthSecret = { name: "redis-auth", key: "password" } as const;
+const redisAuthSecret = { name: "redis-auth", key: "password" } as const;
 const redisPort = portOf("redis", "redis").port;
 const sentinelPort = portOf("redis-sentinel", "sentinel").port;
 const exporterPort = portOf("redis", "metrics").port;
 /** A master unreachable this long is down (when the quorum agrees); failover follows. */
-export const downAfterMilliseconds = 5000;
+const downAfterMilliseconds = 5000;
 const failoverTimeoutMilliseconds = 60000;
 
-export const redisHeadless = "redis-headless";
-export const sentinelHeadless = "redis-sentinel-headless";
-export const sentinelService = "redis-sentinel";
+const redisHeadless = "redis-headless";
+const sentinelHeadless = "redis-sentinel-headless";
+const sentinelService = "redis-sentinel";
 
 const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: redisAuthSecret.name, key: redisAuthSecret.key } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };

@@ -11,9 +11,6 @@ export function timed<T>(phase: string, work: () => T): T {
   }
 }
 
-export function resetTimings(): void {
-  spent.clear();
-}
 
 /** "phase 1.2 ms" lines, plus the process's whole life so far (Node's own start-up included). */
 export function timingReport(): string[] {

@@ -16,14 +16,14 @@ export interface GroupContents {
   kinds: { group: string; kind: string; clusterScoped: boolean }[];
 }
 
-export function renderedPath(environment: string, folder: string): string {
+function renderedPath(environment: string, folder: string): string {
   return `rendered/${environment}/${folder}`;
 }
 
-export const projectName = (environment: string) => environment;
-export const bootstrapProjectName = (environment: string) => `${environment}-bootstrap`;
-export const rootApplicationName = (environment: string) => `${environment}-root`;
-export const groupApplicationName = (environment: string, group: AppGroupName) => `${environment}-${group}`;
+const projectName = (environment: string) => environment;
+const bootstrapProjectName = (environment: string) => `${environment}-bootstrap`;
+const rootApplicationName = (environment: string) => `${environment}-root`;
+const groupApplicationName = (environment: string, group: AppGroupName) => `${environment}-${group}`;
 
 const syncPolicy = () => ({
   automated: { prune: true, selfHeal: true },

@@ -15,7 +15,7 @@ import { timed, timingReport } from "../core/timings";
 
 const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>] [--timings]";
 
-export interface CliResult {
+interface CliResult {
   exitCode: number;
   output: string[];
 }

@@ -14,8 +14,8 @@ import { toYaml } from "../core/yaml/write";
 import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
 
 export const renderedRoot = "rendered";
-export const partOf = "online-boutique";
-export const managedBy = "online-boutique-gitops";
+const partOf = "online-boutique";
+const managedBy = "online-boutique-gitops";
 
 export interface RenderedFile {
   /** Path relative to the repository root, always with forward slashes. */
@@ -83,7 +83,7 @@ function groupContents(outputs: AppOutput[]): GroupContents[] {
  * too (`networkpolicy-default-deny.monitoring.yaml`), so one app may render the same name in
  * two namespaces and the path still tells them apart.
  */
-export function fileNameOf(object: { kind: string; metadata?: { name?: string; namespace?: string } }, homeNamespace: string): string {
+function fileNameOf(object: { kind: string; metadata?: { name?: string; namespace?: string } }, homeNamespace: string): string {
   const namespace = object.metadata?.namespace;
   const suffix = namespace !== undefined && namespace !== homeNamespace ? `.${namespace}` : "";
   return `${object.kind.toLowerCase()}-${object.metadata?.name ?? "unnamed"}${suffix}.yaml`;

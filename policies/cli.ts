@@ -19,7 +19,7 @@ import { flowDifferences } from "./rules/network";
 
 const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--timings] [--root <repo>] [dir ...]";
 
-export function checkTree(root: string, environment: string, settings: Settings | undefined, rules: readonly Rule[] = allRules, shownRoot = root): TreeResult {
+function checkTree(root: string, environment: string, settings: Settings | undefined, rules: readonly Rule[] = allRules, shownRoot = root): TreeResult {
   const { manifests, problems } = timed("load", () => loadManifests([root]));
   const context: PolicyContext = { environment, root, manifests, settings, loadProblems: problems };
   const findings = timed("rules", () => runRules(context, rules));
@@ -33,7 +33,7 @@ function settingsFor(repoRoot: string, environment: string): Settings | undefine
   return loadEnvironment(environmentsDir, environment, repoRoot).settings;
 }
 
-export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCode: number; output: string } {
+function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCode: number; output: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

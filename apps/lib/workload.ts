@@ -25,12 +25,12 @@ import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
 /** Pod-level security context at the Pod Security "restricted" level (uid/gid as upstream). */
-export function restrictedPodSecurity(): IPodSecurityContext {
+function restrictedPodSecurity(): IPodSecurityContext {
   return { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
 }
 
 /** Container-level security context at the Pod Security "restricted" level. */
-export function restrictedContainerSecurity(): ISecurityContext {
+function restrictedContainerSecurity(): ISecurityContext {
   return { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
 }
 
@@ -50,7 +50,7 @@ export interface PodSpec {
 }
 
 /** The image a container runs, as the contract names it (Online Boutique and our own: from the settings). */
-export function imageOf(context: RenderContext, source: ImageSource): string {
+function imageOf(context: RenderContext, source: ImageSource): string {
   if ("pinned" in source) return source.pinned;
   if ("onlineBoutique" in source) return `${context.settings.images.registry}/${source.onlineBoutique}:${context.settings.images.tag}`;
   return context.settings.images[source.setting];
@@ -184,7 +184,7 @@ export function deployment(context: RenderContext, spec: PodSpec): KubeObject[] 
 }
 
 /** A ReadWriteOnce claim of the contract's size for `claim`, on the environment's storage class. */
-export function claimSpec(context: RenderContext, claim: string): IPersistentVolumeClaimSpec {
+function claimSpec(context: RenderContext, claim: string): IPersistentVolumeClaimSpec {
   const size = volumeClaimSizes[claim];
   if (!size) throw new Error(`core/contract: no workload has a volume claim "${claim}"`);
   const storageClassName = context.settings.storage.storageClassName;

@@ -3,7 +3,7 @@
 // fact about the cluster around them. apps/ build from it and policies/ judge rendered
 // manifests against it, so both sides move together.
 import { imageRegistry } from "../images";
-import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortRecord, WorkloadRecord } from "./types";
+import type { AvailabilityLevel, ContainerResources, PortRecord, WorkloadRecord } from "./types";
 import { workloads, type WorkloadName } from "./workloads";
 
 export * from "./types";
@@ -17,9 +17,6 @@ export const workloadNames = Object.keys(records) as WorkloadName[];
 export function isWorkloadName(name: unknown): name is WorkloadName {
   return typeof name === "string" && Object.hasOwn(records, name);
 }
-
-/** Namespaces the architecture defines. Environments may rename them; these are the defaults. */
-export const defaultNamespaces = { app: "microservices-demo", monitoring: "monitoring" } as const satisfies Record<NamespaceRole, string>;
 
 /** The contract's requests and limits of one container, or undefined when the contract has none. */
 export function containerResources(workload: string, container: string): ContainerResources | undefined {

@@ -148,5 +148,3 @@ export const settingsSchema = {
 export const settingsAjvOptions: Options = { allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, allowUnionTypes: true };
 
 export type Settings = FromSchema<typeof settingsSchema>;
-export type FrontendExposure = Settings["frontendExposure"];
-export type AutoscalingSettings = FromSchema<typeof autoscaling>;

@@ -10,7 +10,7 @@ interface Validatable {
   toJSON(): unknown;
 }
 
-export function schemaProblems(model: Validatable): Problem[] {
+function schemaProblems(model: Validatable): Problem[] {
   try {
     model.validate();
     return [];

@@ -4,7 +4,7 @@ import type { Json, Manifest } from "./types";
 
 export { identity } from "../../core/objects";
 
-export const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"]);
+const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"]);
 /** Workloads that run until stopped: they need probes, PDBs, spreading. */
 export const longRunningKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
 
@@ -25,7 +25,7 @@ export function podSpecPath(object: Json): string {
   return "/spec/template/spec";
 }
 
-export interface ContainerRef {
+interface ContainerRef {
   container: Json;
   path: string;
   init: boolean;

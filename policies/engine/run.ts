@@ -5,7 +5,7 @@ import { identity } from "../../core/objects";
 import type { Finding, Json, PolicyContext, Rule, Violation } from "./types";
 
 /** "SEC008: reads host network statistics" lines → rule id → reason. */
-export function exemptionsOf(object: Json | undefined): Map<string, string> {
+function exemptionsOf(object: Json | undefined): Map<string, string> {
   const exemptions = new Map<string, string>();
   const text = object?.metadata?.annotations?.[exemptionAnnotation];
   if (typeof text !== "string") return exemptions;

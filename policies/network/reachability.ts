@@ -2,7 +2,7 @@
 //
 // The policy engine compares the flows computed here with the architecture contract: a missing
 // flow means the application is broken, an extra flow is a hole. This module only computes the
-// matrix (and explains single connections); it never judges it.
+// matrix; it never judges it.
 //
 // Semantics follow the Kubernetes API reference and the API server's defaulting/validation:
 // - A->B:port/proto is allowed iff A's egress allows it AND B's ingress allows it.
@@ -45,9 +45,9 @@ export interface ReachabilityInput {
 
 /** Port number meaning "any port of this protocol"; only used for destinations outside the cluster. */
 export const ANY_PORT = 0;
-export const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
+const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
 /** Label the API server puts on every namespace; selectors commonly rely on it. */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 // ---------------------------------------------------------------------------------------------
 // Normalised model: the raw YAML-shaped objects are validated once and turned into these types,
@@ -82,8 +82,6 @@ interface RulePort {
   endPort?: number;
 }
 interface Rule {
-  /** Position in spec.ingress / spec.egress, for explanations. */
-  index: number;
   /** undefined = any peer (field absent or empty) */
   peers?: Peer[];
   /** undefined = any port and protocol (field absent or empty) */
@@ -130,42 +128,6 @@ export function computeReachability(input: ReachabilityInput): Flow[] {
     }
   }
   return sortFlows(collapseAnyPort(dedupeFlows(flows)));
-}
-
-/** Why a single connection is allowed or denied: human-readable lines naming the policies involved. */
-export function explainConnection(
-  input: ReachabilityInput,
-  from: string,
-  to: string,
-  port: number,
-  protocol: Protocol = "TCP",
-): { allowed: boolean; reasons: string[] } {
-  const model = buildModel(input);
-  const source = lookupEndpoint(model, from);
-  const destination = lookupEndpoint(model, to);
-  if (source.id === destination.id) throw new Error(`explainConnection: ${from} -> ${to} is a connection to itself, which is not modelled`);
-  if (isExternal(source) && isExternal(destination)) {
-    throw new Error(`explainConnection: ${from} -> ${to} is external -> external, which is not modelled`);
-  }
-  if (!PROTOCOLS.includes(protocol)) throw new Error(`explainConnection: unknown protocol ${JSON.stringify(protocol)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`explainConnection: invalid port ${port}`);
-
-  const connection: Connection = { source, destination, port, protocol };
-  const target = `${to}:${describePort(port, protocol)}`;
-  const reasons: string[] = [];
-
-  // A pod that does not listen on the port cannot be reached whatever the policies say; the
-  // matrix only lists listening ports, so explain agrees with it.
-  const listening = isExternal(destination) || destination.ports.some((p) => p.port === port && p.protocol === protocol);
-  if (!listening) {
-    const known = destination.ports.map((p) => describePort(p.port, p.protocol)).join(", ") || "none";
-    reasons.push(`${to} does not listen on ${describePort(port, protocol)} (its ports: ${known})`);
-  }
-  const egress = explainDirection(model, "egress", connection, target, reasons);
-  const ingress = explainDirection(model, "ingress", connection, target, reasons);
-  const allowed = listening && egress && ingress;
-  reasons.push(`${from} -> ${target}: ${allowed ? "allowed" : "denied"}`);
-  return { allowed, reasons };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,8 +256,7 @@ function candidatePorts(model: Model, source: Endpoint, destination: Endpoint): 
  * that admit it: each numeric port of a rule, both bounds of an endPort range (ranges are
  * summarised by their bounds), and ANY_PORT for a rule or rule port that does not restrict ports.
  * A source without egress isolation reaches it on ANY_PORT of every protocol. Named ports are
- * skipped: they cannot match an external endpoint. Every candidate is still checked by isAllowed,
- * so the matrix and explainConnection can never disagree.
+ * skipped: they cannot match an external endpoint. Every candidate is still checked by isAllowed.
  */
 function externalCandidatePorts(model: Model, source: Endpoint, destination: Endpoint): PortProtocol[] {
   const anyPortOfEvery = PROTOCOLS.map((protocol) => ({ port: ANY_PORT, protocol }));
@@ -354,59 +315,6 @@ function sortFlows(flows: Flow[]): Flow[] {
   return [...flows].sort(
     (a, b) => compareStrings(a.from, b.from) || compareStrings(a.to, b.to) || a.port - b.port || compareStrings(a.protocol, b.protocol),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Explanations
-// ---------------------------------------------------------------------------------------------
-
-function describePort(port: number, protocol: Protocol): string {
-  return port === ANY_PORT ? `any port/${protocol}` : `${port}/${protocol}`;
-}
-
-function policyNames(policies: Policy[]): string {
-  return policies.map((policy) => policy.id).join(", ");
-}
-
-/** Appends the lines for one direction and returns whether that direction allows the connection. */
-function explainDirection(model: Model, direction: Direction, connection: Connection, target: string, reasons: string[]): boolean {
-  const subject = subjectOf(direction, connection);
-  const peer = peerOf(direction, connection);
-  if (isExternal(subject)) {
-    reasons.push(`${direction}: ${subject.id} is outside the cluster; no NetworkPolicy restricts its ${direction}`);
-    return true;
-  }
-  const type = direction === "egress" ? "Egress" : "Ingress";
-  const policies = isolatingPolicies(model, subject, direction);
-  if (policies.length === 0) {
-    reasons.push(
-      `${direction}: ${subject.id} is not isolated for ${direction} (no NetworkPolicy with policyType ${type} in namespace ${subject.namespace} selects it), so all ${direction} is allowed`,
-    );
-    return true;
-  }
-  reasons.push(`${direction}: ${subject.id} is isolated for ${direction} by NetworkPolicy ${policyNames(policies)}`);
-
-  const allowing: string[] = [];
-  const details: string[] = [];
-  for (const policy of policies) {
-    const rules = policy[direction] ?? [];
-    if (rules.length === 0) details.push(`${direction}: NetworkPolicy ${policy.id} has no ${direction} rules (it only isolates)`);
-    for (const rule of rules) {
-      const where = `NetworkPolicy ${policy.id} spec.${direction}[${rule.index}]`;
-      const peerOk = rulePeersMatch(model, policy, rule, peer);
-      const portOk = rulePortsMatch(rule, connection);
-      if (peerOk && portOk) allowing.push(where);
-      else if (!peerOk) details.push(`${direction}: ${where} does not match: its ${direction === "egress" ? "to" : "from"} peers do not include ${peer.id}`);
-      else details.push(`${direction}: ${where} does not match: its ports do not include ${describePort(connection.port, connection.protocol)}`);
-    }
-  }
-  if (allowing.length > 0) {
-    for (const where of allowing) reasons.push(`${direction}: allowed by ${where}`);
-    return true;
-  }
-  reasons.push(`${direction}: denied: no ${direction} rule of NetworkPolicy ${policyNames(policies)} admits ${connection.source.id} -> ${target}`);
-  reasons.push(...details);
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,12 +387,6 @@ function validateEndpoint(endpoint: Endpoint, namespaceLabels: Map<string, Recor
   }
 }
 
-function lookupEndpoint(model: Model, id: string): Endpoint {
-  const endpoint = model.endpoints.get(id);
-  if (endpoint === undefined) throw new Error(`explainConnection: unknown endpoint ${JSON.stringify(id)}`);
-  return endpoint;
-}
-
 /** Throws an Error prefixed with the policy's identity, so a bad manifest is easy to find. */
 function fail(policyLabel: string, message: string): never {
   throw new Error(`NetworkPolicy ${policyLabel}: ${message}`);
@@ -548,7 +450,7 @@ function parseRules(raw: unknown, direction: Direction, id: string): Rule[] {
   return raw.map((rawRule, index) => {
     const path = `spec.${direction}[${index}]`;
     if (!isRecord(rawRule)) fail(id, `${path} must be an object`);
-    const rule: Rule = { index };
+    const rule: Rule = {};
     const peers = optionalList(rawRule[peersField], id, `${path}.${peersField}`);
     if (peers !== undefined) rule.peers = peers.map((peer, i) => parsePeer(peer, id, `${path}.${peersField}[${i}]`));
     const ports = optionalList(rawRule.ports, id, `${path}.ports`);

@@ -7,7 +7,7 @@ import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/t
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
 
 /** A documentation address (TEST-NET-3) standing for any client outside the cluster. */
-export const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
+const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
 const dnsId = `${clusterDns.namespace}/kube-dns`;
 
 /** The API server as the settings place it: outside the pod network, at the first address of its first IPv4 CIDR. */
@@ -16,7 +16,7 @@ function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined
   return cidr ? { id: kubernetesApi, labels: {}, ports: [], ip: cidr.split("/")[0]! } : undefined;
 }
 
-export function reachabilityInput(manifests: Manifest[], settings?: Settings): ReachabilityInput {
+function reachabilityInput(manifests: Manifest[], settings?: Settings): ReachabilityInput {
   const endpoints: Endpoint[] = workloads(manifests).map((m) => ({
       id: `${m.object.metadata.namespace}/${m.object.metadata.name}`,
       namespace: m.object.metadata.namespace,
@@ -66,7 +66,7 @@ export function expectedFlows(manifests: Manifest[], settings?: Settings, input 
 
 const key = (f: Flow) => `${f.from} → ${f.to}:${f.port}/${f.protocol}`;
 
-export interface FlowComparison {
+interface FlowComparison {
   missing: Flow[];
   extra: Flow[];
   actual: Flow[];

@@ -14,7 +14,7 @@ const credentialValue = [
 ];
 
 /** Why a value looks like a credential, or undefined. Names alone (CART_SERVICE_ADDR) never match. */
-export function credentialReason(key: string, value: unknown): string | undefined {
+function credentialReason(key: string, value: unknown): string | undefined {
   if (typeof value !== "string" || value === "") return undefined;
   const pattern = credentialValue.find((p) => p.test(value));
   if (pattern) return `value matches ${pattern}`;

@@ -7,7 +7,7 @@ import { createPool, isDatabaseUnavailable } from "./db";
 import { EmailForwarder } from "./email";
 import { Health } from "./health";
 import type { SendOrderConfirmationRequest } from "./messages";
-import { createMetrics, startMetricsServer } from "./metrics";
+import { createMetrics, startMetricsServer, type Metrics } from "./metrics";
 import { migrate } from "./migrate";
 import { InvalidOrderError } from "./money";
 import { toOrderRecord } from "./order";
@@ -34,99 +34,118 @@ function hostPort(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+type MetricsServer = Awaited<ReturnType<typeof startMetricsServer>>;
+
 function bind(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
 }
 
-/**
- * Starts listening, then migrates the schema. If PostgreSQL is unreachable at startup the server
- * still accepts orders (they are spooled), keeps retrying the migrations in the background and
- * reports SERVING once they ran. Any other migration failure stops startup with an error.
- */
-export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+/** The parts a running server is made of. */
+interface Parts {
+  config: Config;
+  logger: Config["logger"];
+  metrics: Metrics;
+  pool: ReturnType<typeof createPool>;
+  spool: Spool;
+  persister: OrderPersister;
+  forwarder: EmailForwarder;
+  health: Health;
+  /** Calls being handled; shutdown waits for them. */
+  inFlight: Set<Promise<void>>;
+}
+
+async function createParts(config: Config, options: ServerOptions): Promise<Parts> {
   const logger = config.logger;
-  const protos = loadProtos();
   const spool = new Spool(config.spoolDir);
   await spool.init();
   const metrics = createMetrics(() => spool.depth);
   const pool = createPool({ databaseUrl: config.databaseUrl, poolSize: config.poolSize, logger });
-  const persister = new OrderPersister(pool, spool, metrics, logger, options.persister);
-  const forwarder = new EmailForwarder(config.emailServiceAddr, config.emailTimeoutMs, metrics, logger);
-  const health = new Health();
-  const inFlight = new Set<Promise<void>>();
+  return {
+    config,
+    logger,
+    metrics,
+    pool,
+    spool,
+    persister: new OrderPersister(pool, spool, metrics, logger, options.persister),
+    forwarder: new EmailForwarder(config.emailServiceAddr, config.emailTimeoutMs, metrics, logger),
+    health: new Health(),
+    inFlight: new Set(),
+  };
+}
 
-  async function handle(request: SendOrderConfirmationRequest, callback: grpc.sendUnaryData<object>): Promise<void> {
-    const started = performance.now();
-    let order;
-    try {
-      order = toOrderRecord(request);
-    } catch (error) {
-      if (!(error instanceof InvalidOrderError)) throw error;
-      metrics.ordersRejected.inc();
-      logger.warn("order rejected", { orderId: request.order?.order_id, reason: error.message });
-      callback({ code: grpc.status.INVALID_ARGUMENT, details: error.message });
-      return;
-    }
-    let outcome;
-    try {
-      outcome = await persister.persist(order);
-    } catch (error) {
-      // Neither stored nor spooled: the caller must know. (Validation makes this a bug or a full disk.)
-      logger.error("order could not be persisted", { orderId: order.orderId, error });
-      callback({ code: grpc.status.INTERNAL, details: "order could not be persisted" });
-      return;
-    }
-    metrics.persistDuration.observe({ outcome }, (performance.now() - started) / 1000);
-    logger.info("order persisted", { orderId: order.orderId, outcome, total: order.total, currency: order.totalCurrency, items: order.items.length });
-    // The order is safe now, so forwarding can neither lose nor duplicate it in our tables.
-    await forwarder.forward(request);
-    callback(null, {});
+/** One order confirmation: validate → store (or spool) → forward to the real emailservice. */
+async function confirmOrder(parts: Parts, request: SendOrderConfirmationRequest, callback: grpc.sendUnaryData<object>): Promise<void> {
+  const { logger, metrics, persister, forwarder } = parts;
+  const started = performance.now();
+  let order;
+  try {
+    order = toOrderRecord(request);
+  } catch (error) {
+    if (!(error instanceof InvalidOrderError)) throw error;
+    metrics.ordersRejected.inc();
+    logger.warn("order rejected", { orderId: request.order?.order_id, reason: error.message });
+    callback({ code: grpc.status.INVALID_ARGUMENT, details: error.message });
+    return;
   }
+  let outcome;
+  try {
+    outcome = await persister.persist(order);
+  } catch (error) {
+    // Neither stored nor spooled: the caller must know. (Validation makes this a bug or a full disk.)
+    logger.error("order could not be persisted", { orderId: order.orderId, error });
+    callback({ code: grpc.status.INTERNAL, details: "order could not be persisted" });
+    return;
+  }
+  metrics.persistDuration.observe({ outcome }, (performance.now() - started) / 1000);
+  logger.info("order persisted", { orderId: order.orderId, outcome, total: order.total, currency: order.totalCurrency, items: order.items.length });
+  // The order is safe now, so forwarding can neither lose nor duplicate it in our tables.
+  await forwarder.forward(request);
+  callback(null, {});
+}
 
+function grpcServer(parts: Parts): grpc.Server {
+  const protos = loadProtos();
   const server = new grpc.Server();
   server.addService(protos.EmailService.service, {
     SendOrderConfirmation: (call: grpc.ServerUnaryCall<SendOrderConfirmationRequest, object>, callback: grpc.sendUnaryData<object>) => {
-      const work = handle(call.request, callback).catch((error: unknown) => {
-        logger.error("unexpected error in SendOrderConfirmation", { error });
+      const work = confirmOrder(parts, call.request, callback).catch((error: unknown) => {
+        parts.logger.error("unexpected error in SendOrderConfirmation", { error });
         callback({ code: grpc.status.INTERNAL, details: "internal error" });
       });
       // Tracked so that shutdown can wait for writes that outlive a forced transport shutdown.
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work));
+      parts.inFlight.add(work);
+      void work.finally(() => parts.inFlight.delete(work));
     },
   });
-  server.addService(protos.Health.service, health.implementation());
+  server.addService(protos.Health.service, parts.health.implementation());
+  return server;
+}
 
-  let port: number;
-  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+/** Binds the gRPC and metrics ports; on failure nothing is left open. */
+async function listen(parts: Parts, server: grpc.Server): Promise<{ port: number; metricsServer: MetricsServer }> {
+  const { config } = parts;
   try {
-    port = await bind(server, hostPort(config.host, config.port));
-    metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+    const port = await bind(server, hostPort(config.host, config.port));
+    const metricsServer = await startMetricsServer(parts.metrics.registry, config.host, config.metricsPort);
+    return { port, metricsServer };
   } catch (error) {
     server.forceShutdown();
-    await pool.end();
-    forwarder.close();
+    await parts.pool.end();
+    parts.forwarder.close();
     throw error;
   }
-  logger.info("listening", { port, metricsPort: metricsServer.port, spoolDir: config.spoolDir, spoolDepth: spool.depth, emailService: config.emailServiceAddr ?? null });
+}
 
-  let closed = false;
-  let wakeMigrations: (() => void) | undefined;
-  const schemaReady = (): void => {
-    persister.schemaReady();
-    health.status = "SERVING";
-    logger.info("serving", { port });
-  };
-  const migrations = async (): Promise<void> => {
-    const result = await migrate(pool, config.migrationsDir);
-    logger.info("migrations done", { applied: result.applied, alreadyApplied: result.skipped.length });
-  };
-
+/**
+ * Graceful stop: NOT_SERVING, a delay while the endpoint removal propagates, no new calls,
+ * in-flight calls finish (or are cut off after the timeout), then the pool closes. Idempotent.
+ */
+function shutdown(parts: Parts, server: grpc.Server, metricsServer: MetricsServer, beforeStop: () => void): () => Promise<void> {
+  const { config, logger, health, inFlight } = parts;
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
+  return () =>
     (closing ??= (async () => {
-      closed = true;
-      wakeMigrations?.();
+      beforeStop();
       const wasServing = health.status === "SERVING";
       health.status = "NOT_SERVING";
       const delayMs = wasServing ? config.shutdownDelayMs : 0;
@@ -146,52 +165,86 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       });
       // After a forced shutdown the handlers may still be writing; let them finish before the pool goes.
       await Promise.allSettled([...inFlight]);
-      await persister.close();
-      forwarder.close();
+      await parts.persister.close();
+      parts.forwarder.close();
       await new Promise<void>((resolve) => {
-        metricsServer?.server.close(() => resolve());
-        metricsServer?.server.closeAllConnections();
+        metricsServer.server.close(() => resolve());
+        metricsServer.server.closeAllConnections();
       });
-      await pool.end();
-      logger.info("stopped", { spoolDepth: spool.depth });
+      await parts.pool.end();
+      logger.info("stopped", { spoolDepth: parts.spool.depth });
     })());
+}
 
+/** Applies the migrations, then reports SERVING. */
+async function migrateAndServe(parts: Parts, port: number): Promise<void> {
+  const result = await migrate(parts.pool, parts.config.migrationsDir);
+  parts.logger.info("migrations done", { applied: result.applied, alreadyApplied: result.skipped.length });
+  parts.persister.schemaReady();
+  parts.health.status = "SERVING";
+  parts.logger.info("serving", { port });
+}
+
+/**
+ * While PostgreSQL is unreachable at startup: retry the migrations with backoff until they run
+ * or the server closes. Orders are spooled meanwhile. Returns a function that wakes the retry loop.
+ */
+function retryMigrations(parts: Parts, port: number, firstWaitMs: number, isClosed: () => boolean): () => void {
+  let wake: () => void = () => {};
+  void (async () => {
+    let wait = firstWaitMs;
+    while (!isClosed()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (isClosed()) return;
+      try {
+        await migrateAndServe(parts, port);
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) {
+          // Cannot fix itself: stay NOT_SERVING (the readiness probe shows it) and keep the spool.
+          parts.logger.error("migrations failed", { error });
+          return;
+        }
+        wait = Math.min(wait * 2, 30_000);
+      }
+    }
+  })();
+  return () => wake();
+}
+
+/**
+ * Starts listening, then migrates the schema. If PostgreSQL is unreachable at startup the server
+ * still accepts orders (they are spooled), keeps retrying the migrations in the background and
+ * reports SERVING once they ran. Any other migration failure stops startup with an error.
+ */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const parts = await createParts(config, options);
+  const server = grpcServer(parts);
+  const { port, metricsServer } = await listen(parts, server);
+  parts.logger.info("listening", { port, metricsPort: metricsServer.port, spoolDir: config.spoolDir, spoolDepth: parts.spool.depth, emailService: config.emailServiceAddr ?? null });
+
+  let closed = false;
+  let wakeMigrations = (): void => {};
+  const close = shutdown(parts, server, metricsServer, () => {
+    closed = true;
+    wakeMigrations();
+  });
   try {
-    await migrations();
-    schemaReady();
+    await migrateAndServe(parts, port);
   } catch (error) {
     if (!isDatabaseUnavailable(error)) {
-      logger.error("migrations failed", { error });
+      parts.logger.error("migrations failed", { error });
       await close();
       throw error;
     }
-    logger.warn("database unavailable at startup: spooling orders, retrying migrations", { error });
-    void (async () => {
-      let wait = options.migrationRetryMs ?? 1_000;
-      while (!closed) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wakeMigrations = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        if (closed) return;
-        try {
-          await migrations();
-          schemaReady();
-          return;
-        } catch (retryError) {
-          if (!isDatabaseUnavailable(retryError)) {
-            // Cannot fix itself: stay NOT_SERVING (the readiness probe shows it) and keep the spool.
-            logger.error("migrations failed", { error: retryError });
-            return;
-          }
-          wait = Math.min(wait * 2, 30_000);
-        }
-      }
-    })();
+    parts.logger.warn("database unavailable at startup: spooling orders, retrying migrations", { error });
+    wakeMigrations = retryMigrations(parts, port, options.migrationRetryMs ?? 1_000, () => closed);
   }
-
   return { port, metricsPort: metricsServer.port, close };
 }
