@@ -3,8 +3,9 @@
 // graph it replaces, and bundling is where two data files are swapped for quicker forms:
 // - the settings validator is precompiled by ajv's standalone mode, so a run compiles no schema;
 // - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal).
-// Skips all work when dist/ is newer than every source file; `--force` rebuilds anyway.
-import { build } from "esbuild";
+// `ensureBuilt()` skips all work when dist/ is newer than every source file (esbuild is only
+// loaded when it has work). Run directly (`npm run build`) it rebuilds; `--readable` leaves the
+// bundles unminified, for profiling.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,7 +26,6 @@ function newestSource(path) {
 }
 
 function upToDate() {
-  if (process.argv.includes("--force")) return false;
   const bundles = Object.values(cliBundles);
   if (!bundles.every(existsSync)) return false;
   const newest = Math.max(...sourceRoots.map((root) => newestSource(join(repoRoot, root))));
@@ -33,7 +33,7 @@ function upToDate() {
 }
 
 /** The standalone settings validator, compiled by core/settings/validator-source.ts (bundled to run here). */
-async function settingsValidatorSource() {
+async function settingsValidatorSource(build) {
   const script = join(dist, ".validator-source.mjs");
   await build({ entryPoints: [join(repoRoot, "core/settings/validator-source.ts")], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning" });
   try {
@@ -54,14 +54,24 @@ function swaps(validatorSource) {
   };
 }
 
-if (!upToDate()) {
+/** Entry of a bundle: exports main, and runs it when Node starts the bundle itself. */
+function entry(module) {
+  return `import { pathToFileURL } from "node:url";
+import { main } from ${JSON.stringify(module)};
+export { main };
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+`;
+}
+
+async function buildBundles(minify) {
   const started = performance.now();
+  const { build } = await import("esbuild");
   mkdirSync(dist, { recursive: true });
-  const plugins = [swaps(await settingsValidatorSource())];
+  const plugins = [swaps(await settingsValidatorSource(build))];
   await Promise.all(
     Object.entries(entryPoints).map(([command, module]) =>
       build({
-        stdin: { contents: `import { main } from ${JSON.stringify(module)};\nprocess.exitCode = main(process.argv.slice(2));\n`, resolveDir: repoRoot, sourcefile: `${command}-entry.ts`, loader: "ts" },
+        stdin: { contents: entry(module), resolveDir: repoRoot, sourcefile: `${command}-entry.ts`, loader: "ts" },
         outfile: cliBundles[command],
         absWorkingDir: repoRoot,
         bundle: true,
@@ -70,7 +80,7 @@ if (!upToDate()) {
         target: "node20",
         // Some dependencies are CommonJS and call require(); give the ES module bundle one.
         banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
-        minify: true,
+        minify,
         keepNames: true,
         logLevel: "warning",
         plugins,
@@ -78,4 +88,13 @@ if (!upToDate()) {
     ),
   );
   process.stderr.write(`build: dist/render.mjs and dist/policy.mjs ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+
+/** Builds the bundles unless they are newer than every source. */
+export async function ensureBuilt({ force = false, minify = true } = {}) {
+  if (force || !upToDate()) await buildBundles(minify);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await ensureBuilt({ force: process.argv.includes("--force"), minify: !process.argv.includes("--readable") });
 }

@@ -37,13 +37,25 @@ function scalar(token: string): unknown {
   // only a scalar result is accepted.
   // Tokens starting with an indicator ("- ", "---", "&", "*", "!", "|", "[", ...) mean something else on their own.
   if (!/^([0-9A-Za-z_+/$]|\.(?!\.\.)|-(?!--)(?=\S)|")/.test(token)) throw new NotCanonical();
-  let value: unknown;
-  try {
-    value = parse(token, { version: "1.1" });
-  } catch {
-    throw new NotCanonical();
+  return parsedByYaml(token);
+}
+
+// The same few tokens ("100m", "64Mi", "10s") recur in every manifest: yaml resolves each once.
+const resolved = new Map<string, unknown>();
+const notScalar = Symbol("not a scalar");
+
+function parsedByYaml(token: string): unknown {
+  let value = resolved.get(token);
+  if (value === undefined && !resolved.has(token)) {
+    try {
+      value = parse(token, { version: "1.1" });
+    } catch {
+      value = notScalar;
+    }
+    if (value !== null && typeof value === "object") value = notScalar;
+    resolved.set(token, value);
   }
-  if (value !== null && typeof value === "object") throw new NotCanonical();
+  if (value === notScalar) throw new NotCanonical();
   return value;
 }
 
