@@ -1,8 +1,9 @@
 // npm run bench [-- --runs 21]
 // Median wall time of a full render of every environment and of a policy run (each a separate
-// process, as `npm run render` / `npm run policy` start it, in a scratch copy of the repo), next
-// to upstream Online Boutique's kustomize build measured in the same run, interleaved so all see
-// the same machine load; and how the policy run scales with 10× the objects.
+// process: the CLI bundle directly, and `npm run render|policy` as the user types them, in a
+// scratch copy of the repo), next to upstream Online Boutique's kustomize build measured in the
+// same run, interleaved so all see the same machine load; how the policy run scales with 10× the
+// objects; and a fleet of 20 environments, where start-up is amortised.
 // The baseline lives in ../shared/baselines (a developer checkout); without it only our numbers print.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 // Rendered YAML is byte-for-byte what the `yaml` library writes (the fast emitter in
-// generator/serialize.ts must never drift from it), and reads back as the same object in both
+// core/yaml/write.ts must never drift from it), and reads back as the same object in both
 // YAML 1.1 (Kubernetes, Argo CD) and YAML 1.2.
 import { parse, stringify } from "yaml";
 import { describe, expect, it } from "vitest";

@@ -96,7 +96,7 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["level", "podDisruptionBudgets", "topologySpread"],
       properties: {
-        level: { enum: ["production", "development"], description: "Which of the contract's minimum replica counts apply (policies/contract.ts minimumReplicas)." },
+        level: { enum: ["production", "development"], description: "Which of the contract's minimum replica counts apply (minimumReplicas of the workload records, core/contract/workloads.ts)." },
         podDisruptionBudgets: { type: "boolean", description: "A PDB (maxUnavailable 1) for every workload running more than one replica." },
         topologySpread: { type: "boolean", description: "Spread replicas of multi-replica workloads across nodes (and zones, best effort)." },
       },

@@ -1,4 +1,4 @@
-// Builds generator/validate/field-catalog.json: every field of every Kubernetes kind (and the
+// Builds core/validate/field-catalog.json: every field of every Kubernetes kind (and the
 // Argo CD CRDs), read from the type declarations of the same kubernetes-models packages whose
 // validate() we call. kubernetes-models' runtime validators accept unknown fields; this catalog
 // lets the strict pass reject them. Run after bumping kubernetes-models:

@@ -1,6 +1,6 @@
 // Reads the YAML this repository writes, fast. Policy runs read every rendered file; `yaml`'s
 // general parser costs ~1 ms per file in a fresh process, most of a run. Files written by
-// generator/serialize.ts use a small block subset (maps, lists, plain or quoted one-line
+// core/yaml/write.ts use a small block subset (maps, lists, plain or quoted one-line
 // scalars, a leading comment); this reader accepts exactly that subset and answers undefined for
 // anything else (anchors, flow collections, block scalars, tabs, comments elsewhere, numbers
 // other than plain decimals, YAML 1.1 words ...), so callers fall back to `yaml`.

@@ -25,7 +25,7 @@ export const imageRules: Rule[] = [
     theme: "images",
     severity: "error",
     title: "images come from allowed registries",
-    fix: "Pull from the environment's registries (settings images.registry, images.orderPersistence) or one of the contract's thirdPartyRegistries.",
+    fix: "Pull from the environment's registries (settings images.registry, images.orderPersistence) or the registry of an image pinned in the contract's records.",
     check: ({ manifests, settings }) => {
       const allowed = [...thirdPartyRegistries, ...(settings ? [settings.images.registry, registryOf(settings.images.orderPersistence)] : [])];
       return allImages(manifests)

@@ -50,7 +50,7 @@ export const rbacRules: Rule[] = [
     theme: "rbac",
     severity: "error",
     title: "Secrets are readable only by readers the contract names",
-    fix: "Remove get/list/watch on secrets, or add the ServiceAccount to secretReaders in policies/contract.ts.",
+    fix: "Remove get/list/watch on secrets, or add the ServiceAccount to secretReaders in core/contract/index.ts.",
     check: ({ manifests }) =>
       rulesOf(manifests).flatMap(({ manifest, rule, path }): Violation[] => {
         const resources: string[] = rule.resources ?? [];

@@ -108,7 +108,7 @@ export const referentialRules: Rule[] = [
     theme: "referential",
     severity: "error",
     title: "Secrets referenced by pods are declared external",
-    fix: "Secrets are never rendered: declare the Secret in policies/contract.ts (externalSecrets) or fix the name.",
+    fix: "Secrets are never rendered: declare the Secret in core/contract/index.ts (externalSecrets) or fix the name.",
     check: ({ manifests }) => {
       const declared = new Set(externalSecrets);
       return workloads(manifests).flatMap((manifest) => {

@@ -32,7 +32,7 @@ export const storageRules: Rule[] = [
       claims(manifests).flatMap((claim): Violation[] => {
         const expected = volumeClaimSizes[claim.name];
         const actual = claim.spec.resources?.requests?.storage;
-        if (!expected) return [{ manifest: claim.manifest, path: claim.path, message: `claim ${claim.name} is not in the contract's volumeClaimSizes` }];
+        if (!expected) return [{ manifest: claim.manifest, path: claim.path, message: `claim ${claim.name} belongs to no workload record (core/contract/workloads.ts, volumeClaims)` }];
         return actual !== undefined && parseBytes(actual) === parseBytes(expected) ? [] : [{ manifest: claim.manifest, path: `${claim.path}/resources/requests/storage`, message: `claim ${claim.name} requests ${actual ?? "no storage"}, the contract says ${expected}` }];
       }),
   },
