@@ -6,6 +6,7 @@ import { imageRegistry } from "../images";
 import type { AvailabilityLevel, ContainerResources, PortRecord, WorkloadRecord } from "./types";
 import { workloads, type WorkloadName } from "./workloads";
 
+export * from "./groups";
 export * from "./types";
 export type { WorkloadName } from "./workloads";
 

@@ -1,4 +1,5 @@
 // The vocabulary of the architecture contract: what one workload record says.
+import type { AppGroupName } from "./groups";
 
 /** Namespaces by role; each environment names them (settings.namespaces). */
 export type NamespaceRole = "app" | "monitoring";
@@ -65,11 +66,3 @@ export interface WorkloadRecord {
   /** Persistent volume claims and their size, per replica. */
   volumeClaims?: Readonly<Record<string, string>>;
 }
-
-/** App groups, in sync order: one Argo CD Application each; its wave orders the groups. */
-export const appGroups = {
-  platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
-  data: { wave: 1, description: "Carts (Redis) and orders (PostgreSQL, order persistence)" },
-  "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
-} as const satisfies Record<string, { wave: number; description: string }>;
-export type AppGroupName = keyof typeof appGroups;
