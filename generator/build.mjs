@@ -80,6 +80,10 @@ async function buildBundles(minify) {
         target: "node20",
         // Some dependencies are CommonJS and call require(); give the ES module bundle one.
         banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+        // Format checkers of kubernetes-models' validators import "punycode", which resolves to
+        // Node's deprecated built-in (a warning on every run under Node 22+); the npm package of
+        // the same code is what Node recommends instead.
+        alias: { punycode: "punycode/" },
         minify,
         keepNames: true,
         logLevel: "warning",
