@@ -1,5 +1,5 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import type { NamespaceRole } from "../core/contract/index";
+import { namespaceRoles } from "../core/contract/index";
 import type { App } from "./lib/app";
 
 // Pod Security admission enforces the "restricted" profile; the version is pinned so a cluster
@@ -14,8 +14,6 @@ const podSecurityLabels = {
   "pod-security.kubernetes.io/audit-version": podSecurityVersion,
 };
 
-const roles: NamespaceRole[] = ["app", "monitoring"];
-
 /** The architecture's namespaces, rendered (Argo CD runs with CreateNamespace=false). */
 export const namespaces: App = {
   name: "namespaces",
@@ -24,7 +22,7 @@ export const namespaces: App = {
   component: "namespace",
   workloads: [],
   render: (context) =>
-    roles.map(
+    namespaceRoles.map(
       (role) =>
         new Namespace({
           metadata: {

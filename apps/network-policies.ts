@@ -4,7 +4,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, kubernetesApi, portOf, records, workloadNames, type AllowedFlow, type NamespaceRole, type WorkloadName } from "../core/contract/index";
+import { allowedFlows, clusterDns, kubernetesApi, namespaceRoles, portOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
 import { namespaceOf, type App, type RenderContext } from "./lib/app";
 import { selectorLabels } from "./lib/workload";
 
@@ -35,7 +35,7 @@ function defaultDeny(namespace: string): NetworkPolicy {
   });
 }
 
-/** Port names on which the workload's own pods talk to each other (replication, gossip, scrapers scraping each other). */
+/** Ports on which the workload's own pods talk to each other (replication, gossip, scrapers scraping each other). */
 function peerPorts(workload: WorkloadName): number[] {
   const record = records[workload];
   return Object.values(record.ports ?? {})
@@ -82,8 +82,6 @@ function workloadPolicy(context: RenderContext, workload: WorkloadName, flows: A
   });
 }
 
-const roles: NamespaceRole[] = ["app", "monitoring"];
-
 export const networkPolicies: App = {
   name: "network-policies",
   group: "platform",
@@ -93,6 +91,6 @@ export const networkPolicies: App = {
   render: (context) => {
     const deployed = workloadNames.filter((name) => context.deployed.has(name));
     const flows = allowedFlows(deployed);
-    return [...roles.map((role) => defaultDeny(context.settings.namespaces[role])), ...deployed.map((workload) => workloadPolicy(context, workload, flows))];
+    return [...namespaceRoles.map((role) => defaultDeny(context.settings.namespaces[role])), ...deployed.map((workload) => workloadPolicy(context, workload, flows))];
   },
 };

@@ -30,7 +30,7 @@ export const orderPersistence = workloadApp({
             { name: "METRICS_PORT", value: String(metricsPort) },
             { name: "EMAIL_SERVICE_ADDR", value: address("order-persistence", "emailservice") },
             { name: "SPOOL_DIR", value: spoolDir },
-            ...connectionEnv("postgres"),
+            ...connectionEnv("order-persistence", "postgres"),
           ],
           // TCP, not gRPC health: the service reports NOT_SERVING until PostgreSQL has been
           // migrated, yet it takes orders (into its spool) all along — that is what the spool is for.

@@ -4,31 +4,35 @@
 // come from the postgres-secret Secret, never from Git. postgres_exporter beside the server.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { portOf, type WorkloadName } from "../core/contract/index";
+import { pinnedImageOf, portOf, secrets, type WorkloadName } from "../core/contract/index";
+import { imageTag } from "../core/images";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type KubeObject, type RenderContext } from "./lib/app";
-import { clusterService, headlessService, servicePort } from "./lib/service";
+import { calledPort, clusterService, headlessService } from "./lib/service";
 import { cronJob, persistentVolumeClaims, podHost, statefulSet, tcpProbe } from "./lib/workload";
 import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
-const postgresSecret = { name: "postgres-secret", passwordKey: "password", replicationPasswordKey: "replication-password" } as const;
-export const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
+const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
 const port = portOf("postgres", "postgres").port;
 const exporterPort = portOf("postgres", "metrics").port;
 const headless = "postgres-headless";
-/** PGDATA of the official image since PostgreSQL 18; the volume is mounted one level up (/var/lib/postgresql). */
-const pgdata = "/var/lib/postgresql/18/docker";
+/**
+ * PGDATA of the official image since PostgreSQL 18 (/var/lib/postgresql/<major>/docker, the major
+ * version from the record's image tag); the volume is mounted one level up (/var/lib/postgresql).
+ */
+const pgdata = `/var/lib/postgresql/${imageTag(pinnedImageOf("postgres", "postgres"))!.split(".")[0]}/docker`;
 
-const secretEnv = (name: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: postgresSecret.name, key } } });
+const { name: secretName, keys } = secrets.postgres;
+const secretEnv = (name: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
 
-/** libpq's variables for a client of the orders database through one of its Services. */
-export function connectionEnv(host: "postgres" | "postgres-read"): IEnvVar[] {
+/** libpq's variables for a client of the orders database through one of its Services (the client's record must call postgres). */
+export function connectionEnv(client: WorkloadName, host: "postgres" | "postgres-read"): IEnvVar[] {
   return [
     { name: "PGHOST", value: host },
-    { name: "PGPORT", value: String(servicePort("postgres", "postgres")) },
+    { name: "PGPORT", value: String(calledPort(client, "postgres")) },
     { name: "PGUSER", value: database.user },
     { name: "PGDATABASE", value: database.name },
-    secretEnv("PGPASSWORD", postgresSecret.passwordKey),
+    secretEnv("PGPASSWORD", keys.password),
   ];
 }
 
@@ -63,7 +67,7 @@ function server(context: RenderContext): KubeObject[] {
           { name: "PRIMARY_HOST", value: podHost(context, "postgres", `postgres-${primary}`, headless) },
           { name: "PRIMARY_PORT", value: String(port) },
           { name: "REPLICATION_USER", value: database.replicationUser },
-          secretEnv("REPLICATION_PASSWORD", postgresSecret.replicationPasswordKey),
+          secretEnv("REPLICATION_PASSWORD", keys.replicationPassword),
           { name: "PGDATA", value: pgdata },
         ],
         volumeMounts: [scriptsMount, { name: "postgres-pvc", mountPath: "/var/lib/postgresql" }, { name: "tmp", mountPath: "/tmp" }],
@@ -75,15 +79,15 @@ function server(context: RenderContext): KubeObject[] {
         env: [
           { name: "POSTGRES_USER", value: database.user },
           { name: "POSTGRES_DB", value: database.name },
-          secretEnv("POSTGRES_PASSWORD", postgresSecret.passwordKey),
+          secretEnv("POSTGRES_PASSWORD", keys.password),
           { name: "REPLICATION_USER", value: database.replicationUser },
-          secretEnv("REPLICATION_PASSWORD", postgresSecret.replicationPasswordKey),
+          secretEnv("REPLICATION_PASSWORD", keys.replicationPassword),
           { name: "PGDATA", value: pgdata },
           // For the runbook's scripts (kubectl exec). No PGHOST: libpq uses the Unix socket, which
           // is also all the image's first-start server listens on (init-replication.sh runs then).
           { name: "PGUSER", value: database.user },
           { name: "PGDATABASE", value: database.name },
-          secretEnv("PGPASSWORD", postgresSecret.passwordKey),
+          secretEnv("PGPASSWORD", keys.password),
         ],
         // A replica's slot must not hold more WAL than the volume can take; the replica reports
         // what it still reads, so the backup's long query is not cancelled by cleanup on the primary.
@@ -103,7 +107,7 @@ function server(context: RenderContext): KubeObject[] {
         env: [
           { name: "DATA_SOURCE_URI", value: `127.0.0.1:${port}/${database.name}?sslmode=disable` },
           { name: "DATA_SOURCE_USER", value: database.user },
-          secretEnv("DATA_SOURCE_PASS", postgresSecret.passwordKey),
+          secretEnv("DATA_SOURCE_PASS", keys.password),
         ],
         readinessProbe: tcpProbe(exporterPort),
         livenessProbe: tcpProbe(exporterPort, { periodSeconds: 30 }),
@@ -137,7 +141,7 @@ function backups(context: RenderContext, schedule: string): KubeObject[] {
           name: "pg-dump",
           command: ["sh", "/scripts/backup.sh"],
           // Dump from the replica when there is one: the primary keeps serving orders.
-          env: [...connectionEnv(replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres"), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
+          env: [...connectionEnv(backup, replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres"), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
           volumeMounts: [
             { name: "scripts", mountPath: "/scripts", readOnly: true },
             { name: "backups", mountPath: "/backups" },
@@ -166,7 +170,8 @@ export const postgres = workloadApp({
       headlessService(context, "postgres", "postgres", headless),
       roleService(context, "postgres", postgresPrimary),
       ...(replicas > 1 ? [roleService(context, "postgres-read", replicaOrdinal)] : []),
-      ...(context.deployed.has(backup) && postgresBackupSchedule ? backups(context, postgresBackupSchedule) : []),
+      // The schedule is what deploys the backup (core/settings/topology.ts); the check narrows its type.
+      ...(context.deployed.has(backup) && postgresBackupSchedule !== null ? backups(context, postgresBackupSchedule) : []),
     ];
   },
 });

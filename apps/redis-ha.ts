@@ -4,14 +4,13 @@
 // sentinels, so carts follow a failover.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { portOf, redisSentinel, type WorkloadName } from "../core/contract/index";
+import { portOf, redisSentinel, secrets, type WorkloadName } from "../core/contract/index";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { address, clusterService, headlessService } from "./lib/service";
 import { podHost, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
 import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
 
-const redisAuthSecret = { name: "redis-auth", key: "password" } as const;
 const redisPort = portOf("redis", "redis").port;
 const sentinelPort = portOf("redis-sentinel", "sentinel").port;
 const exporterPort = portOf("redis", "metrics").port;
@@ -23,7 +22,7 @@ const redisHeadless = "redis-headless";
 const sentinelHeadless = "redis-sentinel-headless";
 const sentinelService = "redis-sentinel";
 
-const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: redisAuthSecret.name, key: redisAuthSecret.key } } };
+const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: secrets.redisAuth.name, key: secrets.redisAuth.keys.password } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
 const scriptsVolume = { name: "scripts", configMap: { name: "redis-scripts" } };

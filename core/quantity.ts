@@ -1,20 +1,40 @@
-// Kubernetes resource quantities ("100m", "0.5", "64Mi", "1G") as numbers, so values are compared
-// by what they mean, not by how they are written ("1000m" equals "1").
+// Kubernetes resource quantities ("100m", "0.5", ".5Gi", "64Mi", "1G", "1e3") as numbers, so values
+// are compared by what they mean, not by how they are written ("1000m" equals "1").
 
-const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const decimal: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const suffixes: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 
-/** CPU in millicores; NaN when the text is not a CPU quantity. */
-export function parseCpu(quantity: string | number): number {
-  const text = String(quantity);
-  if (!/^[0-9]+(\.[0-9]+)?m?$/.test(text)) return NaN;
-  return text.endsWith("m") ? Number(text.slice(0, -1)) : Number(text) * 1000;
+// The API server's grammar: a signed decimal number, then a binary or decimal SI suffix or an exponent.
+const quantity = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[mkMGTPE]))?$/;
+
+/** A quantity in base units (cores, bytes); NaN when the text is not a quantity. */
+export function parseQuantity(text: string | number): number {
+  const match = quantity.exec(String(text));
+  if (!match) return NaN;
+  const [, number, exponent, suffix] = match;
+  return Number(number) * (exponent ? 10 ** Number(exponent.slice(1)) : suffixes[suffix ?? ""]!);
 }
 
-/** Bytes (memory or storage); NaN when the text is not a byte quantity. */
-export function parseBytes(quantity: string | number): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$/.exec(String(quantity));
-  if (!match) return NaN;
-  const factor = binary[match[2]!] ?? decimal[match[2]!];
-  return factor === undefined ? NaN : Number(match[1]) * factor;
+/** CPU in millicores; NaN when the text is not a quantity. */
+export function parseCpu(text: string | number): number {
+  return Math.round(parseQuantity(text) * 1000 * 1e6) / 1e6;
+}
+
+/** Bytes (memory or storage); NaN when the text is not a quantity. */
+export function parseBytes(text: string | number): number {
+  return parseQuantity(text);
 }

@@ -5,7 +5,7 @@
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { KubeObject, RenderContext } from "../apps/lib/app";
-import { appGroups, type AppGroupName } from "../core/contract/index";
+import { appGroups, namespaceRoles, type AppGroupName } from "../core/contract/index";
 
 export const argocdFolder = "argocd";
 const finalizer = "resources-finalizer.argocd.argoproj.io";
@@ -46,7 +46,7 @@ function uniqueKinds(contents: GroupContents[], clusterScoped: boolean) {
 function workloadProject(context: RenderContext, contents: GroupContents[]): AppProject {
   const { environment, settings } = context;
   const { repoURL, namespace, destinationServer: server } = settings.argocd;
-  const workloadNamespaces = [settings.namespaces.app, settings.namespaces.monitoring];
+  const workloadNamespaces = namespaceRoles.map((role) => settings.namespaces[role]);
   return new AppProject({
     metadata: { name: projectName(environment), namespace },
     spec: {

@@ -89,20 +89,32 @@ function fileNameOf(object: { kind: string; metadata?: { name?: string; namespac
   return `${object.kind.toLowerCase()}-${object.metadata?.name ?? "unnamed"}${suffix}.yaml`;
 }
 
-/** Apps build exactly the workloads the settings deploy, each as its record's kind: a disagreement is a bug in an app. */
+const podWorkloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"]);
+
+/**
+ * Apps build exactly the workloads the settings deploy, each as its record's kind and with the
+ * record's standalone volume claims: a disagreement is a bug in an app.
+ */
 function workloadProblems(outputs: AppOutput[], deployed: ReadonlySet<WorkloadName>): string[] {
   const problems: string[] = [];
   const built = new Set<string>();
+  const claims = new Set<string>();
   for (const { app, models } of outputs) {
     for (const model of models) {
       const name = model.metadata?.name;
-      if (!isWorkloadName(name) || model.kind !== records[name].kind) continue;
+      if (model.kind === "PersistentVolumeClaim" && name) claims.add(name);
+      if (!podWorkloadKinds.has(model.kind) || !isWorkloadName(name)) continue;
       built.add(name);
+      if (model.kind !== records[name].kind) problems.push(`app ${app.name} builds ${name} as a ${model.kind}; its record says ${records[name].kind}`);
       if (!app.workloads.includes(name)) problems.push(`app ${app.name} builds ${model.kind} ${name}, which is not among its workloads (${app.workloads.join(", ") || "none"})`);
       if (!deployed.has(name)) problems.push(`app ${app.name} builds ${name}, which the settings do not deploy`);
     }
   }
-  for (const name of deployed) if (!built.has(name)) problems.push(`the settings deploy ${name} (a ${records[name].kind}), but no app builds it`);
+  for (const name of deployed) {
+    if (!built.has(name)) problems.push(`the settings deploy ${name} (a ${records[name].kind}), but no app builds it`);
+    if (records[name].kind === "StatefulSet") continue; // its claims are volume claim templates, which the builder adds
+    for (const claim of Object.keys(records[name].volumeClaims ?? {})) if (!claims.has(claim)) problems.push(`${name}'s record has volume claim ${claim}, but no app renders it (persistentVolumeClaims)`);
+  }
   return problems;
 }
 

@@ -2,12 +2,13 @@
 //   Checks rendered manifests against the architecture contract. Default: every rendered/<env>.
 //   The environment of a directory is --env, else the directory's name; its settings are read
 //   from environments/<env>/settings.yaml when that exists.
-// Exit codes: 0 no error finding, 1 error findings, 2 usage.
+// Exit codes: 0 no error finding, 1 error findings, 2 usage, or settings that are invalid or
+// contradict the contract (the render refuses them too; fix them first).
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reportError, UserError } from "../core/errors";
-import { loadEnvironment } from "../core/settings/load";
+import { loadEnvironment, settingsFileName } from "../core/settings/load";
 import type { Settings } from "../core/settings/schema";
 import { timed, timingReport } from "../core/timings";
 import { loadManifests } from "./engine/load";
@@ -29,7 +30,7 @@ function checkTree(root: string, environment: string, settings: Settings | undef
 
 function settingsFor(repoRoot: string, environment: string): Settings | undefined {
   const environmentsDir = join(repoRoot, "environments");
-  if (!existsSync(join(environmentsDir, environment, "settings.yaml"))) return undefined;
+  if (!existsSync(join(environmentsDir, environment, settingsFileName))) return undefined;
   return loadEnvironment(environmentsDir, environment, repoRoot).settings;
 }
 

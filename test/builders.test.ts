@@ -19,6 +19,7 @@ vi.mock("../core/contract/workloads", async (importOriginal) => {
     "nightly-report": { namespace: "app", group: "data", kind: "CronJob", containers: { report: { image: { pinned: "busybox:1.37.0" }, resources: small } }, volumeClaims: { "report-output": "1Gi" } },
     "first-run": { namespace: "app", group: "data", kind: "Job", containers: { run: { image: { pinned: "busybox:1.37.0" }, resources: small } } },
     "api-reader": { namespace: "monitoring", group: "platform", kind: "Deployment", usesKubernetesApi: true, containers: { reader: { image: { pinned: "busybox:1.37.0" }, resources: small } } },
+    "api-job": { namespace: "app", group: "data", kind: "Job", usesKubernetesApi: true, containers: { run: { image: { pinned: "busybox:1.37.0" }, resources: small } } },
     "two-metrics": {
       namespace: "app",
       group: "data",
@@ -30,8 +31,10 @@ vi.mock("../core/contract/workloads", async (importOriginal) => {
   return { workloads: { ...original.workloads, ...testRecords } };
 });
 
-const { cronJob, daemonSet, deployment, job, persistentVolumeClaims, serviceAccount } = await import("../apps/lib/workload");
+const { cronJob, daemonSet, deployment, job, persistentVolumeClaims, serviceAccount, statefulSet } = await import("../apps/lib/workload");
 const { clusterAccess, namespaceAccess } = await import("../apps/lib/rbac");
+const { address } = await import("../apps/lib/service");
+const { portOf } = await import("../core/contract/index");
 const { validateModel } = await import("../core/validate/index");
 const { runRules } = await import("../policies/engine/run");
 const { rules } = await import("../policies/rules/index");
@@ -45,6 +48,7 @@ type Settings = import("../core/settings/schema").Settings;
 const settings = parse(readFileSync(`${repoRoot}/environments/prod/settings.yaml`, "utf8")) as Settings;
 const context = { environment: "prod", settings, deployed: new Set<never>() };
 const prod = { settings };
+const statefulSetOf = (workload: string, containers: { name: string }[]) => statefulSet(context, { name: name(workload), serviceName: `${workload}-headless`, containers });
 const name = <T extends string>(workload: T) => workload as never;
 
 function jsonOf(objects: KubeObject[]) {
@@ -133,14 +137,36 @@ describe("RBAC builders", () => {
 
 describe("a module that disagrees with its record", () => {
   it("naming a container the record does not have fails", () => {
-    expect(() => deployment(context, { name: "adservice", containers: [{ name: "sidecar" }] })).toThrow(/workload adservice has no container "sidecar"/);
+    expect(() => deployment(context, { name: "adservice", containers: [{ name: "server" }, { name: "sidecar" }] })).toThrow(/workload adservice has containers server, but its module builds server, sidecar/);
   });
 
   it("running an init container as a main one fails", () => {
-    expect(() => deployment(context, { name: name("redis"), containers: [{ name: "config-init" }] })).toThrow(/says container "config-init" is an init container/);
+    expect(() => statefulSetOf("redis", [{ name: "config-init" }, { name: "redis" }, { name: "redis-exporter" }])).toThrow(/says container "config-init" is an init container/);
   });
 
   it("two metrics ports cannot both be announced to Prometheus", () => {
     expect(() => deployment(context, { name: name("two-metrics"), containers: [{ name: "server" }] })).toThrow(/more than one metrics port/);
+  });
+
+  it("building fewer (or other) containers than the record has fails", () => {
+    expect(() => statefulSetOf("redis", [{ name: "redis" }])).toThrow(/workload redis has containers config-init, redis, redis-exporter, but its module builds redis/);
+  });
+
+  it("building a workload with the builder of another kind fails", () => {
+    expect(() => deployment(context, { name: name("postgres"), containers: [] })).toThrow(/workload postgres is a StatefulSet, not a Deployment/);
+  });
+
+  it("mounting a claim the record does not have fails", () => {
+    expect(() => cronJob(context, { name: name("nightly-report"), schedule: "0 3 * * *", backoffLimit: 1, containers: [{ name: "report" }], volumes: [{ name: "x", persistentVolumeClaim: { claimName: "someone-elses" } }] })).toThrow(/workload nightly-report has no volume claim "someone-elses"/);
+  });
+
+  it("a run that uses the Kubernetes API is refused until runs get their own account", () => {
+    expect(() => job(context, { name: name("api-job"), backoffLimit: 1, ttlSecondsAfterFinished: 60, containers: [{ name: "run" }] })).toThrow(/api-job uses the Kubernetes API, which the CronJob and Job builders do not support yet/);
+  });
+
+  it("an address exists only for a call in the client's record, and a port only by its name", () => {
+    expect(address("frontend", "cartservice")).toBe("cartservice:7070");
+    expect(() => address("frontend", "postgres")).toThrow(/workload frontend has no call to postgres; add it to frontend's calls/);
+    expect(() => portOf("postgres", "pg")).toThrow(/workload postgres has no port named "pg"/);
   });
 });

@@ -426,6 +426,13 @@ describe("external endpoints", () => {
   });
 });
 
+describe("listening ports", () => {
+  it("a port nobody listens on is not in the matrix, even where a policy allows it", () => {
+    const input = cluster([cart(), redis()], [netpol("shop/redis-in", { podSelector: { matchLabels: { app: "redis" } }, ingress: [{ ports: [{ port: 6379 }, { port: 6380 }] }] })]);
+    expect(between(input, "shop/cart", "shop/redis")).toEqual(["shop/cart -> shop/redis:6379/TCP"]);
+  });
+});
+
 describe("input validation", () => {
   it("a policy without metadata.namespace is rejected with its name", () => {
     const policy = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-web" }, spec: { podSelector: {} } };

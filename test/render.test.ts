@@ -2,6 +2,7 @@
 // produced, and atomic writes (an error leaves rendered/ exactly as it was).
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
 import { afterEach, describe, expect, it } from "vitest";
 import { apps } from "../apps/index";
@@ -155,3 +156,29 @@ describe("render writes", () => {
   });
 });
 
+// The settings decide which workloads run; the apps must build exactly those, as their records say.
+describe("apps and the settings agree", () => {
+  const platformApp = (name: string, build: App["render"]): App => ({ name, group: "platform", namespace: "app", component: "test", workloads: [], render: build });
+  const rogueDeployment = (name: string) => platformApp(`builds-${name}`, (context) => [new Deployment({ metadata: { name, namespace: context.settings.namespaces.app }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "x", image: "busybox:1.37.0" }] } } } })]);
+
+  it("a workload the settings deploy but no app builds fails the render", () => {
+    const root = scratch();
+    expect(() => runRender(["--root", root, "--env", "dev"], apps.filter((app) => app.name !== "redis-cart"))).toThrow(/the settings deploy redis-cart \(a Deployment\), but no app builds it/);
+  });
+
+  it("a workload built by an app that does not own it, or in an environment that does not run it, fails the render", () => {
+    const root = scratch();
+    expect(() => runRender(["--root", root, "--env", "dev"], [...apps, rogueDeployment("redis")])).toThrow(/app builds-redis builds Deployment redis, which is not among its workloads \(none\)[^]*app builds-redis builds redis, which the settings do not deploy/);
+  });
+
+  it("a workload built as another kind than its record's fails the render", () => {
+    const root = scratch();
+    expect(() => runRender(["--root", root, "--env", "dev"], [...apps, rogueDeployment("postgres")])).toThrow(/app builds-postgres builds postgres as a Deployment; its record says StatefulSet/);
+  });
+
+  it("a standalone volume claim of a record that no app renders fails the render", () => {
+    const root = scratch();
+    const withoutClaims = apps.map((app) => (app.name === "postgres" ? { ...app, render: (context: Parameters<App["render"]>[0]) => app.render(context).filter((o) => o.kind !== "PersistentVolumeClaim") } : app));
+    expect(() => runRender(["--root", root, "--env", "prod"], withoutClaims)).toThrow(/postgres-backup's record has volume claim postgres-backups, but no app renders it/);
+  });
+});

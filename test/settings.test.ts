@@ -130,6 +130,11 @@ describe("settings that contradict the architecture contract are refused when th
     expectSettingsError(result, /\/autoscaling\/postgres: expected a Deployment: postgres is a StatefulSet, which is not autoscaled/);
   });
 
+  it("a replica count for a CronJob", () => {
+    const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  postgres-backup: 2"));
+    expectSettingsError(result, /\/replicas\/postgres-backup: expected a Deployment or StatefulSet: postgres-backup is a CronJob, which has no replica count/);
+  });
+
   it("a PostgreSQL primary ordinal that no pod has", () => {
     const result = renderWithSettings(devSettings, (text) => text.replace("postgresPrimary: 0", "postgresPrimary: 1"));
     expectSettingsError(result, /environments\/dev\/settings\.yaml:\d+:3: \/dataTier\/postgresPrimary: expected an ordinal below 1 \(postgres runs 1 pod\), got 1/);

@@ -15,9 +15,14 @@ export function servicePort(workload: WorkloadName, port: string): number {
  * calls name, so an address exists only for a flow the contract allows (and its NetworkPolicies open).
  */
 export function address(client: WorkloadName, server: WorkloadName, host: string = server): string {
+  return `${host}:${calledPort(client, server)}`;
+}
+
+/** The Service port by which `client` calls `server`; throws when the client's record has no such call. */
+export function calledPort(client: WorkloadName, server: WorkloadName): number {
   const port = records[client].calls?.[server];
   if (port === undefined) throw new Error(`core/contract: workload ${client} has no call to ${server}; add it to ${client}'s calls`);
-  return `${host}:${servicePort(server, port)}`;
+  return servicePort(server, port);
 }
 
 export interface ServiceOptions {

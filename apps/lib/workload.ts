@@ -20,7 +20,7 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { exemptionAnnotation, records, volumeClaimSizes, type ImageSource, type WorkloadName } from "../../core/contract/index";
+import { exemptionAnnotation, records, type ImageSource, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
 import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
@@ -111,9 +111,27 @@ interface PodOptions {
   extra?: Partial<IPodSpec>;
 }
 
+/** The module builds the record's containers, no fewer and no more, and mounts only the record's claims. */
+function checkAgainstRecord(spec: PodSpec): void {
+  const record = records[spec.name];
+  const built = [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.name).sort();
+  const recorded = Object.keys(record.containers).sort();
+  if (built.join() !== recorded.join()) throw contractError(spec.name, `has containers ${recorded.join(", ")}, but its module builds ${built.join(", ")}`);
+  for (const volume of spec.volumes ?? []) {
+    const claim = volume.persistentVolumeClaim?.claimName;
+    if (claim !== undefined && !(claim in (record.volumeClaims ?? {}))) throw contractError(spec.name, `has no volume claim "${claim}"`);
+  }
+}
+
+/** The builder of one kind builds only workloads whose record has that kind. */
+function checkKind(name: WorkloadName, kind: WorkloadKind): void {
+  if (records[name].kind !== kind) throw contractError(name, `is a ${records[name].kind}, not a ${kind}`);
+}
+
 /** The pod template every workload shares: restricted security, contract containers, spreading. */
 function podTemplate(context: RenderContext, spec: PodSpec, options: PodOptions): IPodTemplateSpec {
   const { name } = spec;
+  checkAgainstRecord(spec);
   const spread = context.settings.availability.topologySpread && options.replicas > 1;
   const annotations = scrapeAnnotations(name);
   return {
@@ -151,6 +169,7 @@ function exemptions(reasons: Record<string, string> | undefined): { annotations:
 /** ServiceAccount + Deployment (+ HPA, PDB) for one workload. */
 export function deployment(context: RenderContext, spec: PodSpec): KubeObject[] {
   const { name } = spec;
+  checkKind(name, "Deployment");
   const namespace = namespaceOf(context, name);
   const autoscaling = context.settings.autoscaling[name];
   const replicas = replicaCount(context.settings, name);
@@ -183,10 +202,10 @@ export function deployment(context: RenderContext, spec: PodSpec): KubeObject[] 
   return [...objects, ...disruptionBudget(context, name, replicas)];
 }
 
-/** A ReadWriteOnce claim of the contract's size for `claim`, on the environment's storage class. */
-function claimSpec(context: RenderContext, claim: string): IPersistentVolumeClaimSpec {
-  const size = volumeClaimSizes[claim];
-  if (!size) throw new Error(`core/contract: no workload has a volume claim "${claim}"`);
+/** A ReadWriteOnce claim of the record's size, on the environment's storage class. */
+function claimSpec(context: RenderContext, workload: WorkloadName, claim: string): IPersistentVolumeClaimSpec {
+  const size = records[workload].volumeClaims?.[claim];
+  if (!size) throw contractError(workload, `has no volume claim "${claim}"`);
   const storageClassName = context.settings.storage.storageClassName;
   return { accessModes: ["ReadWriteOnce"], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } };
 }
@@ -194,6 +213,7 @@ function claimSpec(context: RenderContext, claim: string): IPersistentVolumeClai
 /** ServiceAccount + StatefulSet (+ PDB): one volume claim template per claim of the record. */
 export function statefulSet(context: RenderContext, spec: PodSpec & { serviceName: string }): KubeObject[] {
   const { name } = spec;
+  checkKind(name, "StatefulSet");
   const replicas = replicaCount(context.settings, name);
   const claims = Object.keys(records[name].volumeClaims ?? {});
   return [
@@ -206,7 +226,7 @@ export function statefulSet(context: RenderContext, spec: PodSpec & { serviceNam
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
         template: podTemplate(context, spec, { replicas, serviceAccount: true }),
-        ...(claims.length > 0 ? { volumeClaimTemplates: claims.map((claim) => ({ metadata: { name: claim }, spec: claimSpec(context, claim) })) } : {}),
+        ...(claims.length > 0 ? { volumeClaimTemplates: claims.map((claim) => ({ metadata: { name: claim }, spec: claimSpec(context, name, claim) })) } : {}),
       },
     }),
     ...disruptionBudget(context, name, replicas),
@@ -224,6 +244,7 @@ export interface NodeAccess {
 /** ServiceAccount + DaemonSet: one pod per node (node agents), tolerating every taint. */
 export function daemonSet(context: RenderContext, spec: PodSpec & { nodeAccess?: NodeAccess }): KubeObject[] {
   const { name } = spec;
+  checkKind(name, "DaemonSet");
   const access = spec.nodeAccess;
   const extra: Partial<IPodSpec> = {
     tolerations: [{ operator: "Exists" }],
@@ -246,7 +267,7 @@ export function daemonSet(context: RenderContext, spec: PodSpec & { nodeAccess?:
 
 /** Standalone claims of a workload that is not a StatefulSet (e.g. a CronJob's backup volume). */
 export function persistentVolumeClaims(context: RenderContext, name: WorkloadName): PersistentVolumeClaim[] {
-  return Object.keys(records[name].volumeClaims ?? {}).map((claim) => new PersistentVolumeClaim({ metadata: { name: claim, namespace: namespaceOf(context, name) }, spec: claimSpec(context, claim) }));
+  return Object.keys(records[name].volumeClaims ?? {}).map((claim) => new PersistentVolumeClaim({ metadata: { name: claim, namespace: namespaceOf(context, name) }, spec: claimSpec(context, name, claim) }));
 }
 
 export interface RunToCompletion {
@@ -256,11 +277,14 @@ export interface RunToCompletion {
 
 /** The Job spec of a run: retries bounded, pods restarted in place on failure. */
 function jobSpec(context: RenderContext, spec: PodSpec, run: RunToCompletion) {
+  // Runs use the namespace's default account without a token; one that calls the API would need its own account and RBAC.
+  if (mountsToken(spec.name)) throw contractError(spec.name, "uses the Kubernetes API, which the CronJob and Job builders do not support yet");
   return { backoffLimit: run.backoffLimit, template: podTemplate(context, spec, { replicas: 1, serviceAccount: false, extra: { restartPolicy: "OnFailure" } }) };
 }
 
 /** A CronJob that never overlaps itself and keeps a short history. Runs as the namespace's default account, without a token. */
 export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion & { schedule: string }): CronJob {
+  checkKind(spec.name, "CronJob");
   return new CronJob({
     metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
     spec: {
@@ -275,6 +299,7 @@ export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion 
 
 /** A Job that runs once; it is removed `ttlSecondsAfterFinished` after it ends. */
 export function job(context: RenderContext, spec: PodSpec & RunToCompletion & { ttlSecondsAfterFinished: number }): Job {
+  checkKind(spec.name, "Job");
   return new Job({
     metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
     spec: { ...jobSpec(context, spec, spec), ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished },

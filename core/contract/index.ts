@@ -1,9 +1,9 @@
-// The architecture contract: the numbers of the architecture overview, in one place. Each
-// workload is one record (workloads.ts); everything else here is a view of those records or a
-// fact about the cluster around them. apps/ build from it and policies/ judge rendered
+// The architecture contract: the numbers of the architecture overview, in one place for the
+// workloads that exist. Each workload is one record (workloads.ts); everything else here is a
+// view of those records or a fact about the cluster around them. apps/ build from it and policies/ judge rendered
 // manifests against it, so both sides move together.
 import { imageRegistry } from "../images";
-import type { AvailabilityLevel, ContainerResources, PortRecord, WorkloadRecord } from "./types";
+import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortRecord, WorkloadRecord } from "./types";
 import { workloads, type WorkloadName } from "./workloads";
 
 export * from "./groups";
@@ -37,6 +37,13 @@ export function portOf(workload: WorkloadName, port: string): PortRecord {
   const found = records[workload].ports?.[port];
   if (!found) throw new Error(`core/contract: workload ${workload} has no port named "${port}"`);
   return found;
+}
+
+/** The pinned image of a container; throws when the record takes it from the settings (a bug in an app). */
+export function pinnedImageOf(workload: WorkloadName, container: string): string {
+  const image = records[workload].containers[container]?.image;
+  if (!image || !("pinned" in image)) throw new Error(`core/contract: workload ${workload} has no container "${container}" with a pinned image`);
+  return image.pinned;
 }
 
 /** Where the Kubernetes API server is, as a flow target: not a pod, but addresses from the settings. */
@@ -84,10 +91,19 @@ export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "k
 export const redisSentinel = { masterName: "mymaster", quorum: 2 } as const;
 
 /**
- * Secrets workloads may reference. Their values never enter Git: each environment creates them
- * (generated in the cluster, or synced from a secret store).
+ * Secrets workloads read, by name and key. Their values never enter Git: each environment
+ * creates them (generated in the cluster, or synced from a secret store).
  */
-export const externalSecrets: readonly string[] = ["redis-auth", "postgres-secret"];
+export const secrets = {
+  redisAuth: { name: "redis-auth", keys: { password: "password" } },
+  postgres: { name: "postgres-secret", keys: { password: "password", replicationPassword: "replication-password" } },
+} as const;
+
+/** Names of the Secrets workloads may reference. */
+export const externalSecrets: readonly string[] = Object.values(secrets).map((secret) => secret.name);
+
+/** The namespaces of the architecture, by role; each environment names them (settings.namespaces). */
+export const namespaceRoles: readonly NamespaceRole[] = ["app", "monitoring"];
 
 /**
  * Annotation by which a workload is exempt from policy rules, one "RULE: reason" line per rule

@@ -63,6 +63,6 @@ export interface WorkloadRecord {
   usesKubernetesApi?: boolean;
   /** Fewer replicas than this is an availability failure at that level (an HPA target counts at its minimum). */
   minimumReplicas?: Partial<Record<AvailabilityLevel, number>>;
-  /** Persistent volume claims and their size, per replica. */
+  /** Persistent volume claims and their size (a StatefulSet: per replica, as claim templates; otherwise one claim). */
   volumeClaims?: Readonly<Record<string, string>>;
 }

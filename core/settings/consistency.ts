@@ -19,8 +19,10 @@ function replicaSettings(settings: Settings, deployed: ReadonlySet<WorkloadName>
   for (const [section, entries] of [["replicas", settings.replicas], ["autoscaling", settings.autoscaling]] as const) {
     for (const workload of Object.keys(entries) as WorkloadName[]) {
       const setting = decidingSetting(workload);
+      const kind = records[workload].kind;
       if (!deployed.has(workload)) problems.push({ path: [section, workload], message: `${workload} does not run in this environment (${setting ? `/${setting.join("/")}` : "settings"} leaves it out)` });
-      else if (section === "autoscaling" && records[workload].kind !== "Deployment") problems.push({ path: [section, workload], message: `expected a Deployment: ${workload} is a ${records[workload].kind}, which is not autoscaled` });
+      else if (section === "autoscaling" && kind !== "Deployment") problems.push({ path: [section, workload], message: `expected a Deployment: ${workload} is a ${kind}, which is not autoscaled` });
+      else if (section === "replicas" && !["Deployment", "StatefulSet"].includes(kind)) problems.push({ path: [section, workload], message: `expected a Deployment or StatefulSet: ${workload} is a ${kind}, which has no replica count` });
     }
   }
   for (const [workload, scaling] of Object.entries(settings.autoscaling) as [WorkloadName, NonNullable<Settings["autoscaling"][string]>][]) {

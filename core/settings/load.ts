@@ -1,4 +1,5 @@
-// Loads environments/<env>/settings.yaml and validates it against the settings schema.
+// Loads environments/<env>/settings.yaml: validates it against the settings schema, decides
+// which workloads run (topology.ts) and refuses what contradicts the contract (consistency.ts).
 // Every problem is reported as "file:line:column: /json/path: what was expected" so a user
 // can fix the file without reading code.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -5,6 +5,8 @@ import type { FromSchema } from "json-schema-to-ts";
 import { workloadNames } from "../contract/index";
 
 const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const ipv4Octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+const ipv4Cidr = `^(${ipv4Octet}\\.){3}${ipv4Octet}/(3[0-2]|[12]?[0-9])$`;
 
 const replicaCount = { type: "integer", minimum: 1, maximum: 100 } as const;
 
@@ -126,7 +128,7 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["cidrs", "port"],
       properties: {
-        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]+$" }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as CIDRs." },
+        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as IPv4 CIDRs (the reachability proof models IPv4)." },
         port: { type: "integer", minimum: 1, maximum: 65535, description: "The endpoints' port (often 6443; the Service's 443 is translated before NetworkPolicies apply)." },
       },
     },

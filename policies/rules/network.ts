@@ -10,9 +10,9 @@ import { computeReachability, type Endpoint, type Flow, type Protocol, type Reac
 const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
 const dnsId = `${clusterDns.namespace}/kube-dns`;
 
-/** The API server as the settings place it: outside the pod network, at the first address of its first IPv4 CIDR. */
+/** The API server as the settings place it (IPv4 CIDRs, by the schema): outside the pod network, at the address of its first CIDR. */
 function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined {
-  const cidr = settings?.kubernetesApi?.cidrs.find((c) => c.includes("."));
+  const cidr = settings?.kubernetesApi?.cidrs[0];
   return cidr ? { id: kubernetesApi, labels: {}, ports: [], ip: cidr.split("/")[0]! } : undefined;
 }
 
@@ -55,7 +55,8 @@ export function expectedFlows(manifests: Manifest[], settings?: Settings, input 
   for (const flow of allowedFlows(workloadNames.filter((name) => byName.has(name)))) {
     const from = flow.from === "external" ? externalClient : byName.get(flow.from)!;
     if (flow.to === kubernetesApi) {
-      if (api) flows.push({ from: from.id, to: api.id, port: settings!.kubernetesApi!.port, protocol: "TCP" });
+      // Without the settings the API server's place is unknown; POL001 says so, and an ipBlock to it counts as a hole.
+      if (api && settings?.kubernetesApi) flows.push({ from: from.id, to: api.id, port: settings.kubernetesApi.port, protocol: "TCP" });
       continue;
     }
     flows.push({ from: from.id, to: byName.get(flow.to)!.id, port: portOf(flow.to, flow.port).port, protocol: "TCP" });

@@ -103,8 +103,7 @@ async function confirmOrder(parts: Parts, request: SendOrderConfirmationRequest,
   callback(null, {});
 }
 
-function grpcServer(parts: Parts): grpc.Server {
-  const protos = loadProtos();
+function grpcServer(parts: Parts, protos: ReturnType<typeof loadProtos>): grpc.Server {
   const server = new grpc.Server();
   server.addService(protos.EmailService.service, {
     SendOrderConfirmation: (call: grpc.ServerUnaryCall<SendOrderConfirmationRequest, object>, callback: grpc.sendUnaryData<object>) => {
@@ -176,10 +175,11 @@ function shutdown(parts: Parts, server: grpc.Server, metricsServer: MetricsServe
     })());
 }
 
-/** Applies the migrations, then reports SERVING. */
-async function migrateAndServe(parts: Parts, port: number): Promise<void> {
+/** Applies the migrations, then reports SERVING (unless shutdown has begun meanwhile). */
+async function migrateAndServe(parts: Parts, port: number, isClosed: () => boolean): Promise<void> {
   const result = await migrate(parts.pool, parts.config.migrationsDir);
   parts.logger.info("migrations done", { applied: result.applied, alreadyApplied: result.skipped.length });
+  if (isClosed()) return;
   parts.persister.schemaReady();
   parts.health.status = "SERVING";
   parts.logger.info("serving", { port });
@@ -203,7 +203,7 @@ function retryMigrations(parts: Parts, port: number, firstWaitMs: number, isClos
       });
       if (isClosed()) return;
       try {
-        await migrateAndServe(parts, port);
+        await migrateAndServe(parts, port, isClosed);
         return;
       } catch (error) {
         if (!isDatabaseUnavailable(error)) {
@@ -224,8 +224,9 @@ function retryMigrations(parts: Parts, port: number, firstWaitMs: number, isClos
  * reports SERVING once they ran. Any other migration failure stops startup with an error.
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const protos = loadProtos();
   const parts = await createParts(config, options);
-  const server = grpcServer(parts);
+  const server = grpcServer(parts, protos);
   const { port, metricsServer } = await listen(parts, server);
   parts.logger.info("listening", { port, metricsPort: metricsServer.port, spoolDir: config.spoolDir, spoolDepth: parts.spool.depth, emailService: config.emailServiceAddr ?? null });
 
@@ -236,7 +237,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     wakeMigrations();
   });
   try {
-    await migrateAndServe(parts, port);
+    await migrateAndServe(parts, port, () => closed);
   } catch (error) {
     if (!isDatabaseUnavailable(error)) {
       parts.logger.error("migrations failed", { error });
