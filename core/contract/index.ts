@@ -1,7 +1,7 @@
 // The architecture contract: the numbers of the architecture overview, in one place for the
 // workloads that exist. Each workload is one record (workloads.ts); everything else here is a
-// view of those records or a fact about the cluster around them. apps/ build from it and policies/ judge rendered
-// manifests against it, so both sides move together.
+// view of those records or a fact about the cluster around them. apps/ build from it and
+// policies/ judge rendered manifests against it, so both sides move together.
 import { imageRegistry } from "../images";
 import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortRecord, WorkloadRecord } from "./types";
 import { workloads, type WorkloadName } from "./workloads";
@@ -29,7 +29,7 @@ export function minimumReplicas(level: AvailabilityLevel, workload: WorkloadName
   return records[workload].minimumReplicas?.[level];
 }
 
-/** Persistent volume claim name → size per replica, over every workload. */
+/** Persistent volume claim name → size, over every workload (claim names are unique: test/contract.test.ts). */
 export const volumeClaimSizes: Readonly<Record<string, string>> = Object.fromEntries(workloadNames.flatMap((name) => Object.entries(records[name].volumeClaims ?? {})));
 
 /** A named port of a workload; throws when the contract has no such port (a bug in an app). */
