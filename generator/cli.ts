@@ -1,5 +1,5 @@
-// npm run render [-- --check] [-- --env <name>]
-//   Renders every environment (or one) into rendered/<env>/. With --check nothing is written:
+// npm run render [-- --check] [-- --env <name> ...]
+//   Renders every environment (or the named ones) into rendered/<env>/. With --check nothing is written:
 //   the run exits 1 and lists every stale, missing or extra file when rendered/ is out of date.
 // Exit codes: 0 ok, 1 drift or invalid generated object, 2 bad settings or usage.
 import { join, resolve } from "node:path";
@@ -13,7 +13,7 @@ import { listEnvironments, loadEnvironments } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
 import { timed, timingReport } from "../core/timings";
 
-const usage = "usage: npm run render -- [--check] [--env <name>] [--root <repo>] [--timings]";
+const usage = "usage: npm run render -- [--check] [--env <name> ...] [--root <repo>] [--timings]";
 
 interface CliResult {
   exitCode: number;
@@ -27,7 +27,7 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     options: {
       check: { type: "boolean", default: false },
       timings: { type: "boolean", default: false },
-      env: { type: "string" },
+      env: { type: "string", multiple: true },
       root: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -37,10 +37,9 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   const repoRoot = resolve(values.root ?? process.cwd());
   const environmentsDir = join(repoRoot, "environments");
   const known = listEnvironments(environmentsDir);
-  if (values.env !== undefined && !known.includes(values.env)) {
-    throw new UserError(`--env ${values.env}: no such environment (environments/ has: ${known.join(", ")})`, 2);
-  }
-  const selected = values.env !== undefined ? [values.env] : known;
+  const unknown = (values.env ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new UserError(`--env ${unknown.join(", ")}: no such environment (environments/ has: ${known.join(", ")})`, 2);
+  const selected = values.env !== undefined ? [...new Set(values.env)].sort() : known;
   const environments = timed("settings", () => loadEnvironments(environmentsDir, selected, repoRoot));
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
   const files = renders.flatMap((r) => r.files);

@@ -79,6 +79,15 @@ describe("render --check", () => {
     expect(treeDigest(join(root, "rendered"))).toEqual(before);
   });
 
+  it("--env may be given more than once: each named environment is rendered, the others are left alone", () => {
+    const root = scratch();
+    const result = runCli(["--root", root, "--check", "--env", "prod", "--env", "dev", "--env", "prod"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/^dev: \d+ objects.*\nprod: \d+ objects/);
+    expect(result.status).toBe(0);
+    expect(runCli(["--root", root, "--env", "dev", "--env", "staging"]).stderr).toMatch(/--env staging: no such environment \(environments\/ has: dev, prod\)/);
+  });
+
   it("--env limits the check and the render to one environment", () => {
     const root = scratch();
     appendFileSync(join(root, "rendered/prod/argocd/application-prod-root.yaml"), "# tweak\n");

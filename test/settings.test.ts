@@ -1,6 +1,7 @@
 // Environment settings are data checked against a JSON Schema: a bad file gives file, line,
 // path and what was expected, exit code 2, no stack trace, and rendered/ stays as it was.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli, scratchRepo, treeDigest } from "./support/repo";
@@ -64,7 +65,7 @@ describe("bad settings are rejected with file, path and what was expected", () =
 
   it("the latest tag is refused", () => {
     const result = renderWithProdSettings((text) => text.replace("tag: v0.10.6", "tag: latest"));
-    expectSettingsError(result, /\/images\/tag: expected a value matching/);
+    expectSettingsError(result, /\/images\/tag: expected a release tag such as v0\.10\.6 \(never latest: the image would change under the same manifest\), got "latest"$/m);
   });
 
   it("an unknown workload in replicas is refused", () => {
@@ -143,6 +144,77 @@ describe("settings that contradict the architecture contract are refused when th
   it("development may run more replicas, but then needs PDBs too", () => {
     const result = renderWithSettings(devSettings, (text) => text.replace("replicas: {}", "replicas:\n  frontend: 2").replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
     expectSettingsError(result, /\/availability\/podDisruptionBudgets: expected true: frontend runs more than one replica/);
+  });
+});
+
+// A settings file is small hand-written UTF-8 YAML in the repository; anything else is one clear
+// line, exit 2, no stack trace, nothing written — and the file's content is never echoed.
+describe("files that are not settings are refused", () => {
+  const secret = "not-for-the-terminal-7f3a";
+
+  it("an alias bomb (billion laughs)", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]", ...["b", "c", "d", "e"].map((key, i) => `${key}: &${key} [${Array(9).fill(`*${"abcd"[i]}`).join(", ")}]`), ""].join("\n");
+    expectSettingsError(renderWithProdSettings(() => bomb), /prod\/settings\.yaml: YAML: Excessive alias count indicates a resource exhaustion attack; settings need no more than a few aliases$/m);
+  });
+
+  it("a directory where the file should be", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    rmSync(join(repo.root, prodSettings));
+    mkdirSync(join(repo.root, prodSettings));
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: environments/prod/settings.yaml: a directory; expected the environment's settings as a YAML file\n");
+  });
+
+  it("UTF-16 text", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const text = readFileSync(join(repo.root, prodSettings), "utf8");
+    writeFileSync(join(repo.root, prodSettings), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]));
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: environments/prod/settings.yaml: not UTF-8 text (UTF-16, by its byte-order mark or NUL bytes); save it as UTF-8\n");
+  });
+
+  it("a file over 1 MiB", () => {
+    const result = renderWithProdSettings((text) => `${text}# ${"x".repeat(1024 * 1024)}\n`);
+    expectSettingsError(result, /prod\/settings\.yaml: 1\.0 MiB; a settings file is at most 1 MiB$/m);
+  });
+
+  it("custom tags, which yaml would ignore", () => {
+    const result = renderWithProdSettings((text) => text.replace(/^description: .*$/m, 'description: !custom "x"\nextra: !!js/function "function () {}"'));
+    expectSettingsError(result, /settings\.yaml:2:14: YAML: Unresolved tag: !custom: settings take plain YAML values, no custom tags/, /settings\.yaml:3:8: YAML: Unresolved tag: tag:yaml\.org,2002:js\/function/);
+  });
+
+  it("a symbolic link to a file outside the repository, whose content is not shown", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const outside = mkdtempSync(join(tmpdir(), "outside-"));
+    cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
+    writeFileSync(join(outside, "settings.yaml"), `description: ${secret}\n`);
+    rmSync(join(repo.root, prodSettings));
+    symlinkSync(join(outside, "settings.yaml"), join(repo.root, prodSettings));
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: environments/prod/settings.yaml: a symbolic link to a file outside the repository; settings must live in it\n");
+  });
+
+  it("a symbolic link inside the repository is followed", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const copy = join(repo.root, "environments", "prod", "base.yaml");
+    writeFileSync(copy, readFileSync(join(repo.root, prodSettings)));
+    rmSync(join(repo.root, prodSettings));
+    symlinkSync("base.yaml", join(repo.root, prodSettings));
+    const result = runCli(["--root", repo.root, "--check"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("a long value in an error is cut short, not reprinted", () => {
+    const result = renderWithProdSettings((text) => text.replace("tag: v0.10.6", `tag: "${"y".repeat(500)}"`));
+    expectSettingsError(result, /got "y{76}…$/m);
   });
 });
 

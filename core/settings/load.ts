@@ -2,8 +2,8 @@
 // which workloads run (topology.ts) and refuses what contradicts the contract (consistency.ts).
 // Every problem is reported as "file:line:column: /json/path: what was expected" so a user
 // can fix the file without reading code.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { WorkloadName } from "../contract/index";
@@ -57,17 +57,20 @@ export function loadEnvironment(environmentsDir: string, name: string, cwd = pro
     throw new SettingsError(`${relative(cwd, join(environmentsDir, name))}: environment folder names must be lower-case DNS labels (a-z, 0-9, '-'), at most 40 characters`);
   }
   if (!existsSync(file)) throw new SettingsError(`${shown}: missing; every environment folder needs a ${settingsFileName}`);
-  const text = readFileSync(file, "utf8");
+  const text = readSettingsText(file, shown, cwd);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const lines = document.errors.map((error) => {
+  // Unknown tags (!custom, !!js/function) are only warnings to yaml; settings are plain data.
+  const yamlProblems = [...document.errors.map((error) => ({ error, what: "YAML syntax" })), ...document.warnings.map((error) => ({ error, what: "YAML" }))];
+  if (yamlProblems.length > 0) {
+    const lines = yamlProblems.map(({ error, what }) => {
       const position = lineCounter.linePos(error.pos[0]);
-      return `${shown}:${position.line}:${position.col}: YAML syntax: ${error.message.split("\n")[0]}`;
+      const message = error.code === "TAG_RESOLVE_FAILED" ? `${error.message.split(" at line")[0]}: settings take plain YAML values, no custom tags` : error.message.split("\n")[0];
+      return `${shown}:${position.line}:${position.col}: ${what}: ${message}`;
     });
     throw new SettingsError(lines.join("\n"));
   }
-  const data: unknown = document.toJS();
+  const data = toData(document, shown);
   if (!validate(data)) {
     const located = (validate.errors ?? []).filter(isReportable).map((error) => locate(shown, document, lineCounter, error));
     throw new SettingsError([...new Set(located)].join("\n"));
@@ -77,6 +80,37 @@ export function loadEnvironment(environmentsDir: string, name: string, cwd = pro
   const problems = contractProblems(settings, deployed).map(({ path, message }) => `${shown}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${message}`);
   if (problems.length > 0) throw new SettingsError(problems.join("\n"));
   return { name, file, settings, deployed };
+}
+
+/** Settings files are small hand-written YAML; anything else is refused before it is parsed. */
+const maxSettingsBytes = 1024 * 1024;
+
+/** The file's text, if it is a regular UTF-8 file of sane size inside the repository. Its content is never echoed. */
+function readSettingsText(file: string, shown: string, repoRoot: string): string {
+  if (lstatSync(file).isSymbolicLink()) {
+    const fromRoot = relative(realpathSync(repoRoot), realpathSync(file));
+    if (fromRoot.startsWith("..") || isAbsolute(fromRoot)) throw new SettingsError(`${shown}: a symbolic link to a file outside the repository; settings must live in it`);
+  }
+  const stats = statSync(file);
+  if (!stats.isFile()) throw new SettingsError(`${shown}: ${stats.isDirectory() ? "a directory" : "not a regular file"}; expected the environment's settings as a YAML file`);
+  if (stats.size > maxSettingsBytes) throw new SettingsError(`${shown}: ${(stats.size / 2 ** 20).toFixed(1)} MiB; a settings file is at most 1 MiB`);
+  const bytes = readFileSync(file);
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.includes(0);
+  if (utf16) throw new SettingsError(`${shown}: not UTF-8 text (UTF-16, by its byte-order mark or NUL bytes); save it as UTF-8`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new SettingsError(`${shown}: not valid UTF-8 text; save it as UTF-8`);
+  }
+}
+
+/** The document as plain data; a document that expands aliases without end (a "billion laughs") is refused. */
+function toData(document: Document, shown: string): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new SettingsError(`${shown}: YAML: ${(error as Error).message}; settings need no more than a few aliases`);
+  }
 }
 
 // ajv reports a failed oneOf both for the branch and for the oneOf itself; the branch says more.
@@ -106,19 +140,21 @@ function explain(error: ErrorObject): string {
     case "propertyNames":
       return `unknown name "${String(p.propertyName)}"`;
     case "enum":
-      return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(error.data)}`;
+      return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${shortJson(error.data)}`;
     case "required":
       return `missing key "${String(p.missingProperty)}"`;
     case "type":
       return `expected ${String(p.type).replace(",", " or ")}, got ${describe(error.data)}`;
     case "const":
-      return `expected ${JSON.stringify(p.allowedValue)}, got ${JSON.stringify(error.data)}`;
+      return `expected ${JSON.stringify(p.allowedValue)}, got ${shortJson(error.data)}`;
     case "discriminator":
       return `expected "${String(p.tag)}" to be one of ${discriminatorValues(error)}, got ${JSON.stringify(p.tagValue)}`;
-    case "pattern":
-      return `expected a value matching ${String(p.pattern)}, got ${JSON.stringify(error.data)}`;
+    case "pattern": {
+      const meaning = (error.parentSchema as { patternMeaning?: string } | undefined)?.patternMeaning;
+      return `expected ${meaning ?? `a value matching ${String(p.pattern)}`}, got ${shortJson(error.data)}`;
+    }
     default:
-      return `expected a value that ${error.message ?? "matches the schema"}, got ${JSON.stringify(error.data)}`;
+      return `expected a value that ${error.message ?? "matches the schema"}, got ${shortJson(error.data)}`;
   }
 }
 
@@ -131,7 +167,13 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${shortJson(value)}`;
+}
+
+/** A value as JSON, cut short: an error message names the value, it does not reprint a file. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 /** "line:column" of the deepest node of `path` that exists in the YAML document. */

@@ -1,10 +1,10 @@
 // JSON Schema of environments/<env>/settings.yaml. It is the one source of truth: ajv validates
 // files against it and the TypeScript type `Settings` is inferred from it.
-import type { Options } from "ajv";
 import type { FromSchema } from "json-schema-to-ts";
 import { workloadNames } from "../contract/index";
 
 const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const dnsLabelMeaning = "a DNS label: lower-case a-z, 0-9 and '-', starting and ending with a letter or digit";
 const ipv4Octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 const ipv4Cidr = `^(${ipv4Octet}\\.){3}${ipv4Octet}/(3[0-2]|[12]?[0-9])$`;
 
@@ -31,7 +31,7 @@ const exposure = {
       additionalProperties: false,
       properties: {
         type: { const: "LoadBalancer" },
-        loadBalancerSourceRanges: { type: "array", items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]+$" } },
+        loadBalancerSourceRanges: { type: "array", items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]+$", patternMeaning: "a CIDR such as 203.0.113.0/24" } },
       },
     },
     {
@@ -46,9 +46,9 @@ const exposure = {
       required: ["host"],
       properties: {
         type: { const: "Ingress" },
-        host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$" },
-        className: { type: "string", pattern: dns1123Label },
-        tlsSecretName: { type: "string", pattern: dns1123Label },
+        host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", patternMeaning: "a lower-case DNS name such as shop.example.com" },
+        className: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
+        tlsSecretName: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
         annotations: { type: "object", additionalProperties: { type: "string" } },
       },
     },
@@ -67,8 +67,8 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["app", "monitoring"],
       properties: {
-        app: { type: "string", pattern: dns1123Label, maxLength: 63 },
-        monitoring: { type: "string", pattern: dns1123Label, maxLength: 63 },
+        app: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning, maxLength: 63 },
+        monitoring: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning, maxLength: 63 },
       },
     },
     images: {
@@ -76,9 +76,9 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["registry", "tag", "orderPersistence"],
       properties: {
-        registry: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$", description: "Registry and path of the Online Boutique images." },
-        tag: { type: "string", pattern: "^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", description: "Online Boutique release tag; never latest." },
-        orderPersistence: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:(?!latest$)[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", description: "Image of services/order-persistence, built by its Dockerfile and pushed by your CI." },
+        registry: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$", patternMeaning: "a registry host and path such as us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo", description: "Registry and path of the Online Boutique images." },
+        tag: { type: "string", pattern: "^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", patternMeaning: "a release tag such as v0.10.6 (never latest: the image would change under the same manifest)", description: "Online Boutique release tag; never latest." },
+        orderPersistence: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:(?!latest$)[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", patternMeaning: "an image pinned by tag (not latest) or by @sha256: digest, such as ghcr.io/org/order-persistence:0.1.0", description: "Image of services/order-persistence, built by its Dockerfile and pushed by your CI." },
       },
     },
     replicas: {
@@ -110,7 +110,7 @@ export const settingsSchema = {
       properties: {
         redisSentinel: { type: "boolean", description: "Carts in 3 Redis + 3 Sentinels (quorum 2) instead of one Redis." },
         postgresPrimary: { type: "integer", minimum: 0, maximum: 1, description: "Ordinal of the primary pod (postgres-0 or postgres-1); change it after promoting the replica (README runbook)." },
-        postgresBackupSchedule: { type: ["string", "null"], pattern: "^[0-9*/,-]+( [0-9*/,-]+){4}$", description: "Cron schedule of the pg_dump CronJob; null = no backups." },
+        postgresBackupSchedule: { type: ["string", "null"], pattern: "^[0-9*/,-]+( [0-9*/,-]+){4}$", patternMeaning: "a 5-field cron schedule such as \"30 2 * * *\"", description: "Cron schedule of the pg_dump CronJob; null = no backups." },
       },
     },
     frontendExposure: exposure,
@@ -128,7 +128,7 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["cidrs", "port"],
       properties: {
-        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as IPv4 CIDRs (the reachability proof models IPv4)." },
+        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr, patternMeaning: "an IPv4 CIDR such as 172.18.0.2/32" }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as IPv4 CIDRs (the reachability proof models IPv4)." },
         port: { type: "integer", minimum: 1, maximum: 65535, description: "The endpoints' port (often 6443; the Service's 443 is translated before NetworkPolicies apply)." },
       },
     },
@@ -137,16 +137,13 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["repoURL", "targetRevision", "namespace", "destinationServer"],
       properties: {
-        repoURL: { type: "string", pattern: "^(https://|ssh://|git@)\\S+$" },
+        repoURL: { type: "string", pattern: "^(https://|ssh://|git@)\\S+$", patternMeaning: "a Git URL (https://, ssh:// or git@)" },
         targetRevision: { type: "string", minLength: 1 },
-        namespace: { type: "string", pattern: dns1123Label },
-        destinationServer: { type: "string", pattern: "^https://\\S+$" },
+        namespace: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
+        destinationServer: { type: "string", pattern: "^https://\\S+$", patternMeaning: "an API server URL (https://)" },
       },
     },
   },
 } as const;
-
-/** How ajv compiles the schema, at run time (tests, scripts) and at build time (the CLI bundles' standalone validator). */
-export const settingsAjvOptions: Options = { allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, allowUnionTypes: true };
 
 export type Settings = FromSchema<typeof settingsSchema>;
