@@ -1,4 +1,5 @@
-// Prints the plain closing line CI reads: "N passed, N failed" (", N skipped" when any).
+// Prints the plain closing line CI reads: "N passed, N failed" (", N skipped" when any). Tests
+// that never ran because their file failed count as failed, never as skipped.
 import type { Reporter, TestModule } from "vitest/node";
 
 export default class SummaryLineReporter implements Reporter {
@@ -7,14 +8,17 @@ export default class SummaryLineReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const module of testModules) {
-      // A file that fails to load has no tests but must still fail the run.
-      if (module.state() === "failed" && [...module.children.allTests()].length === 0) failed++;
+      // In a file that failed (a hook such as beforeAll threw, or it did not load), tests that did
+      // not pass failed with it: they never ran. A file that failed without a failing test counts once.
+      const moduleFailed = module.state() === "failed";
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed" || moduleFailed) failedHere++;
         else skipped++;
       }
+      failed += moduleFailed && failedHere === 0 ? 1 : failedHere;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
