@@ -5,7 +5,9 @@
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { KubeObject, RenderContext } from "../apps/lib/app";
+import { dirname, relative } from "node:path";
 import { appGroups, namespaceRoles, type AppGroupName } from "../core/contract/index";
+import type { Environment } from "../core/settings/load";
 
 export const argocdFolder = "argocd";
 const finalizer = "resources-finalizer.argocd.argoproj.io";
@@ -31,6 +33,31 @@ const syncPolicy = () => ({
   syncOptions: ["CreateNamespace=false", "PruneLast=true", "ApplyOutOfSyncOnly=true"],
   retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
 });
+
+/** The Argo CD objects an environment owns in Argo CD's namespace, as "Kind name". */
+function argocdObjects(environment: string): string[] {
+  return [
+    `AppProject ${projectName(environment)}`,
+    `AppProject ${bootstrapProjectName(environment)}`,
+    `Application ${rootApplicationName(environment)}`,
+    ...(Object.keys(appGroups) as AppGroupName[]).map((group) => `Application ${groupApplicationName(environment, group)}`),
+  ];
+}
+
+/** Environments whose Argo CD objects would be the same objects (e.g. a folder named prod-bootstrap beside prod). */
+export function argocdClashes(environments: readonly Environment[], repoRoot: string): string[] {
+  const owners = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const { name, file, settings } of environments) {
+    for (const object of argocdObjects(name)) {
+      const key = `${settings.argocd.namespace}/${object}`;
+      const owner = owners.get(key);
+      if (owner === undefined) owners.set(key, name);
+      else clashes.push(`${relative(repoRoot, dirname(file))}: its Argo CD ${object} (namespace ${settings.argocd.namespace}) is also environment ${owner}'s; rename the folder`);
+    }
+  }
+  return clashes;
+}
 
 function uniqueKinds(contents: GroupContents[], clusterScoped: boolean) {
   const seen = new Map<string, { group: string; kind: string }>();

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { apps as allApps } from "../apps/index";
 import type { App } from "../apps/lib/app";
-import { reportError, UserError } from "../core/errors";
+import { reportError, SettingsError, UserError } from "../core/errors";
+import { argocdClashes } from "./argocd";
 import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
 import { listEnvironments, loadEnvironments } from "../core/settings/load";
@@ -41,6 +42,8 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   if (unknown.length > 0) throw new UserError(`--env ${unknown.join(", ")}: no such environment (environments/ has: ${known.join(", ")})`, 2);
   const selected = values.env !== undefined ? [...new Set(values.env)].sort() : known;
   const environments = timed("settings", () => loadEnvironments(environmentsDir, selected, repoRoot));
+  const clashes = argocdClashes(environments, repoRoot);
+  if (clashes.length > 0) throw new SettingsError(clashes.join("\n"));
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
   const files = renders.flatMap((r) => r.files);
   const all = values.env === undefined;

@@ -1,6 +1,6 @@
 // Environment settings are data checked against a JSON Schema: a bad file gives file, line,
 // path and what was expected, exit code 2, no stack trace, and rendered/ stays as it was.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -215,6 +215,57 @@ describe("files that are not settings are refused", () => {
   it("a long value in an error is cut short, not reprinted", () => {
     const result = renderWithProdSettings((text) => text.replace("tag: v0.10.6", `tag: "${"y".repeat(500)}"`));
     expectSettingsError(result, /got "y{76}…$/m);
+  });
+});
+
+// What the API server or Argo CD would refuse at sync time is refused when the settings load.
+describe("settings that a cluster would refuse are settings errors", () => {
+  const devExposure = (ranges: string) => (text: string) => text.replace("  type: NodePort\n  nodePort: 30080\n", `  type: LoadBalancer\n  loadBalancerSourceRanges: [${ranges}]\n`);
+
+  it("a cron schedule outside its fields' ranges", () => {
+    const result = renderWithProdSettings((text) => text.replace('postgresBackupSchedule: "30 2 * * *"', 'postgresBackupSchedule: "99 99 99 99 99"'));
+    expectSettingsError(result, /settings\.yaml:23:3: \/dataTier\/postgresBackupSchedule: minute "99": expected values 0-59/);
+  });
+
+  it("cron descriptors, names and steps are accepted", () => {
+    for (const schedule of ["@daily", "0 3 * JAN-MAR mon-fri", "*/15 1-5/2 1,15 * ?"]) {
+      const repo = scratchRepo();
+      cleanups.push(repo.cleanup);
+      const file = join(repo.root, prodSettings);
+      writeFileSync(file, readFileSync(file, "utf8").replace('"30 2 * * *"', JSON.stringify(schedule)));
+      expect(runCli(["--root", repo.root, "--check"]).stderr, schedule).not.toMatch(/postgresBackupSchedule/);
+    }
+  });
+
+  it("an annotation key that is not a qualified name", () => {
+    const result = renderWithProdSettings((text) => text.replace("  tlsSecretName: shop-example-com-tls\n", '  tlsSecretName: shop-example-com-tls\n  annotations:\n    "Bad Key!": x\n'));
+    expectSettingsError(result, /settings\.yaml:31:5: \/frontendExposure\/annotations\/Bad Key!: expected an annotation key/);
+  });
+
+  it("a source range that is not a CIDR; IPv6 ranges are fine", () => {
+    expectSettingsError(renderWithSettings(devSettings, devExposure("999.1.1.1/99")), /\/frontendExposure\/loadBalancerSourceRanges\/0: expected a CIDR \(address\/prefix, e\.g\. 203\.0\.113\.0\/24\), got "999\.1\.1\.1\/99"/);
+    expect(renderWithSettings(devSettings, devExposure("2001:db8::/32, 203.0.113.0/24")).stderr).toBe("");
+  });
+
+  it("a storage class name that is not a DNS subdomain", () => {
+    const result = renderWithProdSettings((text) => text.replace("storageClassName: standard-rwo", 'storageClassName: "Not Valid!"'));
+    expectSettingsError(result, /\/storage\/storageClassName: expected a StorageClass name/);
+  });
+
+  it("namespaces that belong to Kubernetes or Argo CD, or one namespace for both roles", () => {
+    expectSettingsError(renderWithProdSettings((text) => text.replace("  app: microservices-demo", "  app: kube-system")), /settings\.yaml:4:3: \/namespaces\/app: "kube-system" belongs to Kubernetes/);
+    expectSettingsError(renderWithProdSettings((text) => text.replace("  monitoring: monitoring", "  monitoring: default")), /\/namespaces\/monitoring: "default" belongs to Kubernetes/);
+    expectSettingsError(renderWithProdSettings((text) => text.replace("  monitoring: monitoring", "  monitoring: argocd")), /\/namespaces\/monitoring: "argocd" is Argo CD's namespace/);
+    expectSettingsError(renderWithProdSettings((text) => text.replace("  monitoring: monitoring", "  monitoring: microservices-demo")), /\/namespaces\/monitoring: expected a namespace other than the app's/);
+  });
+
+  it("an environment whose Argo CD objects would be another environment's", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    cpSync(join(repo.root, "environments", "prod"), join(repo.root, "environments", "prod-bootstrap"), { recursive: true });
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: environments/prod-bootstrap: its Argo CD AppProject prod-bootstrap (namespace argocd) is also environment prod's; rename the folder\n");
   });
 });
 

@@ -10,6 +10,7 @@ import type { WorkloadName } from "../contract/index";
 import { SettingsError } from "../errors";
 import type { Settings } from "./schema";
 import { contractProblems } from "./consistency";
+import { formatProblems } from "./formats";
 import { deployedWorkloads } from "./topology";
 import compiledValidator from "./validator";
 
@@ -72,12 +73,13 @@ export function loadEnvironment(environmentsDir: string, name: string, cwd = pro
   }
   const data = toData(document, shown);
   if (!validate(data)) {
-    const located = (validate.errors ?? []).filter(isReportable).map((error) => locate(shown, document, lineCounter, error));
+    const errors = validate.errors ?? [];
+    const located = errors.filter(isReportable).map((error) => locate(shown, document, lineCounter, error, errors));
     throw new SettingsError([...new Set(located)].join("\n"));
   }
   const settings = data as Settings;
   const deployed = deployedWorkloads(settings);
-  const problems = contractProblems(settings, deployed).map(({ path, message }) => `${shown}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${message}`);
+  const problems = [...formatProblems(settings), ...contractProblems(settings, deployed)].map(({ path, message }) => `${shown}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${message}`);
   if (problems.length > 0) throw new SettingsError(problems.join("\n"));
   return { name, file, settings, deployed };
 }
@@ -114,8 +116,9 @@ function toData(document: Document, shown: string): unknown {
 }
 
 // ajv reports a failed oneOf both for the branch and for the oneOf itself; the branch says more.
+// An invalid key is reported by its propertyNames error (at the key), not by the inner one.
 function isReportable(error: ErrorObject): boolean {
-  return error.keyword !== "oneOf" && error.keyword !== "if";
+  return error.keyword !== "oneOf" && error.keyword !== "if" && (error as { propertyName?: string }).propertyName === undefined;
 }
 
 function pathOf(error: ErrorObject): string[] {
@@ -125,20 +128,24 @@ function pathOf(error: ErrorObject): string[] {
   return segments;
 }
 
-function locate(file: string, document: Document, lineCounter: LineCounter, error: ErrorObject): string {
+function locate(file: string, document: Document, lineCounter: LineCounter, error: ErrorObject, all: ErrorObject[]): string {
   const path = pathOf(error);
-  return `${file}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${explain(error)}`;
+  return `${file}:${lineOf(document, lineCounter, path)}: /${path.join("/")}: ${explain(error, all)}`;
 }
 
-function explain(error: ErrorObject): string {
+function explain(error: ErrorObject, all: ErrorObject[]): string {
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "additionalProperties": {
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       return `unknown key "${String(p.additionalProperty)}"` + (allowed.length ? ` (expected one of: ${allowed.join(", ")})` : "");
     }
-    case "propertyNames":
-      return `unknown name "${String(p.propertyName)}"`;
+    case "propertyNames": {
+      // A key that must match a pattern is explained by the pattern's meaning; one from a list is unknown.
+      const inner = all.find((other) => (other as { propertyName?: string }).propertyName === p.propertyName && other.keyword === "pattern");
+      const meaning = (inner?.parentSchema as { patternMeaning?: string } | undefined)?.patternMeaning;
+      return meaning ? `expected ${meaning}, got ${shortJson(p.propertyName)}` : `unknown name "${String(p.propertyName)}"`;
+    }
     case "enum":
       return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${shortJson(error.data)}`;
     case "required":

@@ -4,6 +4,8 @@ import type { FromSchema } from "json-schema-to-ts";
 import { workloadNames } from "../contract/index";
 
 const dns1123Label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const dns1123Subdomain = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+const annotationKey = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
 const dnsLabelMeaning = "a DNS label: lower-case a-z, 0-9 and '-', starting and ending with a letter or digit";
 const ipv4Octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 const ipv4Cidr = `^(${ipv4Octet}\\.){3}${ipv4Octet}/(3[0-2]|[12]?[0-9])$`;
@@ -49,7 +51,7 @@ const exposure = {
         host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", patternMeaning: "a lower-case DNS name such as shop.example.com" },
         className: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
         tlsSecretName: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
-        annotations: { type: "object", additionalProperties: { type: "string" } },
+        annotations: { type: "object", propertyNames: { pattern: annotationKey, patternMeaning: "an annotation key: an optional DNS prefix and '/', then a name of a-z, A-Z, 0-9, '-', '_', '.' (at most 63)" }, additionalProperties: { type: "string" } },
       },
     },
   ],
@@ -110,7 +112,7 @@ export const settingsSchema = {
       properties: {
         redisSentinel: { type: "boolean", description: "Carts in 3 Redis + 3 Sentinels (quorum 2) instead of one Redis." },
         postgresPrimary: { type: "integer", minimum: 0, maximum: 1, description: "Ordinal of the primary pod (postgres-0 or postgres-1); change it after promoting the replica (README runbook)." },
-        postgresBackupSchedule: { type: ["string", "null"], pattern: "^[0-9*/,-]+( [0-9*/,-]+){4}$", patternMeaning: "a 5-field cron schedule such as \"30 2 * * *\"", description: "Cron schedule of the pg_dump CronJob; null = no backups." },
+        postgresBackupSchedule: { type: ["string", "null"], minLength: 1, description: "Cron schedule of the pg_dump CronJob; null = no backups." },
       },
     },
     frontendExposure: exposure,
@@ -119,7 +121,7 @@ export const settingsSchema = {
       additionalProperties: false,
       required: ["storageClassName"],
       properties: {
-        storageClassName: { type: ["string", "null"], description: "null = the cluster's default StorageClass." },
+        storageClassName: { type: ["string", "null"], pattern: dns1123Subdomain, patternMeaning: "a StorageClass name: lower-case a-z, 0-9, '-' and '.'", maxLength: 253, description: "null = the cluster's default StorageClass." },
       },
     },
     kubernetesApi: {
