@@ -27,8 +27,8 @@ export class ObjectValidationError extends UserError {
 }
 
 /**
- * The exit code for an error a CLI caught: a UserError or a bad option is printed as one line
- * (no stack trace); anything else is a bug and is re-thrown with its stack.
+ * The exit code for an error a CLI caught: a UserError, a bad option or an error of the file
+ * system is printed as one line (no stack trace); anything else is a bug and is re-thrown with its stack.
  */
 export function reportError(command: string, usage: string, error: unknown): number {
   if (error instanceof UserError) {
@@ -38,6 +38,12 @@ export function reportError(command: string, usage: string, error: unknown): num
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`${command}: ${error.message}\n${usage}`);
     return 2;
+  }
+  // The file system refused (permissions, a full disk): the message names the call and the path.
+  const system = error as NodeJS.ErrnoException;
+  if (error instanceof Error && typeof system.code === "string" && typeof system.syscall === "string") {
+    console.error(`${command}: ${error.message}`);
+    return 1;
   }
   throw error;
 }

@@ -1,8 +1,8 @@
 // Writing rendered/ atomically, and comparing it with what the generator would write.
 // Atomic: the new tree is built next to rendered/ and swapped in with renames, so a failed or
 // interrupted render leaves the old tree (never a mix of old and new files).
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { UserError } from "../core/errors";
 import type { RenderedFile } from "./render";
 
@@ -52,10 +52,36 @@ export function writeRendered(repoRoot: string, renderedRoot: string, environmen
   });
 }
 
+/** The old tree must be removable after the swap (the root and every folder of rendered/ writable), or nothing is changed. */
+function checkReplaceable(repoRoot: string, renderedRoot: string): void {
+  const unwritable: string[] = [];
+  const check = (dir: string): boolean => {
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return true;
+    } catch {
+      unwritable.push(relative(repoRoot, dir) || ".");
+      return false;
+    }
+  };
+  const visit = (dir: string): void => {
+    if (!check(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) visit(join(dir, entry.name));
+  };
+  check(repoRoot);
+  const target = join(repoRoot, renderedRoot);
+  if (existsSync(target)) visit(target);
+  if (unwritable.length > 0) {
+    const shown = `${unwritable.slice(0, 5).join(", ")}${unwritable.length > 5 ? ` and ${unwritable.length - 5} more` : ""}`;
+    throw new UserError(`${shown}: not writable, so ${renderedRoot}/ cannot be replaced; nothing was changed`, 2);
+  }
+}
+
 function swapIn(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean): void {
   const target = join(repoRoot, renderedRoot);
   const staging = join(repoRoot, `.${renderedRoot}-staging-${process.pid}`);
   const previous = join(repoRoot, `.${renderedRoot}-previous-${process.pid}`);
+  checkReplaceable(repoRoot, renderedRoot);
   try {
     mkdirSync(staging, { recursive: true });
     if (!allEnvironments && existsSync(target)) {
@@ -78,8 +104,15 @@ function swapIn(repoRoot: string, renderedRoot: string, environments: string[], 
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }
-  if (existsSync(target)) renameSync(target, previous);
-  renameSync(staging, target);
+  const hadTarget = existsSync(target);
+  if (hadTarget) renameSync(target, previous);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    if (hadTarget) renameSync(previous, target);
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   rmSync(previous, { recursive: true, force: true });
 }
 

@@ -1,6 +1,7 @@
 // The render CLI: deterministic output, --check drift detection, deletion of files no longer
 // produced, and atomic writes (an error leaves rendered/ exactly as it was).
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
@@ -10,6 +11,7 @@ import type { App } from "../apps/lib/app";
 import { main, runRender } from "../generator/cli";
 import { ObjectValidationError } from "../core/errors";
 import { writeRendered } from "../generator/output";
+import { cliNodeArgs } from "../generator/cli-command.mjs";
 import { repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
 
 let cleanups: (() => void)[] = [];
@@ -149,6 +151,30 @@ describe("render writes", () => {
     expect(errors.join("\n")).toMatch(/service-Frontend_2\.yaml: \/metadata\/name: name "Frontend_2" is not a valid Service name/);
     expect(errors.join("\n")).not.toMatch(/\n\s+at /);
     expect(treeDigest(join(root, "rendered"))).toEqual(before);
+  });
+
+  it("a rendered/ folder the user may not write: one line, exit 2, nothing changed, nothing left behind", () => {
+    const root = scratch();
+    // A change to render, so the run must write.
+    const prod = join(root, "environments", "prod", "settings.yaml");
+    writeFileSync(prod, readFileSync(prod, "utf8").replace("maxReplicas: 10", "maxReplicas: 11"));
+    // The bundle is self-contained: a copy runs where an unprivileged user can read it.
+    const bundle = join(root, "render.mjs");
+    copyFileSync(join(repoRoot, cliNodeArgs("render", ".")[0]!), bundle);
+    // Root ignores permissions: run as nobody, owning everything but rendered/dev.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      chmodSync(root, 0o755);
+      execFileSync("chown", ["-R", "65534:65534", root]);
+    }
+    chmodSync(join(root, "rendered", "dev"), 0o555);
+    const before = treeDigest(join(root, "rendered"));
+    const result = spawnSync(process.execPath, [bundle, "--root", root], { encoding: "utf8", cwd: root, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    chmodSync(join(root, "rendered", "dev"), 0o755);
+    expect(result.stderr).toBe("render: rendered/dev: not writable, so rendered/ cannot be replaced; nothing was changed\n");
+    expect(result.status).toBe(2);
+    expect(treeDigest(join(root, "rendered"))).toEqual(before);
+    expect(readdirSync(root).filter((entry) => entry.startsWith("."))).toEqual([]);
   });
 
   it("a failure while writing leaves rendered/ as it was and no staging folder behind", () => {
