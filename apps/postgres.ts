@@ -4,7 +4,7 @@
 // come from the postgres-secret Secret, never from Git. postgres_exporter beside the server.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { pinnedImageOf, portOf, secrets, type WorkloadName } from "../core/contract/index";
+import { pinnedImageOf, portOf, postgresServerSettings, secrets, type WorkloadName } from "../core/contract/index";
 import { imageTag } from "../core/images";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type KubeObject, type RenderContext } from "./lib/app";
@@ -89,9 +89,8 @@ function server(context: RenderContext): KubeObject[] {
           { name: "PGDATABASE", value: database.name },
           secretEnv("PGPASSWORD", keys.password),
         ],
-        // A replica's slot must not hold more WAL than the volume can take; the replica reports
-        // what it still reads, so the backup's long query is not cancelled by cleanup on the primary.
-        args: ["-c", "max_slot_wal_keep_size=2GB", "-c", "hot_standby_feedback=on"],
+        // The settings the data's safety rests on (WAL kept for a slot, standby feedback): the contract's.
+        args: Object.entries(postgresServerSettings).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
         readinessProbe: { periodSeconds: 5, exec: { command: ["pg_isready", "-q", "-h", "127.0.0.1"] } },
         livenessProbe: tcpProbe(port, { periodSeconds: 15, initialDelaySeconds: 30 }),
         volumeMounts: [

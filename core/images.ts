@@ -19,6 +19,13 @@ export function imageRegistry(image: string): string {
   return repository === "docker.io" || repository === "index.docker.io" ? "docker.io/library" : repository;
 }
 
+/** Registry, path and name, without tag or digest: what an image is, whatever version. */
+export function imageRepository(image: string): string {
+  const reference = withoutDigest(image);
+  const name = reference.slice(reference.lastIndexOf("/") + 1).split(":")[0]!;
+  return `${imageRegistry(image)}/${name}`;
+}
+
 /** The tag of an image reference, or undefined (digest-only references have none). */
 export function imageTag(image: string): string | undefined {
   const reference = withoutDigest(image);

@@ -98,6 +98,14 @@ describe("npm run policy", () => {
     expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toContain("NET001");
   });
 
+  it("an empty directory fails: there is nothing to judge", () => {
+    const dir = mkdtempSync(join(tmpdir(), "policy-empty-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const result = runPolicyCli(["--env", "prod", dir]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/ERROR SCH003 .*no \.yaml, \.yml or \.json file with a Kubernetes object: nothing to judge/);
+  });
+
   it("usage errors exit 2 without a stack trace", () => {
     const result = runPolicyCli(["--format", "xml"]);
     expect(result.status).toBe(2);

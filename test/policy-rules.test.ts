@@ -93,8 +93,20 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "SEC010", change: "use the host IPC namespace", mutate: (o) => (o.pod("paymentservice").hostIPC = true) },
   { rule: "SEC011", change: "bind a host port", mutate: (o) => (o.container("paymentservice").ports[0].hostPort = 50051) },
   { rule: "SEC012", change: "mount a host path", mutate: (o) => o.pod("paymentservice").volumes = [{ name: "host", hostPath: { path: "/var/run" } }] },
-  { rule: "SEC013", change: "mount the API token", mutate: (o) => (o.pod("paymentservice").automountServiceAccountToken = true), severity: "warning" },
+  { rule: "SEC013", change: "mount the API token in a workload that does not use the API", mutate: (o) => (o.pod("paymentservice").automountServiceAccountToken = true) },
   { rule: "SEC014", change: "relax Pod Security to baseline", mutate: (o) => (o.get("Namespace", ns).metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline") },
+  { rule: "IMG003", change: "swap a service's image for another from the same registry", mutate: (o) => (o.container("emailservice").image = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/paymentservice:v0.10.6") },
+  { rule: "IMG003", change: "swap a pinned third-party image", mutate: (o) => (o.get("StatefulSet", "redis").spec.template.spec.containers[0].image = "postgres:18.1-bookworm") },
+  { rule: "AVL007", change: "recreate a multi-replica Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.strategy = { type: "Recreate" }) },
+  { rule: "AVL008", change: "kill the database without a grace period", mutate: (o) => (o.get("StatefulSet", "postgres").spec.template.spec.terminationGracePeriodSeconds = 0) },
+  { rule: "ARG002", change: "turn off pruning of an Application", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated.prune = false) },
+  { rule: "ARG002", change: "turn off self-heal of an Application", mutate: (o) => (o.get("Application", "prod-platform").spec.syncPolicy.automated.selfHeal = false) },
+  { rule: "ARG003", change: "a deletion finalizer on the root app", mutate: (o) => (o.get("Application", "prod-root").metadata.finalizers = ["resources-finalizer.argocd.argoproj.io"]) },
+  { rule: "ARG004", change: "a Namespace Argo CD may prune", mutate: (o) => delete o.get("Namespace", ns).metadata.annotations["argocd.argoproj.io/sync-options"] },
+  { rule: "NET005", change: "expose the database through a LoadBalancer", mutate: (o) => (o.get("Service", "postgres").spec.type = "LoadBalancer") },
+  { rule: "NET005", change: "route the Ingress to the database", mutate: (o) => (o.get("Ingress", "frontend").spec.rules[0].http.paths[0].backend.service = { name: "postgres", port: { number: 5432 } }) },
+  { rule: "DAT001", change: "lower the Sentinel quorum", mutate: (o) => (o.get("StatefulSet", "redis-sentinel").spec.template.spec.initContainers[0].env.find((e: Json) => e.name === "QUORUM").value = "1") },
+  { rule: "DAT002", change: "drop the cap on WAL kept for a replica's slot", mutate: (o) => (o.get("StatefulSet", "postgres").spec.template.spec.containers[0].args = ["-c", "hot_standby_feedback=on"]) },
   { rule: "IMG001", change: "use latest", mutate: (o) => (o.container("emailservice").image = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/emailservice:latest") },
   { rule: "IMG002", change: "pull from an unknown registry", mutate: (o) => (o.container("emailservice").image = "registry.example.com/emailservice:v0.10.6") },
   { rule: "AVL001", change: "drop checkout to one replica", mutate: (o) => (o.get("Deployment", "checkoutservice").spec.replicas = 1) },
@@ -143,7 +155,7 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
 describe("policy rules", () => {
   it("there are rules in every theme, with unique ids", () => {
     expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
-    expect(new Set(rules.map((r) => r.theme))).toEqual(new Set(["schema", "resources", "probes", "security", "images", "availability", "storage", "referential", "secrets", "rbac", "network", "labels"]));
+    expect(new Set(rules.map((r) => r.theme))).toEqual(new Set(["schema", "resources", "probes", "security", "images", "availability", "storage", "referential", "secrets", "rbac", "network", "labels", "data"]));
   });
 
   it.each(["dev", "prod"])("the committed rendered/%s passes every rule", (environment) => {
@@ -151,8 +163,8 @@ describe("policy rules", () => {
     expect(runRules(context, rules).map((f) => `${f.rule} ${f.object}: ${f.message}`)).toEqual([]);
   });
 
-  it("every rule except SCH001 and POL001 (checked through the CLI in policy-cli.test.ts) has a mutation that trips it", () => {
-    const covered = new Set([...mutations.map((m) => m.rule), "SCH001", "POL001"]);
+  it("every rule except SCH001, SCH003 and POL001 (checked through the CLI in policy-cli.test.ts) has a mutation that trips it", () => {
+    const covered = new Set([...mutations.map((m) => m.rule), "SCH001", "SCH003", "POL001"]);
     expect(rules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
   });
 });

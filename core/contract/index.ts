@@ -91,6 +91,13 @@ export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "k
 export const redisSentinel = { masterName: "mymaster", quorum: 2 } as const;
 
 /**
+ * PostgreSQL server settings the data's safety rests on: a replica's slot keeps at most this much
+ * WAL on the primary (a lost replica cannot fill the volume), and the replica reports what it still
+ * reads (the backup's long query is not cancelled by cleanup on the primary).
+ */
+export const postgresServerSettings = { max_slot_wal_keep_size: "2GB", hot_standby_feedback: "on" } as const;
+
+/**
  * Secrets workloads read, by name and key. Their values never enter Git: each environment
  * creates them (generated in the cluster, or synced from a secret store).
  */

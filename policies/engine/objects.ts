@@ -85,6 +85,11 @@ export function podLabelSets(manifests: Manifest[], workload: Json): Record<stri
   }));
 }
 
+/** Workloads of a namespace whose pods (any of their label sets) a selector test matches. */
+export function podsSelectedBy(manifests: Manifest[], namespace: string | undefined, matches: (labels: Record<string, string>) => boolean): Manifest[] {
+  return workloads(manifests).filter((m) => m.object.metadata?.namespace === namespace && podLabelSets(manifests, m.object).some(matches));
+}
+
 /** A Service-style selector (a plain map): every pair must match. An empty map selects nothing. */
 export function mapSelects(selector: Record<string, string> | undefined, labels: Record<string, string> = {}): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;

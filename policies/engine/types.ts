@@ -12,7 +12,7 @@ export interface Manifest {
 
 export type Severity = "error" | "warning";
 
-export type Theme = "resources" | "probes" | "security" | "images" | "availability" | "storage" | "referential" | "secrets" | "rbac" | "schema" | "network" | "labels";
+export type Theme = "resources" | "probes" | "security" | "images" | "availability" | "storage" | "referential" | "secrets" | "rbac" | "schema" | "network" | "labels" | "data";
 
 export interface Finding {
   rule: string;

@@ -1,7 +1,8 @@
-// Argo CD fences: AppProjects allow only what the tree renders.
+// Argo CD: AppProjects allow only what the tree renders; Applications keep the cluster equal to
+// Git (prune, self-heal); deleting the root app or pruning a Namespace never cascades.
 import { apiGroupOf, isClusterScoped } from "../../core/validate/scope";
 import { ofKind } from "../engine/objects";
-import type { Json, Rule, Violation } from "../engine/types";
+import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
 export const argocdRules: Rule[] = [
   {
@@ -28,4 +29,47 @@ export const argocdRules: Rule[] = [
         ];
       }),
   },
+  {
+    id: "ARG002",
+    theme: "referential",
+    severity: "error",
+    title: "Applications sync automatically with prune and self-heal",
+    fix: "Set spec.syncPolicy.automated.prune and .selfHeal to true: otherwise the cluster drifts from Git unnoticed.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Application").flatMap((manifest): Violation[] => {
+        const automated = manifest.object.spec?.syncPolicy?.automated;
+        const missing = (["prune", "selfHeal"] as const).filter((field) => automated?.[field] !== true);
+        return missing.length > 0 ? [{ manifest, path: "/spec/syncPolicy/automated", message: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not true` }] : [];
+      }),
+  },
+  {
+    id: "ARG003",
+    theme: "referential",
+    severity: "error",
+    title: "the root app has no deletion finalizer",
+    fix: "Remove resources-finalizer.argocd.argoproj.io from the app that manages Applications: deleting it would delete the whole environment.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "Application")
+        .filter((m) => managesApplications(manifests, m.object) && ((m.object.metadata?.finalizers ?? []) as string[]).some((f) => f.startsWith("resources-finalizer.argocd.argoproj.io")))
+        .map((manifest) => ({ manifest, path: "/metadata/finalizers", message: "the root app cascades its deletion into every Application and everything they deployed" })),
+  },
+  {
+    id: "ARG004",
+    theme: "referential",
+    severity: "error",
+    title: "Argo CD never prunes or deletes a Namespace",
+    fix: 'Annotate the Namespace argocd.argoproj.io/sync-options: "Prune=false,Delete=false": pruning a Namespace deletes everything in it.',
+    check: ({ manifests }) =>
+      ofKind(manifests, "Namespace").flatMap((manifest): Violation[] => {
+        const options = String(manifest.object.metadata?.annotations?.["argocd.argoproj.io/sync-options"] ?? "").split(",").map((o) => o.trim());
+        const missing = ["Prune=false", "Delete=false"].filter((option) => !options.includes(option));
+        return missing.length > 0 ? [{ manifest, path: "/metadata/annotations", message: `sync-options lack ${missing.join(", ")}` }] : [];
+      }),
+  },
 ];
+
+/** An Application whose AppProject allows managing Applications: the root app-of-apps. */
+function managesApplications(manifests: Manifest[], application: Json): boolean {
+  const project = manifests.find((m) => m.object.kind === "AppProject" && m.object.metadata?.name === application.spec?.project && m.object.metadata?.namespace === application.metadata?.namespace);
+  return ((project?.object.spec?.namespaceResourceWhitelist ?? []) as Json[]).some((entry) => entry.group === "argoproj.io" && (entry.kind === "Application" || entry.kind === "*"));
+}

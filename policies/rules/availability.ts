@@ -1,7 +1,7 @@
 // Availability: the contract's minimum replicas, PDBs that allow an eviction, spreading,
 // HPA targets without static replicas.
 import { minimumReplicas, workloadNames } from "../../core/contract/index";
-import { find, longRunningKinds, ofKind, podSpecOf, podTemplateOf, replicasOf, selectorMatches, workloads } from "../engine/objects";
+import { find, longRunningKinds, ofKind, podSpecOf, podSpecPath, podTemplateOf, replicasOf, selectorMatches, workloads } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
 function multiReplica(manifests: Manifest[]): Manifest[] {
@@ -108,5 +108,27 @@ export const availabilityRules: Rule[] = [
       ofKind(manifests, "HorizontalPodAutoscaler")
         .filter((hpa) => !find(manifests, hpa.object.spec?.scaleTargetRef?.kind, hpa.object.metadata?.namespace, hpa.object.spec?.scaleTargetRef?.name))
         .map((hpa) => ({ manifest: hpa, path: "/spec/scaleTargetRef", message: `scale target ${hpa.object.spec?.scaleTargetRef?.kind} ${hpa.object.spec?.scaleTargetRef?.name} does not exist` })),
+  },
+  {
+    id: "AVL007",
+    theme: "availability",
+    severity: "error",
+    title: "multi-replica Deployments roll, never recreate",
+    fix: "Use strategy RollingUpdate (the default): Recreate stops every replica before starting the new ones.",
+    check: ({ manifests }) =>
+      multiReplica(manifests)
+        .filter((m) => m.object.kind === "Deployment" && m.object.spec?.strategy?.type === "Recreate")
+        .map((manifest) => ({ manifest, path: "/spec/strategy/type", message: `${manifest.object.metadata.name} runs ${replicasOf(manifests, manifest.object)} replicas but replaces them all at once (Recreate)` })),
+  },
+  {
+    id: "AVL008",
+    theme: "availability",
+    severity: "error",
+    title: "pods get time to shut down",
+    fix: "Remove terminationGracePeriodSeconds: 0 (or give the seconds the program needs to finish its work): with 0 it is killed without SIGTERM handling, mid-write.",
+    check: ({ manifests }) =>
+      workloads(manifests)
+        .filter((m) => podSpecOf(m.object)?.terminationGracePeriodSeconds === 0)
+        .map((manifest) => ({ manifest, path: `${podSpecPath(manifest.object)}/terminationGracePeriodSeconds`, message: `${manifest.object.metadata.name}'s pods are killed at once, without a chance to finish in-flight work` })),
   },
 ];

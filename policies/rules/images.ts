@@ -1,8 +1,10 @@
-// Images: pinned by tag or digest (never latest) and only from allowed registries.
-import { thirdPartyRegistries } from "../../core/contract/index";
-import { imageRegistry as registryOf, imageTag as tagOf } from "../../core/images";
+// Images: pinned by tag or digest (never latest), only from allowed registries, and each
+// container the image its record names.
+import { isWorkloadName, records, thirdPartyRegistries, type ImageSource } from "../../core/contract/index";
+import { imageRegistry as registryOf, imageRepository, imageTag as tagOf } from "../../core/images";
+import type { Settings } from "../../core/settings/schema";
 import { containersOf, workloads } from "../engine/objects";
-import type { Rule } from "../engine/types";
+import type { Rule, Violation } from "../engine/types";
 
 function allImages(manifests: Parameters<typeof workloads>[0]) {
   return workloads(manifests).flatMap((manifest) => containersOf(manifest.object).map((ref) => ({ manifest, ...ref, image: String(ref.container.image ?? "") })));
@@ -33,4 +35,27 @@ export const imageRules: Rule[] = [
         .map(({ manifest, container, path, image }) => ({ manifest, path: `${path}/image`, message: `container ${container.name} pulls from ${registryOf(image)}, not an allowed registry (${allowed.join(", ")})` }));
     },
   },
+  {
+    id: "IMG003",
+    theme: "images",
+    severity: "error",
+    title: "each container runs the image its record names",
+    fix: "Use the image of the workload's record (core/contract/workloads.ts; Online Boutique and order persistence: as the settings name them), or change the record.",
+    check: ({ manifests, settings }) =>
+      allImages(manifests).flatMap(({ manifest, container, path, image }): Violation[] => {
+        const workload = manifest.object.metadata?.name;
+        if (!isWorkloadName(workload)) return []; // RES004 reports workloads the contract does not know
+        const source = records[workload].containers[container.name]?.image;
+        const expected = source && expectedRepository(source, settings);
+        return expected && imageRepository(image) !== expected ? [{ manifest, path: `${path}/image`, message: `container ${container.name} runs ${imageRepository(image)}, its record says ${expected}` }] : [];
+      }),
+  },
 ];
+
+/** The repository a record's image source names; undefined when only the settings could say (and they are unknown). */
+function expectedRepository(source: ImageSource, settings: Settings | undefined): string | undefined {
+  if ("pinned" in source) return imageRepository(source.pinned);
+  if (!settings) return undefined;
+  if ("onlineBoutique" in source) return imageRepository(`${settings.images.registry}/${source.onlineBoutique}`);
+  return imageRepository(settings.images[source.setting]);
+}

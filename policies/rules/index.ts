@@ -2,6 +2,7 @@
 import type { Rule } from "../engine/types";
 import { argocdRules } from "./argocd";
 import { availabilityRules } from "./availability";
+import { dataRules } from "./data";
 import { environmentRules } from "./environment";
 import { imageRules } from "./images";
 import { labelRules } from "./labels";
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   ...imageRules,
   ...availabilityRules,
   ...storageRules,
+  ...dataRules,
   ...referentialRules,
   ...argocdRules,
   ...secretRules,

@@ -2,7 +2,7 @@
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
 import { allowedFlows, clusterDns, isWorkloadName, kubernetesApi, portOf, records, workloadNames, type WorkloadName } from "../../core/contract/index";
 import type { Settings } from "../../core/settings/schema";
-import { containersOf, ofKind, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
+import { containersOf, mapSelects, ofKind, podsSelectedBy, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
 
@@ -217,4 +217,35 @@ export const networkRules: Rule[] = [
         .filter((m) => !ofKind(manifests, "NetworkPolicy").some((np) => np.object.metadata?.namespace === m.object.metadata?.namespace && np.object.spec?.podSelector?.matchLabels?.app === m.object.metadata?.name))
         .map((manifest) => ({ manifest, message: `no NetworkPolicy selects ${manifest.object.metadata.name} by its app label` })),
   },
+  {
+    id: "NET005",
+    theme: "network",
+    severity: "error",
+    title: "only ports the contract calls external are exposed outside the cluster",
+    fix: "Keep the Service ClusterIP (no LoadBalancer, NodePort or externalIPs) and the Ingress off it: only a port marked external in the workload's record (the frontend's) may be reached from outside.",
+    check: ({ manifests }) => [
+      ...ofKind(manifests, "Service")
+        .filter((s) => s.object.spec?.type === "LoadBalancer" || s.object.spec?.type === "NodePort" || (s.object.spec?.externalIPs ?? []).length > 0)
+        .flatMap((service) => unexposable(manifests, service, service.object.metadata?.name, "/spec")),
+      ...ofKind(manifests, "Ingress").flatMap((ingress) =>
+        ((ingress.object.spec?.rules ?? []) as Json[]).flatMap((rule, r) =>
+          ((rule.http?.paths ?? []) as Json[]).flatMap((path, p) => {
+            const service = manifests.find((m) => m.object.kind === "Service" && m.object.metadata?.namespace === ingress.object.metadata?.namespace && m.object.metadata?.name === path.backend?.service?.name);
+            return service ? unexposable(manifests, service, service.object.metadata?.name, `/spec/rules/${r}/http/paths/${p}/backend`, ingress) : [];
+          }),
+        ),
+      ),
+    ],
+  },
 ];
+
+/** Violations when `service` leads outside clients to ports of workloads that the contract does not expose. */
+function unexposable(manifests: Manifest[], service: Manifest, name: string, path: string, reportOn: Manifest = service): Violation[] {
+  const targets = ((service.object.spec?.ports ?? []) as Json[]).map((port) => port.targetPort ?? port.port);
+  return podsSelectedBy(manifests, service.object.metadata?.namespace, (labels) => mapSelects(service.object.spec?.selector, labels)).flatMap((workload): Violation[] => {
+    const workloadName = workload.object.metadata?.name;
+    const external = isWorkloadName(workloadName) ? Object.entries(records[workloadName].ports ?? {}).filter(([, port]) => port.external) : [];
+    const closed = targets.filter((target) => !external.some(([portName, port]) => target === port.port || target === portName));
+    return closed.length > 0 ? [{ manifest: reportOn, path, message: `Service ${name} exposes ${workloadName}:${closed.join(", ")} outside the cluster; the contract exposes ${external.length > 0 ? external.map(([, port]) => port.port).join(", ") : "none of its ports"}` }] : [];
+  });
+}

@@ -2,13 +2,9 @@
 // Argo CD will sync is allowed by its AppProject.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { containersOf, find, identity, mapSelects, ofKind, podLabelSets, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
+import { containersOf, find, identity, mapSelects, ofKind, podsSelectedBy, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
 import { externalSecrets } from "../../core/contract/index";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
-
-function podsSelectedBy(manifests: Manifest[], namespace: string | undefined, matches: (labels: Record<string, string>) => boolean): Manifest[] {
-  return workloads(manifests).filter((m) => m.object.metadata?.namespace === namespace && podLabelSets(manifests, m.object).some(matches));
-}
 
 /** Where an Argo CD Application's source.path lies in the tree being checked; undefined when it points outside rendered/<env>/. */
 function applicationPathOnDisk(context: PolicyContext, path: string): string | undefined {

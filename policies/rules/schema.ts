@@ -13,6 +13,14 @@ export const schemaRules: Rule[] = [
     check: ({ loadProblems }) => loadProblems,
   },
   {
+    id: "SCH003",
+    theme: "schema",
+    severity: "error",
+    title: "the tree holds Kubernetes objects",
+    fix: "Point the policy run at a rendered tree (rendered/<env>, or a copy of it): an empty one proves nothing.",
+    check: ({ manifests, loadProblems, root }) => (manifests.length === 0 && loadProblems.length === 0 ? [{ manifest: { file: root }, message: "no .yaml, .yml or .json file with a Kubernetes object: nothing to judge" }] : []),
+  },
+  {
     id: "SCH002",
     theme: "schema",
     severity: "error",

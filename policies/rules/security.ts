@@ -125,9 +125,8 @@ export const securityRules: Rule[] = [
         if (pod.automountServiceAccountToken === false || (isWorkloadName(name) && records[name].usesKubernetesApi)) return [];
         const account = manifests.find((m) => m.object.kind === "ServiceAccount" && m.object.metadata?.namespace === manifest.object.metadata?.namespace && m.object.metadata?.name === (pod.serviceAccountName ?? "default"));
         if (pod.automountServiceAccountToken === undefined && account?.object.automountServiceAccountToken === false) return [];
-        return [{ manifest, path: podSpecPath(manifest.object), message: "mounts a Kubernetes API token" }];
+        return [{ manifest, path: podSpecPath(manifest.object), message: "mounts a Kubernetes API token, and its record does not say it uses the API" }];
       }),
-    "warning",
   ),
   rule("SEC014", "namespaces enforce Pod Security restricted", 'Label the Namespace pod-security.kubernetes.io/enforce: "restricted".', ({ manifests }) =>
     ofKind(manifests, "Namespace")
