@@ -29,8 +29,8 @@ const frontendWorkload = boutiqueApp({
     SHIPPING_SERVICE_ADDR: address("frontend", "shippingservice"),
     CHECKOUT_SERVICE_ADDR: address("frontend", "checkoutservice"),
     AD_SERVICE_ADDR: address("frontend", "adservice"),
-    // Required by v0.10.x even though we do not deploy the optional shopping assistant;
-    // the connection is lazy, so nothing dials it unless the assistant page is used.
+    // Required by v0.10.x for the optional shopping assistant, which is not deployed (see the
+    // contract's undeployedUpstreamAddresses); the connection is lazy, so nothing dials it.
     SHOPPING_ASSISTANT_SERVICE_ADDR: "shoppingassistantservice:80",
     ENABLE_PROFILER: "0",
   }),

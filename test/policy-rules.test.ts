@@ -103,6 +103,13 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "ARG002", change: "turn off self-heal of an Application", mutate: (o) => (o.get("Application", "prod-platform").spec.syncPolicy.automated.selfHeal = false) },
   { rule: "ARG003", change: "a deletion finalizer on the root app", mutate: (o) => (o.get("Application", "prod-root").metadata.finalizers = ["resources-finalizer.argocd.argoproj.io"]) },
   { rule: "ARG004", change: "a Namespace Argo CD may prune", mutate: (o) => delete o.get("Namespace", ns).metadata.annotations["argocd.argoproj.io/sync-options"] },
+  { rule: "NET003", change: "a DNS egress rule without its port list", mutate: (o) => delete o.get("NetworkPolicy", "adservice").spec.egress[0].ports },
+  { rule: "NET003", change: "a DNS egress rule open to every namespace", mutate: (o) => (o.get("NetworkPolicy", "adservice").spec.egress[0].to[0].namespaceSelector = {}) },
+  { rule: "REF014", change: "REDIS_ADDR at a port the sentinels do not serve", mutate: (o) => (o.container("cartservice").env.find((e: Json) => e.name === "REDIS_ADDR").value = "redis-sentinel:26380,serviceName=mymaster,password=$(REDIS_PASSWORD)") },
+  { rule: "REF014", change: "a *_SERVICE_ADDR at a Service that does not exist", mutate: (o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "carts:7070") },
+  { rule: "REF014", change: "PGHOST/PGPORT at a port PostgreSQL's Service does not have", mutate: (o) => (o.get("StatefulSet", "order-persistence").spec.template.spec.containers[0].env.find((e: Json) => e.name === "PGPORT").value = "5433") },
+  { rule: "REF014", change: "an exporter's localhost address at a port nobody in the pod listens on", mutate: (o) => (o.get("StatefulSet", "redis").spec.template.spec.containers[1].env.find((e: Json) => e.name === "REDIS_ADDR").value = "redis://localhost:6380") },
+  { rule: "NET006", change: "serve the production Ingress without TLS", mutate: (o) => delete o.get("Ingress", "frontend").spec.tls },
   { rule: "NET005", change: "expose the database through a LoadBalancer", mutate: (o) => (o.get("Service", "postgres").spec.type = "LoadBalancer") },
   { rule: "NET005", change: "route the Ingress to the database", mutate: (o) => (o.get("Ingress", "frontend").spec.rules[0].http.paths[0].backend.service = { name: "postgres", port: { number: 5432 } }) },
   { rule: "DAT001", change: "lower the Sentinel quorum", mutate: (o) => (o.get("StatefulSet", "redis-sentinel").spec.template.spec.initContainers[0].env.find((e: Json) => e.name === "QUORUM").value = "1") },
@@ -178,6 +185,19 @@ describe("mutation suite: one unsafe change at a time to rendered/prod", () => {
 });
 
 describe("rule details", () => {
+  it("a too-wide DNS rule is named by the flows it opens", () => {
+    const messages = (mutate: (o: Objects) => void) => {
+      const manifests = structuredClone(base);
+      mutate(new Objects(manifests));
+      return runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules.filter((r) => r.id === "NET003")).map((f) => f.message);
+    };
+    expect(messages((o) => delete o.get("NetworkPolicy", "adservice").spec.egress[0].ports)).toEqual(["extra flow microservices-demo/adservice → kube-system/kube-dns:9153/TCP: allowed by the NetworkPolicies, not in the contract"]);
+    expect(messages((o) => (o.get("NetworkPolicy", "adservice").spec.egress[0].to[0].namespaceSelector = {}))).toEqual([
+      "extra flow microservices-demo/adservice → elsewhere/kube-dns-lookalike:53/TCP: allowed by the NetworkPolicies, not in the contract",
+      "extra flow microservices-demo/adservice → elsewhere/kube-dns-lookalike:53/UDP: allowed by the NetworkPolicies, not in the contract",
+    ]);
+  });
+
   it("a PDB percentage is rounded up like Kubernetes does: 10% of 3 replicas allows one eviction", () => {
     const { failing: failed } = findingsAfter((o) => (o.get("PodDisruptionBudget", "cartservice").spec.maxUnavailable = "10%"));
     expect(failed).not.toContain("AVL003");

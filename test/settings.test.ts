@@ -136,6 +136,11 @@ describe("settings that contradict the architecture contract are refused when th
     expectSettingsError(result, /\/replicas\/postgres-backup: expected a Deployment or StatefulSet: postgres-backup is a CronJob, which has no replica count/);
   });
 
+  it("a production Ingress without a TLS certificate", () => {
+    const result = renderWithProdSettings((text) => text.replace("  tlsSecretName: shop-example-com-tls\n", ""));
+    expectSettingsError(result, /\/frontendExposure: missing key "tlsSecretName": availability level production serves shop\.example\.com over TLS only/);
+  });
+
   it("a PostgreSQL primary ordinal that no pod has", () => {
     const result = renderWithSettings(devSettings, (text) => text.replace("postgresPrimary: 0", "postgresPrimary: 1"));
     expectSettingsError(result, /environments\/dev\/settings\.yaml:\d+:3: \/dataTier\/postgresPrimary: expected an ordinal below 1 \(postgres runs 1 pod\), got 1/);

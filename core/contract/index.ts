@@ -118,5 +118,13 @@ export const namespaceRoles: readonly NamespaceRole[] = ["app", "monitoring"];
  */
 export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
 
+/**
+ * Address variables upstream requires for features this architecture does not deploy: the
+ * program starts only with them set, and dials them lazily (never, unless the feature is used).
+ */
+export const undeployedUpstreamAddresses: Readonly<Record<string, string>> = {
+  SHOPPING_ASSISTANT_SERVICE_ADDR: "frontend v0.10.x requires it for the optional shopping assistant, which is not deployed",
+};
+
 /** ServiceAccounts ("namespace/name") that RBAC may allow to read Secrets. None so far. */
 export const secretReaders: readonly string[] = [];

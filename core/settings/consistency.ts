@@ -81,6 +81,12 @@ function postgresPrimary(settings: Settings, deployed: ReadonlySet<WorkloadName>
   return primary < replicas ? [] : [{ path: ["dataTier", "postgresPrimary"], message: `expected an ordinal below ${replicas} (postgres runs ${replicas} pod${replicas === 1 ? "" : "s"}), got ${primary}` }];
 }
 
+/** Production serves the shop over TLS: an Ingress there names its certificate Secret. */
+function productionTls(settings: Settings): SettingsProblem[] {
+  const exposure = settings.frontendExposure;
+  return settings.availability.level === "production" && exposure.type === "Ingress" && !exposure.tlsSecretName ? [{ path: ["frontendExposure"], message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }] : [];
+}
+
 /** Workloads that use the Kubernetes API need to know where it is. */
 function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): SettingsProblem[] {
   const users = deployed.filter((name) => records[name].usesKubernetesApi);
@@ -95,5 +101,6 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...disruptionSettings(settings, deployedList),
     ...postgresPrimary(settings, deployed),
     ...kubernetesApi(settings, deployedList),
+    ...productionTls(settings),
   ];
 }

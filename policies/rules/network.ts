@@ -9,6 +9,13 @@ import { computeReachability, type Endpoint, type Flow, type Protocol, type Reac
 /** A documentation address (TEST-NET-3) standing for any client outside the cluster. */
 const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
 const dnsId = `${clusterDns.namespace}/kube-dns`;
+/**
+ * Probes that make a too-wide DNS rule visible: the cluster DNS also serves metrics (CoreDNS, 9153),
+ * so a DNS rule without ports reaches more than DNS; and a pod with kube-dns's labels in another
+ * namespace is reached by a DNS rule whose namespaceSelector is {}.
+ */
+const dnsMetricsPort = 9153;
+const dnsLookalike: Endpoint = { id: "elsewhere/kube-dns-lookalike", namespace: "elsewhere", labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }] };
 
 /** The API server as the settings place it (IPv4 CIDRs, by the schema): outside the pod network, at the address of its first CIDR. */
 function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined {
@@ -25,7 +32,11 @@ function reachabilityInput(manifests: Manifest[], settings?: Settings): Reachabi
         .filter((c) => !c.init)
         .flatMap(({ container }) => (container.ports ?? []).map((p: { containerPort: number; protocol?: Protocol; name?: string }) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP", ...(p.name ? { name: p.name } : {}) }))),
     }));
-  endpoints.push({ id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }] }, externalClient);
+  endpoints.push(
+    { id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }, { port: dnsMetricsPort, protocol: "TCP" }] },
+    dnsLookalike,
+    externalClient,
+  );
   const api = apiServerEndpoint(settings);
   if (api) endpoints.push(api);
   const namespaces = [
@@ -42,7 +53,7 @@ function workloadEndpoints(input: ReachabilityInput): Map<WorkloadName, Endpoint
   const byName = new Map<WorkloadName, Endpoint>();
   for (const endpoint of input.endpoints) {
     const name = endpoint.id.split("/")[1];
-    if (endpoint.namespace !== undefined && endpoint.namespace !== clusterDns.namespace && isWorkloadName(name)) byName.set(name, endpoint);
+    if (endpoint.namespace !== undefined && endpoint.namespace !== clusterDns.namespace && endpoint !== dnsLookalike && isWorkloadName(name)) byName.set(name, endpoint);
   }
   return byName;
 }
@@ -95,7 +106,7 @@ function compareFlows(manifests: Manifest[], settings: Settings | undefined): Fl
   const input = reachabilityInput(manifests, settings);
   // Judge only flows with one of our workloads at an end: the cluster DNS, the API server and the
   // outside world talking to each other is not this repository's business.
-  const ours = new Set(input.endpoints.filter((e) => e.namespace !== undefined && e.id !== dnsId).map((e) => e.id));
+  const ours = new Set(input.endpoints.filter((e) => e.namespace !== undefined && e.id !== dnsId && e !== dnsLookalike).map((e) => e.id));
   // Any client that is not one of our workloads counts as "external": a pod in another namespace
   // (kube-dns stands in for one) reaching the frontend is the same flow as a browser reaching it.
   const seen = new Set<string>();
@@ -236,6 +247,22 @@ export const networkRules: Rule[] = [
         ),
       ),
     ],
+  },
+  {
+    id: "NET006",
+    theme: "network",
+    severity: "error",
+    title: "in production every Ingress host is served over TLS",
+    fix: "List each host of the Ingress under spec.tls with a certificate Secret (settings frontendExposure.tlsSecretName).",
+    check: ({ manifests, settings }) => {
+      if (settings && settings.availability.level !== "production") return []; // without settings: fail closed
+      return ofKind(manifests, "Ingress").flatMap((ingress): Violation[] => {
+        const covered = new Set(((ingress.object.spec?.tls ?? []) as Json[]).flatMap((tls) => (tls.secretName ? ((tls.hosts ?? []) as string[]) : [])));
+        const hosts = ((ingress.object.spec?.rules ?? []) as Json[]).map((rule) => rule.host ?? "*");
+        const plain = hosts.filter((host) => !covered.has(host));
+        return plain.length > 0 ? [{ manifest: ingress, path: "/spec/tls", message: `${plain.join(", ")} served without TLS` }] : [];
+      });
+    },
   },
 ];
 

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { containersOf, find, identity, mapSelects, ofKind, podsSelectedBy, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
-import { externalSecrets } from "../../core/contract/index";
+import { externalSecrets, undeployedUpstreamAddresses } from "../../core/contract/index";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 
 /** Where an Argo CD Application's source.path lies in the tree being checked; undefined when it points outside rendered/<env>/. */
@@ -228,4 +228,50 @@ export const referentialRules: Rule[] = [
         .filter((m) => m.object.spec?.selector && !selectorMatches(m.object.spec.selector, podTemplateOf(m.object)?.metadata?.labels ?? {}))
         .map((manifest) => ({ manifest, path: "/spec/selector", message: "selector does not match the pod template's labels" })),
   },
+  {
+    id: "REF014",
+    theme: "referential",
+    severity: "error",
+    title: "address variables point at a Service port that exists",
+    fix: "Point the variable (*_ADDR, PGHOST/PGPORT) at a rendered Service and one of its ports; a localhost address at a port of the pod itself.",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        containersOf(manifest.object).flatMap(({ container, path }) => {
+          const env = ((container.env ?? []) as Json[]).filter((entry) => typeof entry.value === "string");
+          const value = (name: string) => env.find((entry) => entry.name === name)?.value as string | undefined;
+          const addresses = env
+            .filter((entry) => entry.name.endsWith("_ADDR") && !(entry.name in undeployedUpstreamAddresses))
+            .map((entry) => ({ index: ((container.env ?? []) as Json[]).indexOf(entry), name: entry.name as string, address: hostPort(entry.value) }));
+          const pgHost = value("PGHOST");
+          if (pgHost !== undefined && !pgHost.startsWith("/") && value("PGPORT") !== undefined) {
+            addresses.push({ index: ((container.env ?? []) as Json[]).findIndex((entry) => entry.name === "PGHOST"), name: "PGHOST/PGPORT", address: { host: pgHost, port: Number(value("PGPORT")) } });
+          }
+          return addresses.flatMap(({ index, name, address }): Violation[] => {
+            const problem = address ? addressProblem(manifests, manifest, address) : "is not host:port";
+            return problem ? [{ manifest, path: `${path}/env/${index}`, message: `container ${container.name} ${name} ${problem}` }] : [];
+          });
+        }),
+      ),
+  },
 ];
+
+/** Host and port of an address value: "host:port", "scheme://host:port", or a StackExchange.Redis string ("host:port,option=..."). */
+function hostPort(value: string): { host: string; port: number } | undefined {
+  const first = value.split(",")[0]!.replace(/^[a-z][a-z0-9+.-]*:\/\//, "").split("/")[0]!;
+  const match = /^([^:]+):([0-9]+)$/.exec(first);
+  return match ? { host: match[1]!, port: Number(match[2]) } : undefined;
+}
+
+/** Why the address does not lead anywhere, or undefined when a Service (or the pod itself) serves it. */
+function addressProblem(manifests: Manifest[], workload: Manifest, { host, port }: { host: string; port: number }): string | undefined {
+  if (host === "localhost" || host === "127.0.0.1") {
+    const served = containersOf(workload.object).some(({ container }) => ((container.ports ?? []) as Json[]).some((p) => p.containerPort === port));
+    return served ? undefined : `points at port ${port} of its own pod, where no container listens`;
+  }
+  // service, service.namespace, or service.namespace.svc[.cluster.local]
+  const [serviceName, namespace = workload.object.metadata?.namespace] = host.split(".");
+  const service = find(manifests, "Service", namespace, serviceName!);
+  if (!service) return `points at Service ${serviceName} in ${namespace}, which does not exist`;
+  const ports = ((service.object.spec?.ports ?? []) as Json[]).map((p) => p.port);
+  return ports.includes(port) ? undefined : `points at port ${port} of Service ${serviceName}, which has ${ports.join(", ")}`;
+}
