@@ -59,7 +59,7 @@ function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCod
     return checkTree(dir, environment, settingsFor(repoRoot, environment), rules, relative(process.cwd(), dir) || ".");
   });
   const failed = results.some((r) => failing(r.findings).length > 0);
-  const output = values.format === "json" ? jsonReport(results) : values.format === "sarif" ? sarifReport(results, rules) : textReport(results, rules, values.matrix!);
+  const output = values.format === "json" ? jsonReport(results) : values.format === "sarif" ? sarifReport(results, rules, repoRoot) : textReport(results, rules, values.matrix!);
   return { exitCode: failed ? 1 : 0, output };
 }
 

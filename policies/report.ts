@@ -1,4 +1,7 @@
 // Policy results as text (people), JSON (scripts) and SARIF 2.1.0 (GitHub code scanning).
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import { positionOfPointer } from "../core/yaml/locate";
 import type { Flow } from "./network/reachability";
 import type { Finding, Rule } from "./engine/types";
 
@@ -37,8 +40,24 @@ export function jsonReport(results: TreeResult[]): string {
   return JSON.stringify({ results }, null, 2);
 }
 
-export function sarifReport(results: TreeResult[], rules: readonly Rule[]): string {
+/**
+ * Where a finding is, for code scanning: the file relative to the repository (forward slashes),
+ * and the line and column of the offending field when the finding names one.
+ */
+function sarifLocation(finding: Finding, repoRoot: string, fileText: (file: string) => string | undefined) {
+  const uri = relative(repoRoot, resolve(finding.file)).split(sep).join("/");
+  const text = finding.path !== undefined ? fileText(finding.file) : undefined;
+  const position = text !== undefined ? positionOfPointer(text, finding.path!) : undefined;
+  return { physicalLocation: { artifactLocation: { uri }, ...(position ? { region: { startLine: position.line, startColumn: position.col } } : {}) } };
+}
+
+export function sarifReport(results: TreeResult[], rules: readonly Rule[], repoRoot: string): string {
   const findings = results.flatMap((r) => r.findings);
+  const texts = new Map<string, string | undefined>();
+  const fileText = (file: string): string | undefined => {
+    if (!texts.has(file)) texts.set(file, existsSync(file) && statSync(file).isFile() ? readFileSync(file, "utf8") : undefined);
+    return texts.get(file);
+  };
   return JSON.stringify(
     {
       $schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -63,7 +82,7 @@ export function sarifReport(results: TreeResult[], rules: readonly Rule[]): stri
             ruleId: finding.rule,
             level: finding.exemption ? "note" : finding.severity === "error" ? "error" : "warning",
             message: { text: `${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}` },
-            locations: [{ physicalLocation: { artifactLocation: { uri: finding.file }, region: { startLine: 1 } } }],
+            locations: [sarifLocation(finding, repoRoot, fileText)],
             ...(finding.exemption ? { suppressions: [{ kind: "inSource", justification: finding.exemption }] } : {}),
           })),
         },

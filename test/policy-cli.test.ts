@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadManifests } from "../policies/engine/load";
 import { expectedFlows } from "../policies/rules/network";
-import { repoRoot, runPolicyCli } from "./support/repo";
+import { repoRoot, runPolicyCli, scratchRepo } from "./support/repo";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -104,6 +104,18 @@ describe("npm run policy", () => {
     const result = runPolicyCli(["--env", "prod", dir]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/ERROR SCH003 .*no \.yaml, \.yml or \.json file with a Kubernetes object: nothing to judge/);
+  });
+
+  it("SARIF locations are repository-relative, at the line and column of the offending field", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const file = "rendered/prod/online-boutique/adservice/deployment-adservice.yaml";
+    const text = readFileSync(join(repo.root, file), "utf8");
+    writeFileSync(join(repo.root, file), text.replace("      automountServiceAccountToken: false", "      automountServiceAccountToken: false\n      hostNetwork: true"));
+    const sarif = JSON.parse(runPolicyCli(["--format", "sarif", "rendered/prod"], repo.root).stdout);
+    const [result] = sarif.runs[0].results.filter((r: { ruleId: string }) => r.ruleId === "SEC008");
+    const line = readFileSync(join(repo.root, file), "utf8").split("\n").findIndex((l) => l.trim() === "hostNetwork: true") + 1;
+    expect(result.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: file }, region: { startLine: line, startColumn: 7 } });
   });
 
   it("usage errors exit 2 without a stack trace", () => {

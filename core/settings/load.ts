@@ -5,7 +5,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { LineCounter, parseDocument, type Document } from "yaml";
+import { positionOf } from "../yaml/locate";
 import type { WorkloadName } from "../contract/index";
 import { SettingsError } from "../errors";
 import type { Settings } from "./schema";
@@ -185,23 +186,6 @@ function shortJson(value: unknown): string {
 
 /** "line:column" of the deepest node of `path` that exists in the YAML document. */
 function lineOf(document: Document, lineCounter: LineCounter, path: string[]): string {
-  let node: unknown = document.contents;
-  let offset = (document.contents as Node | null)?.range?.[0] ?? 0;
-  for (const segment of path) {
-    if (!isMap(node) && !(node && typeof node === "object" && "items" in node)) break;
-    const items = (node as { items: unknown[] }).items;
-    const next = isMap(node)
-      ? items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === segment)
-      : items[Number(segment)];
-    if (!next) break;
-    if (isPair(next)) {
-      offset = (next.key as Node | null)?.range?.[0] ?? offset;
-      node = next.value;
-    } else {
-      offset = (next as Node).range?.[0] ?? offset;
-      node = next;
-    }
-  }
-  const position = lineCounter.linePos(offset);
+  const position = positionOf(document, lineCounter, path);
   return `${position.line}:${position.col}`;
 }
