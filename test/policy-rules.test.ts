@@ -97,6 +97,8 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "SEC014", change: "relax Pod Security to baseline", mutate: (o) => (o.get("Namespace", ns).metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline") },
   { rule: "IMG003", change: "swap a service's image for another from the same registry", mutate: (o) => (o.container("emailservice").image = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/paymentservice:v0.10.6") },
   { rule: "IMG003", change: "swap a pinned third-party image", mutate: (o) => (o.get("StatefulSet", "redis").spec.template.spec.containers[0].image = "postgres:18.1-bookworm") },
+  { rule: "AVL009", change: "hard spreading that counts tainted nodes", mutate: (o) => delete o.pod("cartservice").topologySpreadConstraints[0].nodeTaintsPolicy },
+  { rule: "STO003", change: "a claim template without apiVersion and kind", mutate: (o) => { const template = o.get("StatefulSet", "postgres").spec.volumeClaimTemplates[0]; delete template.apiVersion; delete template.kind; } },
   { rule: "AVL007", change: "recreate a multi-replica Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.strategy = { type: "Recreate" }) },
   { rule: "AVL008", change: "kill the database without a grace period", mutate: (o) => (o.get("StatefulSet", "postgres").spec.template.spec.terminationGracePeriodSeconds = 0) },
   { rule: "ARG002", change: "turn off pruning of an Application", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated.prune = false) },

@@ -91,13 +91,14 @@ function mountsToken(workload: WorkloadName): boolean {
 /**
  * Spread replicas: never two on one node while another has none, and across zones where the
  * cluster has them (best effort). Deployments count per ReplicaSet (pod-template-hash) so a
- * rollout is not blocked by the old pods.
+ * rollout is not blocked by the old pods. Tainted nodes (control plane, cordoned during a drain)
+ * are not domains the replicas must fill (nodeTaintsPolicy: Honor), or one would stay Pending.
  */
 function topologySpread(name: string, perRevisionKey: string | undefined): ITopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(name) };
   const revision = perRevisionKey ? { matchLabelKeys: [perRevisionKey] } : {};
   return [
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector, ...revision },
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", nodeTaintsPolicy: "Honor", labelSelector, ...revision },
     { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector, ...revision },
   ];
 }
@@ -226,7 +227,7 @@ export function statefulSet(context: RenderContext, spec: PodSpec & { serviceNam
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
         template: podTemplate(context, spec, { replicas, serviceAccount: true }),
-        ...(claims.length > 0 ? { volumeClaimTemplates: claims.map((claim) => ({ metadata: { name: claim }, spec: claimSpec(context, name, claim) })) } : {}),
+        ...(claims.length > 0 ? { volumeClaimTemplates: claims.map((claim) => ({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: claim }, spec: claimSpec(context, name, claim) })) } : {}),
       },
     }),
     ...disruptionBudget(context, name, replicas),

@@ -60,15 +60,17 @@ export const workloads = {
     },
     minimumReplicas: { production: 3 },
   }),
-  productcatalogservice: onlineBoutique("productcatalogservice", { name: "grpc", number: 3550 }, resources("100m", "200m", "64Mi", "128Mi")),
+  // Every page view needs the catalog and currency, the cart page a shipping quote, checkout
+  // payment: at production level none of them may run as a single replica (a node drain would be an outage).
+  productcatalogservice: onlineBoutique("productcatalogservice", { name: "grpc", number: 3550 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
   cartservice: onlineBoutique("cartservice", { name: "grpc", number: 7070 }, resources("200m", "300m", "64Mi", "128Mi"), { // overview
     // One Redis (redis-cart), or in Sentinel mode the sentinels for the master's address, then the master.
     calls: { "redis-cart": "redis", "redis-sentinel": "sentinel", redis: "redis" },
     minimumReplicas: { production: 3 },
   }),
-  currencyservice: onlineBoutique("currencyservice", { name: "grpc", number: 7000 }, resources("100m", "200m", "64Mi", "128Mi")),
-  paymentservice: onlineBoutique("paymentservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi")),
-  shippingservice: onlineBoutique("shippingservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi")),
+  currencyservice: onlineBoutique("currencyservice", { name: "grpc", number: 7000 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
+  paymentservice: onlineBoutique("paymentservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
+  shippingservice: onlineBoutique("shippingservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
   emailservice: onlineBoutique("emailservice", { name: "grpc", number: 8080, servicePort: 5000 }, resources("100m", "200m", "64Mi", "128Mi")),
   recommendationservice: onlineBoutique("recommendationservice", { name: "grpc", number: 8080 }, resources("100m", "200m", "220Mi", "450Mi"), {
     calls: { productcatalogservice: "grpc" },

@@ -86,6 +86,19 @@ export const availabilityRules: Rule[] = [
         .map((manifest) => ({ manifest, path: "/spec/template/spec", message: `${manifest.object.metadata.name}'s replicas may all land on one node` })),
   },
   {
+    id: "AVL009",
+    theme: "availability",
+    severity: "error",
+    title: "hard spreading ignores tainted nodes",
+    fix: "Set nodeTaintsPolicy: Honor on every DoNotSchedule topologySpreadConstraint: tainted (control-plane, cordoned) nodes would otherwise count as domains, and a replica stays Pending on small clusters or during a drain.",
+    check: ({ manifests }) =>
+      workloads(manifests).flatMap((manifest) =>
+        ((podSpecOf(manifest.object)?.topologySpreadConstraints ?? []) as Json[]).flatMap((constraint, index): Violation[] =>
+          constraint.whenUnsatisfiable === "DoNotSchedule" && constraint.nodeTaintsPolicy !== "Honor" ? [{ manifest, path: `${podSpecPath(manifest.object)}/topologySpreadConstraints/${index}`, message: `${manifest.object.metadata.name} spreads over ${constraint.topologyKey} counting tainted nodes` }] : [],
+        ),
+      ),
+  },
+  {
     id: "AVL005",
     theme: "availability",
     severity: "error",

@@ -50,4 +50,17 @@ export const storageRules: Rule[] = [
         .map((claim) => ({ manifest: claim.manifest, path: `${claim.path}/storageClassName`, message: `claim ${claim.name} uses storage class ${claim.spec.storageClassName ?? "(cluster default)"}, the environment says ${expected ?? "(cluster default)"}` }));
     },
   },
+  {
+    id: "STO003",
+    theme: "storage",
+    severity: "error",
+    title: "volume claim templates state apiVersion and kind",
+    fix: "Write apiVersion: v1 and kind: PersistentVolumeClaim in each volumeClaimTemplate: without them Argo CD shows the StatefulSet OutOfSync for ever, which holds every later sync wave.",
+    check: ({ manifests }) =>
+      ofKind(manifests, "StatefulSet").flatMap((manifest) =>
+        ((manifest.object.spec?.volumeClaimTemplates ?? []) as Json[]).flatMap((template, index): Violation[] =>
+          template.apiVersion === "v1" && template.kind === "PersistentVolumeClaim" ? [] : [{ manifest, path: `/spec/volumeClaimTemplates/${index}`, message: `claim template ${template.metadata?.name} lacks apiVersion: v1 and kind: PersistentVolumeClaim` }],
+        ),
+      ),
+  },
 ];
