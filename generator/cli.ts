@@ -10,7 +10,8 @@ import { reportError, SettingsError, UserError } from "../core/errors";
 import { argocdClashes } from "./argocd";
 import { compareWithDisk, writeRendered } from "./output";
 import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
-import { listEnvironments, loadEnvironments } from "../core/settings/load";
+import { exampleValues } from "../core/settings/examples";
+import { listEnvironments, loadEnvironments, type Environment } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
 import { timed, timingReport } from "../core/timings";
 
@@ -47,7 +48,10 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
   const files = renders.flatMap((r) => r.files);
   const all = values.env === undefined;
-  const output = renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`);
+  const output = [
+    ...renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`),
+    ...environments.flatMap(exampleReminder),
+  ];
 
   const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
   const changes = [
@@ -65,6 +69,13 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all));
   const counts = `${drift.stale.length} changed, ${drift.missing.length} added, ${drift.extra.length} deleted`;
   return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/ (${counts})`] };
+}
+
+/** Rendering the example settings is fine; syncing them is not. */
+function exampleReminder(environment: Environment): string[] {
+  const paths = exampleValues(environment.settings);
+  if (paths.length === 0) return [];
+  return [`${environment.name}: example values still set (${paths.join(", ")}): change them before the first sync (README "Before the first sync")`];
 }
 
 export function main(argv: string[], apps: readonly App[] = allApps): number {

@@ -35,6 +35,12 @@ describe.each(["dev", "prod"])("%s: Argo CD wiring", (environment) => {
     expect(wave("data")).toBeLessThan(wave("online-boutique"));
   });
 
+  it("the shop does not wait for the order tee: checkout only logs a failed confirmation", () => {
+    const wave = (group: string) => Number(find(objects, "Application", `${environment}-${group}`)!.metadata.annotations["argocd.argoproj.io/sync-wave"]);
+    expect(wave("orders")).toBeGreaterThan(wave("online-boutique"));
+    expect(wave("orders")).toBeGreaterThan(wave("data")); // it needs PostgreSQL
+  });
+
   it("child Applications sync automatically into the environment's project, never creating namespaces", () => {
     for (const application of children) {
       expect(application.spec.project).toBe(environment);

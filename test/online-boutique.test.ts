@@ -49,8 +49,8 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
       expect(find(objects, "ServiceAccount", name), name).toBeDefined();
       expect(find(objects, "Service", service), service).toBeDefined();
     }
-    // The shop and its data tier are exactly these; other groups (monitoring, traffic) have specifications of their own.
-    const shopAndData = podWorkloads(objects).filter((o) => ["online-boutique", "data"].includes(records[o.metadata.name as keyof typeof records]?.group));
+    // The shop, its data tier and the order tee are exactly these; other groups (monitoring, traffic) have specifications of their own.
+    const shopAndData = podWorkloads(objects).filter((o) => ["online-boutique", "data", "orders"].includes(records[o.metadata.name as keyof typeof records]?.group));
     expect(shopAndData.map((o) => o.metadata.name).sort()).toEqual(expected.map((e) => e.name).sort());
   });
 

@@ -98,22 +98,22 @@ describe("bad settings are rejected with file, path and what was expected", () =
 describe("settings that contradict the architecture contract are refused when they load", () => {
   it("production without PodDisruptionBudgets", () => {
     const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
-    expectSettingsError(result, /environments\/prod\/settings\.yaml:18:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence run more than one replica/);
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence run more than one replica/);
   });
 
   it("production without spreading across nodes", () => {
     const result = renderWithProdSettings((text) => text.replace("topologySpread: true", "topologySpread: false"));
-    expectSettingsError(result, /settings\.yaml:19:3: \/availability\/topologySpread: expected true: .* must spread across nodes/);
+    expectSettingsError(result, /settings\.yaml:20:3: \/availability\/topologySpread: expected true: .* must spread across nodes/);
   });
 
   it("production without Redis Sentinel: the production minimum names redis and its sentinels", () => {
     const result = renderWithProdSettings((text) => text.replace("redisSentinel: true", "redisSentinel: false"));
-    expectSettingsError(result, /settings\.yaml:24:3: \/dataTier\/redisSentinel: availability level production requires redis \(3 replicas\), redis-sentinel \(3 replicas\), which this setting leaves out/);
+    expectSettingsError(result, /settings\.yaml:25:3: \/dataTier\/redisSentinel: availability level production requires redis \(3 replicas\), redis-sentinel \(3 replicas\), which this setting leaves out/);
   });
 
   it("a replica count under the production minimum", () => {
     const result = renderWithProdSettings((text) => text.replace("replicas: {}", "replicas:\n  checkoutservice: 2"));
-    expectSettingsError(result, /settings\.yaml:12:3: \/replicas\/checkoutservice: expected at least 3 \(the contract's production minimum for checkoutservice\), got 2/);
+    expectSettingsError(result, /settings\.yaml:13:3: \/replicas\/checkoutservice: expected at least 3 \(the contract's production minimum for checkoutservice\), got 2/);
   });
 
   it("an autoscaling minimum under the production minimum", () => {
@@ -139,6 +139,16 @@ describe("settings that contradict the architecture contract are refused when th
   it("a production Ingress without a TLS certificate", () => {
     const result = renderWithProdSettings((text) => text.replace("  tlsSecretName: shop-example-com-tls\n", ""));
     expectSettingsError(result, /\/frontendExposure: missing key "tlsSecretName": availability level production serves shop\.example\.com over TLS only/);
+  });
+
+  it("production runs our own image by digest: a tag can be pushed again", () => {
+    const result = renderWithProdSettings((text) => text.replace(/(orderPersistence: \S+:0\.1\.0)@sha256:0{64}/, "$1"));
+    expectSettingsError(result, /prod\/settings\.yaml:\d+:3: \/images\/orderPersistence: expected an image pinned by digest .*availability level production never runs a movable tag/);
+  });
+
+  it("an image reference with a tag and a malformed digest", () => {
+    const result = renderWithProdSettings((text) => text.replace(/@sha256:0{64}/, "@sha256:abc"));
+    expectSettingsError(result, /\/images\/orderPersistence: expected an image pinned by tag \(not latest\), digest or both/);
   });
 
   it("a PostgreSQL primary ordinal that no pod has", () => {
@@ -229,7 +239,7 @@ describe("settings that a cluster would refuse are settings errors", () => {
 
   it("a cron schedule outside its fields' ranges", () => {
     const result = renderWithProdSettings((text) => text.replace('postgresBackupSchedule: "30 2 * * *"', 'postgresBackupSchedule: "99 99 99 99 99"'));
-    expectSettingsError(result, /settings\.yaml:23:3: \/dataTier\/postgresBackupSchedule: minute "99": expected values 0-59/);
+    expectSettingsError(result, /settings\.yaml:24:3: \/dataTier\/postgresBackupSchedule: minute "99": expected values 0-59/);
   });
 
   it("cron descriptors, names and steps are accepted", () => {
@@ -244,7 +254,7 @@ describe("settings that a cluster would refuse are settings errors", () => {
 
   it("an annotation key that is not a qualified name", () => {
     const result = renderWithProdSettings((text) => text.replace("  tlsSecretName: shop-example-com-tls\n", '  tlsSecretName: shop-example-com-tls\n  annotations:\n    "Bad Key!": x\n'));
-    expectSettingsError(result, /settings\.yaml:31:5: \/frontendExposure\/annotations\/Bad Key!: expected an annotation key/);
+    expectSettingsError(result, /settings\.yaml:32:5: \/frontendExposure\/annotations\/Bad Key!: expected an annotation key/);
   });
 
   it("a source range that is not a CIDR; IPv6 ranges are fine", () => {
@@ -271,6 +281,23 @@ describe("settings that a cluster would refuse are settings errors", () => {
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe("render: environments/prod-bootstrap: its Argo CD AppProject prod-bootstrap (namespace argocd) is also environment prod's; rename the folder\n");
+  });
+});
+
+describe("the committed settings are examples", () => {
+  it("the render names every example value still to change before the first sync", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, argocd\.repoURL\): change them before the first sync/m);
+  });
+
+  it("real values silence it", () => {
+    const result = renderWithSettings(devSettings, (text) => text.replaceAll("example-org", "shop-team"));
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toMatch(/^dev: example values/m);
+    expect(result.stdout).toMatch(/^prod: example values/m);
   });
 });
 

@@ -129,7 +129,7 @@ export const workloads = {
   /** The overview's order persistence: checkout's confirmations are stored, then forwarded to emailservice. */
   "order-persistence": {
     namespace: "app",
-    group: "data",
+    group: "orders",
     kind: "StatefulSet",
     containers: { server: { image: { setting: "orderPersistence" }, resources: resources("100m", "300m", "96Mi", "192Mi"), ports: ["grpc", "metrics"] } },
     ports: { grpc: { port: 5000 }, metrics: { port: 9464, metrics: true } },

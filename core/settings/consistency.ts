@@ -87,6 +87,12 @@ function productionTls(settings: Settings): SettingsProblem[] {
   return settings.availability.level === "production" && exposure.type === "Ingress" && !exposure.tlsSecretName ? [{ path: ["frontendExposure"], message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }] : [];
 }
 
+/** A tag can be pushed again; what production runs must not change under the same manifest. */
+function productionImagePins(settings: Settings): SettingsProblem[] {
+  const image = settings.images.orderPersistence;
+  return settings.availability.level === "production" && !image.includes("@sha256:") ? [{ path: ["images", "orderPersistence"], message: `expected an image pinned by digest (…@sha256:<64 hex digits>, printed by the order-persistence image workflow): availability level production never runs a movable tag, got ${image}` }] : [];
+}
+
 /** Workloads that use the Kubernetes API need to know where it is. */
 function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): SettingsProblem[] {
   const users = deployed.filter((name) => records[name].usesKubernetesApi);
@@ -102,5 +108,6 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...postgresPrimary(settings, deployed),
     ...kubernetesApi(settings, deployedList),
     ...productionTls(settings),
+    ...productionImagePins(settings),
   ];
 }

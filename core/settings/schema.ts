@@ -80,7 +80,7 @@ export const settingsSchema = {
       properties: {
         registry: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$", patternMeaning: "a registry host and path such as us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo", description: "Registry and path of the Online Boutique images." },
         tag: { type: "string", pattern: "^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", patternMeaning: "a release tag such as v0.10.6 (never latest: the image would change under the same manifest)", description: "Online Boutique release tag; never latest." },
-        orderPersistence: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:(?!latest$)[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", patternMeaning: "an image pinned by tag (not latest) or by @sha256: digest, such as ghcr.io/org/order-persistence:0.1.0", description: "Image of services/order-persistence, built by its Dockerfile and pushed by your CI." },
+        orderPersistence: { type: "string", pattern: "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+(:(?!latest(@|$))[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$", patternMeaning: "an image pinned by tag (not latest), digest or both, such as ghcr.io/org/order-persistence:0.1.0@sha256:<64 hex digits>", description: "Image of services/order-persistence, built and pushed by .github/workflows/order-persistence-image.yml, which prints the reference to paste here. Production pins it by digest." },
       },
     },
     replicas: {
