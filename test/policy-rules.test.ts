@@ -99,6 +99,15 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "IMG003", change: "swap a pinned third-party image", mutate: (o) => (o.get("StatefulSet", "redis").spec.template.spec.containers[0].image = "postgres:18.1-bookworm") },
   { rule: "AVL009", change: "hard spreading that counts tainted nodes", mutate: (o) => delete o.pod("cartservice").topologySpreadConstraints[0].nodeTaintsPolicy },
   { rule: "STO003", change: "a claim template without apiVersion and kind", mutate: (o) => { const template = o.get("StatefulSet", "postgres").spec.volumeClaimTemplates[0]; delete template.apiVersion; delete template.kind; } },
+  { rule: "STO004", change: "the backup claim without its first-run mark (the data wave would wait for the first backup)", mutate: (o) => delete o.get("PersistentVolumeClaim", "postgres-backups").metadata.annotations },
+  {
+    rule: "STO004",
+    change: "a first-run mark on a claim a Deployment mounts (a real Pending would look Healthy)",
+    mutate: (o) => {
+      o.get("PersistentVolumeClaim", "postgres-backups").metadata.name = "adservice-cache";
+      o.pod("adservice").volumes = [...(o.pod("adservice").volumes ?? []), { name: "cache", persistentVolumeClaim: { claimName: "adservice-cache" } }];
+    },
+  },
   { rule: "AVL007", change: "recreate a multi-replica Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.strategy = { type: "Recreate" }) },
   { rule: "AVL008", change: "kill the database without a grace period", mutate: (o) => (o.get("StatefulSet", "postgres").spec.template.spec.terminationGracePeriodSeconds = 0) },
   { rule: "ARG002", change: "turn off pruning of an Application", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated.prune = false) },

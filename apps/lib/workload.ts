@@ -20,7 +20,7 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { exemptionAnnotation, records, type ImageSource, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
+import { bindsOnFirstRunAnnotation, exemptionAnnotation, records, type ImageSource, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
 import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
@@ -268,7 +268,10 @@ export function daemonSet(context: RenderContext, spec: PodSpec & { nodeAccess?:
 
 /** Standalone claims of a workload that is not a StatefulSet (e.g. a CronJob's backup volume). */
 export function persistentVolumeClaims(context: RenderContext, name: WorkloadName): PersistentVolumeClaim[] {
-  return Object.keys(records[name].volumeClaims ?? {}).map((claim) => new PersistentVolumeClaim({ metadata: { name: claim, namespace: namespaceOf(context, name) }, spec: claimSpec(context, name, claim) }));
+  const kind = records[name].kind;
+  // A run-to-completion workload's claim may stay Pending until its first run (WaitForFirstConsumer).
+  const firstRun = kind === "CronJob" || kind === "Job" ? { annotations: { [bindsOnFirstRunAnnotation]: `${kind}/${name}` } } : {};
+  return Object.keys(records[name].volumeClaims ?? {}).map((claim) => new PersistentVolumeClaim({ metadata: { name: claim, namespace: namespaceOf(context, name), ...firstRun }, spec: claimSpec(context, name, claim) }));
 }
 
 export interface RunToCompletion {

@@ -119,6 +119,14 @@ export const namespaceRoles: readonly NamespaceRole[] = ["app", "monitoring"];
 export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
 
 /**
+ * Annotation on a claim that only a CronJob or Job mounts ("CronJob/<name>"). With a
+ * WaitForFirstConsumer storage class such a claim stays Pending until the first run, which Argo
+ * CD's built-in check calls Progressing, holding its Application and every later wave for up to a
+ * day. generator/argocd-pvc-health.lua reports an annotated Pending claim as Healthy.
+ */
+export const bindsOnFirstRunAnnotation = "online-boutique-gitops/binds-on-first-run";
+
+/**
  * Address variables upstream requires for features this architecture does not deploy: the
  * program starts only with them set, and dials them lazily (never, unless the feature is used).
  */

@@ -1,7 +1,7 @@
 // Storage: claim sizes equal the contract, storage class as the environment says.
-import { volumeClaimSizes } from "../../core/contract/index";
+import { bindsOnFirstRunAnnotation, volumeClaimSizes } from "../../core/contract/index";
 import { parseBytes } from "../../core/quantity";
-import { ofKind } from "../engine/objects";
+import { ofKind, podSpecOf, workloads } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
 interface Claim {
@@ -62,5 +62,31 @@ export const storageRules: Rule[] = [
           template.apiVersion === "v1" && template.kind === "PersistentVolumeClaim" ? [] : [{ manifest, path: `/spec/volumeClaimTemplates/${index}`, message: `claim template ${template.metadata?.name} lacks apiVersion: v1 and kind: PersistentVolumeClaim` }],
         ),
       ),
+  },
+  {
+    id: "STO004",
+    theme: "storage",
+    severity: "error",
+    title: "a claim only run-to-completion pods mount is marked as binding on the first run",
+    fix: `Annotate it ${bindsOnFirstRunAnnotation}: <Kind>/<name> (apps/lib/workload.ts does for CronJob and Job records), and only such claims: Argo CD (with generator/argocd-pvc-health.lua) then reports it Healthy while Pending instead of holding every later wave until the first run.`,
+    check: ({ manifests }) => {
+      const mountedBy = new Map<string, string[]>();
+      for (const workload of workloads(manifests)) {
+        for (const volume of (podSpecOf(workload.object)?.volumes ?? []) as Json[]) {
+          const claim = volume.persistentVolumeClaim?.claimName;
+          const key = `${workload.object.metadata?.namespace}/${claim}`;
+          if (claim) mountedBy.set(key, [...(mountedBy.get(key) ?? []), workload.object.kind]);
+        }
+      }
+      return ofKind(manifests, "PersistentVolumeClaim").flatMap((manifest): Violation[] => {
+        const { name, namespace, annotations } = manifest.object.metadata ?? {};
+        const kinds = mountedBy.get(`${namespace}/${name}`) ?? [];
+        const runsToCompletion = kinds.length > 0 && kinds.every((kind) => kind === "CronJob" || kind === "Job");
+        const marked = annotations?.[bindsOnFirstRunAnnotation] !== undefined;
+        if (runsToCompletion && !marked) return [{ manifest, path: "/metadata/annotations", message: `claim ${name} is mounted only by a ${kinds[0]}: without ${bindsOnFirstRunAnnotation} a WaitForFirstConsumer claim holds the sync waves until the first run` }];
+        if (!runsToCompletion && marked) return [{ manifest, path: `/metadata/annotations/${bindsOnFirstRunAnnotation.replace("/", "~1")}`, message: `claim ${name} is ${kinds.length === 0 ? "mounted by no workload" : `mounted by a ${kinds.find((kind) => kind !== "CronJob" && kind !== "Job")}`}: a Pending claim there is a real problem, not a first run to wait for` }];
+        return [];
+      });
+    },
   },
 ];
