@@ -163,9 +163,17 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
     }
   });
 
-  it("namespaces microservices-demo and monitoring enforce Pod Security 'restricted'", () => {
+  it("the shop's namespace enforces Pod Security restricted; monitoring, home of the node agents, enforces privileged", () => {
+    const labels = (name: string) => find(objects, "Namespace", name)?.metadata.labels;
+    expect(labels("microservices-demo")["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(labels("monitoring")["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+  });
+
+  it("both namespaces warn and audit at restricted, so any pod that breaks it is visible", () => {
     for (const name of ["microservices-demo", "monitoring"]) {
-      expect(find(objects, "Namespace", name)?.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+      const labels = find(objects, "Namespace", name)?.metadata.labels;
+      expect(labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
+      expect(labels["pod-security.kubernetes.io/audit"]).toBe("restricted");
     }
   });
 });

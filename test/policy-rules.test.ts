@@ -95,6 +95,8 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "SEC012", change: "mount a host path", mutate: (o) => o.pod("paymentservice").volumes = [{ name: "host", hostPath: { path: "/var/run" } }] },
   { rule: "SEC013", change: "mount the API token in a workload that does not use the API", mutate: (o) => (o.pod("paymentservice").automountServiceAccountToken = true) },
   { rule: "SEC014", change: "relax Pod Security to baseline", mutate: (o) => (o.get("Namespace", ns).metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline") },
+  { rule: "SEC014", change: "the monitoring namespace enforcing restricted (node agents would be refused)", mutate: (o) => (o.get("Namespace", "monitoring").metadata.labels["pod-security.kubernetes.io/enforce"] = "restricted") },
+  { rule: "SEC014", change: "stop auditing at restricted", mutate: (o) => (o.get("Namespace", "monitoring").metadata.labels["pod-security.kubernetes.io/audit"] = "privileged") },
   { rule: "IMG003", change: "swap a service's image for another from the same registry", mutate: (o) => (o.container("emailservice").image = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/paymentservice:v0.10.6") },
   { rule: "IMG003", change: "swap a pinned third-party image", mutate: (o) => (o.get("StatefulSet", "redis").spec.template.spec.containers[0].image = "postgres:18.1-bookworm") },
   { rule: "AVL009", change: "hard spreading that counts tainted nodes", mutate: (o) => delete o.pod("cartservice").topologySpreadConstraints[0].nodeTaintsPolicy },

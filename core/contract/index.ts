@@ -113,6 +113,18 @@ export const externalSecrets: readonly string[] = Object.values(secrets).map((se
 export const namespaceRoles: readonly NamespaceRole[] = ["app", "monitoring"];
 
 /**
+ * Pod Security admission level each namespace enforces. Admission judges a whole namespace and
+ * ignores exemption annotations, so a namespace that will hold node agents (node-exporter and the
+ * log agent need hostNetwork, hostPID and hostPath) enforces privileged; every namespace still
+ * warns and audits at restricted, and the policy run holds every pod to restricted, exempting
+ * only named rules with a reason (exemptionAnnotation).
+ */
+export const podSecurityLevels: Readonly<Record<NamespaceRole, { enforce: "restricted" | "baseline" | "privileged"; why: string }>> = {
+  app: { enforce: "restricted", why: "the shop and its data tier need no host access" },
+  monitoring: { enforce: "privileged", why: "node agents (node-exporter, the log agent) read the host; admission cannot exempt single workloads" },
+};
+
+/**
  * Annotation by which a workload is exempt from policy rules, one "RULE: reason" line per rule
  * (a node agent's host access). Apps write it; the policy run honours and lists it.
  */

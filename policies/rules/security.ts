@@ -1,6 +1,6 @@
 // Pod Security "restricted" and the host-access checks of kube-linter, Polaris and kube-score.
 // Node agents that need host access are exempted per rule by annotation, with a reason.
-import { isWorkloadName, records } from "../../core/contract/index";
+import { isWorkloadName, namespaceRoles, podSecurityLevels, records } from "../../core/contract/index";
 import { containersOf, ofKind, podSpecOf, podSpecPath, workloads } from "../engine/objects";
 import type { Json, Manifest, Rule, Severity, Theme, Violation } from "../engine/types";
 
@@ -128,9 +128,14 @@ export const securityRules: Rule[] = [
         return [{ manifest, path: podSpecPath(manifest.object), message: "mounts a Kubernetes API token, and its record does not say it uses the API" }];
       }),
   ),
-  rule("SEC014", "namespaces enforce Pod Security restricted", 'Label the Namespace pod-security.kubernetes.io/enforce: "restricted".', ({ manifests }) =>
-    ofKind(manifests, "Namespace")
-      .filter((m: Manifest) => m.object.metadata?.labels?.["pod-security.kubernetes.io/enforce"] !== "restricted")
-      .map((manifest) => ({ manifest, path: "/metadata/labels", message: `namespace enforces Pod Security ${manifest.object.metadata?.labels?.["pod-security.kubernetes.io/enforce"] ?? "nothing"}, not restricted` })),
+  rule("SEC014", "namespaces enforce their contract's Pod Security level and warn and audit at restricted", "Label the Namespace pod-security.kubernetes.io/enforce with its level in core/contract (podSecurityLevels), warn and audit with restricted.", ({ manifests, settings }) =>
+    ofKind(manifests, "Namespace").flatMap((manifest: Manifest): Violation[] => {
+      const labels = manifest.object.metadata?.labels ?? {};
+      const role = namespaceRoles.find((r) => settings?.namespaces[r] === manifest.object.metadata?.name);
+      const expected = { enforce: role ? podSecurityLevels[role].enforce : "restricted", warn: "restricted", audit: "restricted" };
+      return Object.entries(expected)
+        .filter(([mode, level]) => labels[`pod-security.kubernetes.io/${mode}`] !== level)
+        .map(([mode, level]) => ({ manifest, path: "/metadata/labels", message: `namespace ${mode}s Pod Security ${labels[`pod-security.kubernetes.io/${mode}`] ?? "nothing"}, expected ${level}${mode === "enforce" && role ? ` (${podSecurityLevels[role].why})` : ""}` }));
+    }),
   ),
 ];
