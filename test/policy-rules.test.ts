@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadManifests } from "../policies/engine/load";
 import { runRules, failing } from "../policies/engine/run";
-import type { Json, Manifest, PolicyContext } from "../policies/engine/types";
+import type { Finding, Json, Manifest, PolicyContext } from "../policies/engine/types";
 import { rules } from "../policies/rules/index";
 import { loadEnvironment } from "../core/settings/load";
 import { environmentsDir, repoRoot } from "./support/repo";
@@ -228,29 +228,38 @@ describe("rule details", () => {
 });
 
 describe("exemptions", () => {
-  it("an annotation naming the rule and a reason exempts the object, and the exemption is still reported", () => {
+  /** paymentservice turned into a node agent with host networking, annotated with `exemptions`. */
+  function nodeAgent(exemptions: string): Finding[] {
+    const manifests = structuredClone(base);
+    const agent = new Objects(manifests).get("Deployment", "paymentservice");
+    agent.kind = "DaemonSet";
+    delete agent.spec.replicas;
+    delete agent.spec.strategy;
+    agent.spec.template.spec.hostNetwork = true;
+    agent.metadata.annotations = { "online-boutique-gitops/policy-exemptions": exemptions };
+    return runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
+  }
+  const hostNetwork = (findings: Finding[]) => findings.filter((f) => f.rule === "SEC008");
+
+  it("a node agent's annotation naming the rule and a reason exempts it, and the exemption is still reported", () => {
+    const findings = nodeAgent("SEC008: node agent reads host network statistics");
+    expect(failing(hostNetwork(findings))).toEqual([]);
+    expect(hostNetwork(findings)).toEqual([expect.objectContaining({ exemption: "node agent reads host network statistics" })]);
+  });
+
+  it("an exemption without a reason exempts nothing", () => {
+    expect(failing(hostNetwork(nodeAgent("SEC008:")))).toHaveLength(1);
+  });
+
+  it("an exemption for one rule does not cover another", () => {
+    expect(failing(hostNetwork(nodeAgent("SEC009: reads host processes")))).toHaveLength(1);
+  });
+
+  it("only a node agent can be exempt: the same annotation on a Deployment exempts nothing", () => {
     const manifests = structuredClone(base);
     const objects = new Objects(manifests);
     objects.pod("paymentservice").hostNetwork = true;
     objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC008: node agent reads host network statistics" };
-    const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
-    expect(failing(findings)).toEqual([]);
-    expect(findings.filter((f) => f.rule === "SEC008")).toEqual([expect.objectContaining({ exemption: "node agent reads host network statistics" })]);
-  });
-
-  it("an exemption without a reason exempts nothing", () => {
-    const manifests = structuredClone(base);
-    const objects = new Objects(manifests);
-    objects.pod("paymentservice").hostNetwork = true;
-    objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC008:" };
-    expect(failing(runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules)).map((f) => f.rule)).toEqual(["SEC008"]);
-  });
-
-  it("an exemption for one rule does not cover another", () => {
-    const manifests = structuredClone(base);
-    const objects = new Objects(manifests);
-    objects.pod("paymentservice").hostNetwork = true;
-    objects.get("Deployment", "paymentservice").metadata.annotations = { "online-boutique-gitops/policy-exemptions": "SEC009: reads host processes" };
     expect(failing(runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules)).map((f) => f.rule)).toEqual(["SEC008"]);
   });
 });
