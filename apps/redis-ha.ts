@@ -4,12 +4,13 @@
 // sentinels, so carts follow a failover.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import { portOf, redisSentinel, secrets, type WorkloadName } from "../core/contract/index";
+import { portOf, records, redisSentinel, secrets, type WorkloadName } from "../core/contract/index";
+import { parseBytes } from "../core/quantity";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { address, clusterService, headlessService } from "./lib/service";
 import { podHost, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
-import { redisConf, redisInitScript, sentinelInitScript } from "./redis-scripts";
+import { redisConf, redisInitScript, redisPreStopScript, sentinelInitScript } from "./redis-scripts";
 
 const redisPort = portOf("redis", "redis").port;
 const sentinelPort = portOf("redis-sentinel", "sentinel").port;
@@ -17,6 +18,10 @@ const exporterPort = portOf("redis", "metrics").port;
 /** A master unreachable this long is down (when the quorum agrees); failover follows. */
 const downAfterMilliseconds = 5000;
 const failoverTimeoutMilliseconds = 60000;
+/** How long a stopping master waits for the sentinels to promote a replica (preStop). */
+const handoverWaitSeconds = 20;
+/** How long a pod back on an empty volume waits for the sentinels to promote a replica (init). */
+const failoverWaitSeconds = 30;
 
 const redisHeadless = "redis-headless";
 const sentinelHeadless = "redis-sentinel-headless";
@@ -24,6 +29,8 @@ const sentinelService = "redis-sentinel";
 
 const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: secrets.redisAuth.name, key: secrets.redisAuth.keys.password } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
+
+const redisMemoryLimit = parseBytes(records.redis.containers.redis!.resources.limits.memory);
 
 const scriptsVolume = { name: "scripts", configMap: { name: "redis-scripts" } };
 const confVolume = { name: "conf", emptyDir: { sizeLimit: "1Mi" } };
@@ -35,50 +42,74 @@ const scriptMounts = [
 function scripts(context: RenderContext): ConfigMap {
   return new ConfigMap({
     metadata: { name: "redis-scripts", namespace: namespaceOf(context, "redis") },
-    data: { "redis.conf": redisConf, "redis-init.sh": redisInitScript, "sentinel-init.sh": sentinelInitScript },
+    data: {
+      "redis.conf": redisConf(redisMemoryLimit),
+      "redis-init.sh": redisInitScript,
+      "redis-prestop.sh": redisPreStopScript,
+      "sentinel-init.sh": sentinelInitScript,
+    },
   });
 }
 
 /** Init container that writes a pod's configuration with `script`; it announces the pod by its name behind `headless`. */
-function configInit(context: RenderContext, workload: WorkloadName, script: string, headless: string, variables: Record<string, string | number>): ContainerSpec {
+function configInit(context: RenderContext, workload: WorkloadName, script: string, headless: string, variables: Record<string, string | number>, extraMounts: ContainerSpec["volumeMounts"] = []): ContainerSpec {
   return {
     name: "config-init",
     command: ["sh", `/scripts/${script}`],
     env: [
       podNameEnv,
       passwordEnv,
-      { name: "SELF_HOST", value: podHost(context, workload, "$(POD_NAME)", headless) },
-      ...Object.entries(variables).map(([name, value]) => ({ name, value: String(value) })),
+      selfHost(context, workload, headless),
+      ...plainEnv(variables),
     ],
-    volumeMounts: scriptMounts,
+    volumeMounts: [...scriptMounts, ...extraMounts],
   };
 }
 
+/** This pod's name behind its headless Service (POD_NAME must come first in env for $(VAR) expansion). */
+const selfHost = (context: RenderContext, workload: WorkloadName, headless: string): IEnvVar => ({ name: "SELF_HOST", value: podHost(context, workload, "$(POD_NAME)", headless) });
+
+const plainEnv = (variables: Record<string, string | number>): IEnvVar[] => Object.entries(variables).map(([name, value]) => ({ name, value: String(value) }));
+
+/** Every pod name of a StatefulSet behind its headless Service. */
+function podHosts(context: RenderContext, workload: WorkloadName, headless: string): string[] {
+  return Array.from({ length: replicaCount(context.settings, workload) }, (_, i) => podHost(context, workload, `${workload}-${i}`, headless));
+}
+
 function redisServers(context: RenderContext) {
+  const sentinelAccess = { SENTINEL_HOST: sentinelService, SENTINEL_PORT: sentinelPort, MASTER_NAME: redisSentinel.masterName, REDIS_PORT: redisPort };
   return statefulSet(context, {
     name: "redis",
     serviceName: redisHeadless,
+    // The preStop handover, then Redis' own shutdown (an AOF fsync).
+    terminationGracePeriodSeconds: handoverWaitSeconds + 25,
     initContainers: [
-      configInit(context, "redis", "redis-init.sh", redisHeadless, {
-        INITIAL_MASTER_HOST: podHost(context, "redis", "redis-0", redisHeadless),
-        REDIS_PORT: redisPort,
-        SENTINEL_HOST: sentinelService,
-        SENTINEL_PORT: sentinelPort,
-        MASTER_NAME: redisSentinel.masterName,
-        CONF_DIR: "/conf",
-        BASE_CONF: "/scripts/redis.conf",
-      }),
+      configInit(
+        context,
+        "redis",
+        "redis-init.sh",
+        redisHeadless,
+        {
+          ...sentinelAccess,
+          INITIAL_MASTER_HOST: podHost(context, "redis", "redis-0", redisHeadless),
+          REDIS_PEERS: podHosts(context, "redis", redisHeadless).join(" "),
+          DATA_DIR: "/data",
+          FAILOVER_WAIT_SECONDS: failoverWaitSeconds,
+          CONF_DIR: "/conf",
+          BASE_CONF: "/scripts/redis.conf",
+        },
+        [{ name: "data", mountPath: "/data", readOnly: true }],
+      ),
     ],
     containers: [
       {
         name: "redis",
         command: ["redis-server", "/conf/redis.conf"],
+        env: [podNameEnv, passwordEnv, selfHost(context, "redis", redisHeadless), ...plainEnv({ ...sentinelAccess, HANDOVER_WAIT_SECONDS: handoverWaitSeconds })],
+        lifecycle: { preStop: { exec: { command: ["sh", "/scripts/redis-prestop.sh"] } } },
         readinessProbe: tcpProbe(redisPort, { periodSeconds: 5 }),
         livenessProbe: tcpProbe(redisPort, { periodSeconds: 10 }),
-        volumeMounts: [
-          { name: "conf", mountPath: "/conf" },
-          { name: "data", mountPath: "/data" },
-        ],
+        volumeMounts: [...scriptMounts, { name: "data", mountPath: "/data" }],
       },
       {
         name: "redis-exporter",
@@ -92,7 +123,7 @@ function redisServers(context: RenderContext) {
 }
 
 function sentinels(context: RenderContext) {
-  const peers = Array.from({ length: replicaCount(context.settings, "redis-sentinel") }, (_, i) => podHost(context, "redis-sentinel", `redis-sentinel-${i}`, sentinelHeadless));
+  const peers = podHosts(context, "redis-sentinel", sentinelHeadless);
   return statefulSet(context, {
     name: "redis-sentinel",
     serviceName: sentinelHeadless,
