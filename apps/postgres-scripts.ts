@@ -5,7 +5,8 @@
 
 /**
  * Init container of every postgres pod. Env: POD_NAME, PRIMARY_ORDINAL, PRIMARY_HOST,
- * PRIMARY_PORT, REPLICATION_USER, REPLICATION_PASSWORD, PGDATA.
+ * PRIMARY_PORT, PEER_HOSTS (the other pods' names), PEER_PORT, REPLICATION_USER,
+ * REPLICATION_PASSWORD, PGDATA.
  */
 export const bootstrapReplicaScript = `#!/bin/sh
 # Makes a pod that is not the primary a streaming replica, once: an empty data directory is
@@ -14,7 +15,25 @@ export const bootstrapReplicaScript = `#!/bin/sh
 # a fast checkpoint starts the copy at once instead of after the next spread checkpoint.
 set -eu
 ordinal="\${POD_NAME##*-}"
-if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then echo "bootstrap-replica: $POD_NAME is the primary" >&2; exit 0; fi
+export PGPASSWORD="$REPLICATION_PASSWORD"
+if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then
+  # The settings still name this pod primary, but a replica may have been promoted since (runbook
+  # step 1, before step 2 moves the settings): a peer on a newer timeline than this data directory
+  # means this is a former primary, and starting it would split the orders in two.
+  if [ -s "$PGDATA/PG_VERSION" ] && [ ! -f "$PGDATA/standby.signal" ]; then
+    own="$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's TimeLineID: *//p")"
+    for peer in $PEER_HOSTS; do
+      case "$peer" in "$POD_NAME".*) continue ;; esac
+      peer_timeline="$(psql "host=$peer port=$PEER_PORT user=$REPLICATION_USER dbname=replication replication=true connect_timeout=3" -Atc "IDENTIFY_SYSTEM" 2>/dev/null | cut -d '|' -f 2 || true)"
+      if [ -n "$peer_timeline" ] && [ "$peer_timeline" -gt "$own" ]; then
+        echo "bootstrap-replica: $peer is on timeline $peer_timeline, newer than this former primary's $own: a replica was promoted. Not starting; finish the failover (README runbook: set dataTier.postgresPrimary, then rebuild this pod)" >&2
+        exit 1
+      fi
+    done
+  fi
+  echo "bootstrap-replica: $POD_NAME is the primary" >&2
+  exit 0
+fi
 if [ -s "$PGDATA/PG_VERSION" ]; then
   if [ -f "$PGDATA/standby.signal" ]; then echo "bootstrap-replica: $PGDATA is already a replica" >&2; exit 0; fi
   # A former primary must never come back beside the new one (two writable copies of the orders).
@@ -22,7 +41,6 @@ if [ -s "$PGDATA/PG_VERSION" ]; then
   exit 1
 fi
 slot="replica_$ordinal"
-export PGPASSWORD="$REPLICATION_PASSWORD"
 until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT"; do echo "bootstrap-replica: waiting for $PRIMARY_HOST" >&2; sleep 2; done
 mkdir -p "$PGDATA"
 chmod 700 "$PGDATA"

@@ -9,7 +9,7 @@ import { imageTag } from "../core/images";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type KubeObject, type RenderContext } from "./lib/app";
 import { calledPort, clusterService, headlessService } from "./lib/service";
-import { cronJob, persistentVolumeClaims, podHost, statefulSet, tcpProbe } from "./lib/workload";
+import { cronJob, persistentVolumeClaims, podHost, podHosts, statefulSet, tcpProbe } from "./lib/workload";
 import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
 const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
@@ -53,6 +53,8 @@ function scripts(context: RenderContext): ConfigMap {
 function server(context: RenderContext): KubeObject[] {
   const primary = context.settings.dataTier.postgresPrimary;
   const scriptsMount = { name: "scripts", mountPath: "/scripts", readOnly: true };
+  // Every pod asks the others (only the primary ordinal uses the answer).
+  const peerHosts = podHosts(context, "postgres", headless);
   return statefulSet(context, {
     name: "postgres",
     serviceName: headless,
@@ -66,6 +68,8 @@ function server(context: RenderContext): KubeObject[] {
           { name: "PRIMARY_ORDINAL", value: String(primary) },
           { name: "PRIMARY_HOST", value: podHost(context, "postgres", `postgres-${primary}`, headless) },
           { name: "PRIMARY_PORT", value: String(port) },
+          { name: "PEER_HOSTS", value: peerHosts.join(" ") },
+          { name: "PEER_PORT", value: String(port) },
           { name: "REPLICATION_USER", value: database.replicationUser },
           secretEnv("REPLICATION_PASSWORD", keys.replicationPassword),
           { name: "PGDATA", value: pgdata },

@@ -6,10 +6,9 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { portOf, records, redisSentinel, secrets, type WorkloadName } from "../core/contract/index";
 import { parseBytes } from "../core/quantity";
-import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { address, clusterService, headlessService } from "./lib/service";
-import { podHost, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
+import { podHost, podHosts, statefulSet, tcpProbe, type ContainerSpec } from "./lib/workload";
 import { redisConf, redisInitScript, redisPreStopScript, sentinelInitScript } from "./redis-scripts";
 
 const redisPort = portOf("redis", "redis").port;
@@ -71,10 +70,6 @@ const selfHost = (context: RenderContext, workload: WorkloadName, headless: stri
 
 const plainEnv = (variables: Record<string, string | number>): IEnvVar[] => Object.entries(variables).map(([name, value]) => ({ name, value: String(value) }));
 
-/** Every pod name of a StatefulSet behind its headless Service. */
-function podHosts(context: RenderContext, workload: WorkloadName, headless: string): string[] {
-  return Array.from({ length: replicaCount(context.settings, workload) }, (_, i) => podHost(context, workload, `${workload}-${i}`, headless));
-}
 
 function redisServers(context: RenderContext) {
   const sentinelAccess = { SENTINEL_HOST: sentinelService, SENTINEL_PORT: sentinelPort, MASTER_NAME: redisSentinel.masterName, REDIS_PORT: redisPort };

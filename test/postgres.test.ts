@@ -50,7 +50,9 @@ describe("PostgreSQL in the rendered environments", () => {
 
 // --- real engines --------------------------------------------------------------------------
 
-const replicationPassword = "test-only-replication-password";
+// Every character class an operator might paste: the scripts pass it through libpq's environment
+// and psql variables, never through a shell word, a connection string or SQL text.
+const replicationPassword = `test only 'repl' "pass",=#;\\$(x)`;
 let primary: PostgresServer;
 let replica: PostgresServer | undefined;
 let scriptsDir: string;
@@ -113,9 +115,11 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
     expect(() => runScript("bootstrap-replica.sh", { POD_NAME: "postgres-1", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir })).toThrow(/holds a former primary/);
   });
 
-  it("the primary is left alone by the bootstrap script (it is the primary)", () => {
-    const output = runScript("bootstrap-replica.sh", { POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
-    expect(output).toBe("");
+  /** postgres-0's init, its peer (postgres-1) on loopback at the replica's port. */
+  const primaryInit = () => runScript("bootstrap-replica.sh", { POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), PEER_HOSTS: "postgres-0.postgres-headless 127.0.0.1", PEER_PORT: String(replica!.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+
+  it("the primary is left alone by the bootstrap script (it is the primary, and no peer is on a newer timeline)", () => {
+    expect(primaryInit()).toBe("");
   });
 
   it("backup.sh dumps the database and restore.sh restores it into an empty one", () => {
@@ -134,5 +138,9 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
     replica!.sql("INSERT INTO carts_seen VALUES (3, 'written after the promotion')", "orders");
     expect(replica!.sql("SELECT count(*) FROM carts_seen", "orders").trim()).toBe("2");
     expect(() => runScript("promote.sh", libpq(replica!, "postgres"))).toThrow(/already a primary/);
+  });
+
+  it("a former primary that returns after the promotion, while the settings still name it, refuses to start: split brain is impossible between runbook steps 1 and 2", () => {
+    expect(primaryInit).toThrow(/127\.0\.0\.1 is on timeline 2, newer than this former primary's 1: a replica was promoted\. Not starting/);
   });
 });

@@ -322,3 +322,8 @@ export function tcpProbe(port: number, timing: Omit<IProbe, "grpc" | "httpGet" |
 export function podHost(context: RenderContext, workload: WorkloadName, pod: string, headless: string): string {
   return `${pod}.${headless}.${namespaceOf(context, workload)}.svc.cluster.local`;
 }
+
+/** Every pod name of a StatefulSet behind its headless Service, in ordinal order. */
+export function podHosts(context: RenderContext, workload: WorkloadName, headless: string): string[] {
+  return Array.from({ length: replicaCount(context.settings, workload) }, (_, i) => podHost(context, workload, `${workload}-${i}`, headless));
+}
