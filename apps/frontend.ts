@@ -1,4 +1,5 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { HTTPRoute } from "./lib/gateway-api";
 import { Service } from "kubernetes-models/v1/Service";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import { namespaceOf, type App, type KubeObject, type RenderContext } from "./lib/app";
@@ -38,14 +39,29 @@ const frontendWorkload = boutiqueApp({
   livenessProbe: healthProbe("x-liveness-probe"),
 });
 
-/** How users reach the shop: a NodePort or LoadBalancer Service, or an Ingress, as the environment says. */
+/** How users reach the shop: a NodePort or LoadBalancer Service, an Ingress or a Gateway API HTTPRoute, as the environment says. */
 function externalAccess(context: RenderContext): KubeObject[] {
   const exposure = context.settings.frontendExposure;
   const namespace = namespaceOf(context, "frontend");
+  if (exposure.type === "HTTPRoute") {
+    const { name, namespace: gatewayNamespace, sectionName } = exposure.gateway;
+    return [
+      new HTTPRoute({
+        metadata: { name: "frontend", namespace },
+        spec: {
+          parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name, namespace: gatewayNamespace, ...(sectionName ? { sectionName } : {}) }],
+          hostnames: [exposure.host],
+          rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "frontend", port: servicePort }] }],
+        },
+      }),
+    ];
+  }
   if (exposure.type === "Ingress") {
+    const issuer = exposure.certManager ? { [exposure.certManager.issuerKind === "ClusterIssuer" ? "cert-manager.io/cluster-issuer" : "cert-manager.io/issuer"]: exposure.certManager.issuerName } : {};
+    const annotations = { ...exposure.annotations, ...issuer };
     return [
       new Ingress({
-        metadata: { name: "frontend", namespace, ...(exposure.annotations ? { annotations: exposure.annotations } : {}) },
+        metadata: { name: "frontend", namespace, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
         spec: {
           ...(exposure.className ? { ingressClassName: exposure.className } : {}),
           ...(exposure.tlsSecretName ? { tls: [{ hosts: [exposure.host], secretName: exposure.tlsSecretName }] } : {}),

@@ -72,6 +72,16 @@ function role(kind: "Role" | "ClusterRole", rule: Json): Json {
 }
 
 /** One unsafe change per entry, and the rule that must catch it. */
+/** An HTTPRoute in the shop's namespace, attached to a Gateway's listener `sectionName` (none: every listener). */
+function httpRoute(backend: { name: string; port: number }, sectionName: string | undefined): Json {
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: { name: `to-${backend.name}`, namespace: ns },
+    spec: { parentRefs: [{ name: "shared", namespace: "gateways", ...(sectionName ? { sectionName } : {}) }], hostnames: ["shop.example.com"], rules: [{ backendRefs: [backend] }] },
+  };
+}
+
 const mutations: { rule: string; change: string; mutate: (o: Objects) => void; severity?: "warning" }[] = [
   { rule: "SCH002", change: "a typo'd field (replica) in a Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.replica = 3) },
   { rule: "RES001", change: "remove a memory request", mutate: (o) => delete o.container("cartservice").resources.requests.memory },
@@ -110,6 +120,8 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
       o.pod("adservice").volumes = [...(o.pod("adservice").volumes ?? []), { name: "cache", persistentVolumeClaim: { claimName: "adservice-cache" } }];
     },
   },
+  { rule: "NET006", change: "a production HTTPRoute on every listener of its Gateway (plain HTTP too)", mutate: (o) => o.add(httpRoute({ name: "frontend", port: 80 }, undefined)) },
+  { rule: "NET005", change: "an HTTPRoute to the database", mutate: (o) => o.add(httpRoute({ name: "postgres", port: 5432 }, "https")) },
   { rule: "AVL007", change: "recreate a multi-replica Deployment", mutate: (o) => (o.get("Deployment", "cartservice").spec.strategy = { type: "Recreate" }) },
   { rule: "AVL008", change: "kill the database without a grace period", mutate: (o) => (o.get("StatefulSet", "postgres").spec.template.spec.terminationGracePeriodSeconds = 0) },
   { rule: "ARG002", change: "turn off pruning of an Application", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated.prune = false) },

@@ -60,7 +60,7 @@ describe("bad settings are rejected with file, path and what was expected", () =
 
   it("an unknown exposure type lists the valid ones", () => {
     const result = renderWithProdSettings((text) => text.replace("type: Ingress", "type: Route"));
-    expectSettingsError(result, /\/frontendExposure: expected "type" to be one of "LoadBalancer", "NodePort", "Ingress", got "Route"/);
+    expectSettingsError(result, /\/frontendExposure: expected "type" to be one of "LoadBalancer", "NodePort", "Ingress", "HTTPRoute", got "Route"/);
   });
 
   it("the latest tag is refused", () => {

@@ -81,10 +81,18 @@ function postgresPrimary(settings: Settings, deployed: ReadonlySet<WorkloadName>
   return primary < replicas ? [] : [{ path: ["dataTier", "postgresPrimary"], message: `expected an ordinal below ${replicas} (postgres runs ${replicas} pod${replicas === 1 ? "" : "s"}), got ${primary}` }];
 }
 
-/** Production serves the shop over TLS: an Ingress there names its certificate Secret. */
+/** Production serves the shop over TLS: an Ingress there names its certificate Secret, an HTTPRoute its (HTTPS) listener. */
 function productionTls(settings: Settings): SettingsProblem[] {
   const exposure = settings.frontendExposure;
-  return settings.availability.level === "production" && exposure.type === "Ingress" && !exposure.tlsSecretName ? [{ path: ["frontendExposure"], message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }] : [];
+  const production = settings.availability.level === "production";
+  if (exposure.type === "Ingress" && !exposure.tlsSecretName) {
+    if (exposure.certManager) return [{ path: ["frontendExposure", "certManager"], message: `missing key "tlsSecretName" beside it: cert-manager writes the certificate for ${exposure.host} into that Secret` }];
+    if (production) return [{ path: ["frontendExposure"], message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }];
+  }
+  if (exposure.type === "HTTPRoute" && production && !exposure.gateway.sectionName) {
+    return [{ path: ["frontendExposure", "gateway"], message: `missing key "sectionName": availability level production attaches ${exposure.host} to the Gateway's HTTPS listener only, by name` }];
+  }
+  return [];
 }
 
 /** A tag can be pushed again; what production runs must not change under the same manifest. */

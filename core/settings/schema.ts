@@ -50,8 +50,37 @@ const exposure = {
         type: { const: "Ingress" },
         host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", patternMeaning: "a lower-case DNS name such as shop.example.com" },
         className: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
-        tlsSecretName: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning },
+        tlsSecretName: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning, description: "Secret holding the host's certificate (written by cert-manager when certManager is set)." },
+        certManager: {
+          description: "cert-manager issues the certificate into tlsSecretName, from this issuer (an annotation on the Ingress).",
+          type: "object",
+          additionalProperties: false,
+          required: ["issuerKind", "issuerName"],
+          properties: {
+            issuerKind: { enum: ["ClusterIssuer", "Issuer"] },
+            issuerName: { type: "string", pattern: dns1123Subdomain, patternMeaning: "an issuer name: lower-case a-z, 0-9, '-' and '.'", maxLength: 253 },
+          },
+        },
         annotations: { type: "object", propertyNames: { pattern: annotationKey, patternMeaning: "an annotation key: an optional DNS prefix and '/', then a name of a-z, A-Z, 0-9, '-', '_', '.' (at most 63)" }, additionalProperties: { type: "string" } },
+      },
+    },
+    {
+      additionalProperties: false,
+      required: ["host", "gateway"],
+      properties: {
+        type: { const: "HTTPRoute" },
+        host: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", patternMeaning: "a lower-case DNS name such as shop.example.com" },
+        gateway: {
+          description: "The Gateway API Gateway the route attaches to (TLS terminates at its listener).",
+          type: "object",
+          additionalProperties: false,
+          required: ["name", "namespace"],
+          properties: {
+            name: { type: "string", pattern: dns1123Subdomain, patternMeaning: "a Gateway name: lower-case a-z, 0-9, '-' and '.'", maxLength: 253 },
+            namespace: { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning, maxLength: 63 },
+            sectionName: { type: "string", pattern: dns1123Subdomain, patternMeaning: "a listener name: lower-case a-z, 0-9, '-' and '.'", maxLength: 253, description: "The listener (production: its HTTPS listener)." },
+          },
+        },
       },
     },
   ],

@@ -18,9 +18,12 @@ export interface FieldCatalog {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const nodeModules = join(here, "..", "..", "node_modules");
+// Our own declarations of kinds no Node 20 kubernetes-models package has (Gateway API).
+const extraKinds = join(here, "extra-kinds");
 const modelRoots = [
   join(nodeModules, "kubernetes-models"),
   join(nodeModules, "@kubernetes-models", "argo-cd"),
+  extraKinds,
 ];
 export const catalogPath = join(here, "field-catalog.json");
 
@@ -35,6 +38,7 @@ function declarationFiles(dir: string): string[] {
 
 /** Short, stable name of a declaration file: "apps/v1/DeploymentSpec", "argo-cd/argoproj.io/v1alpha1/Application". */
 function typeKeyOf(fileName: string): string {
+  if (fileName.startsWith(extraKinds)) return `extra-kinds/${relative(extraKinds, fileName).replace(/\.d\.ts$/, "")}`;
   return relative(nodeModules, fileName)
     .replace(/\.d\.ts$/, "")
     .replace(/^kubernetes-models\//, "")

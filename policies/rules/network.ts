@@ -246,22 +246,37 @@ export const networkRules: Rule[] = [
           }),
         ),
       ),
+      ...ofKind(manifests, "HTTPRoute").flatMap((route) =>
+        ((route.object.spec?.rules ?? []) as Json[]).flatMap((rule, r) =>
+          ((rule.backendRefs ?? []) as Json[]).flatMap((backend, b) => {
+            const namespace = backend.namespace ?? route.object.metadata?.namespace;
+            const service = manifests.find((m) => m.object.kind === "Service" && m.object.metadata?.namespace === namespace && m.object.metadata?.name === backend.name);
+            return service ? unexposable(manifests, service, service.object.metadata?.name, `/spec/rules/${r}/backendRefs/${b}`, route) : [];
+          }),
+        ),
+      ),
     ],
   },
   {
     id: "NET006",
     theme: "network",
     severity: "error",
-    title: "in production every Ingress host is served over TLS",
-    fix: "List each host of the Ingress under spec.tls with a certificate Secret (settings frontendExposure.tlsSecretName).",
+    title: "in production every Ingress host is served over TLS, every HTTPRoute attaches to a named listener",
+    fix: "List each host of the Ingress under spec.tls with a certificate Secret (settings frontendExposure.tlsSecretName); attach an HTTPRoute to the Gateway's HTTPS listener by sectionName (settings frontendExposure.gateway.sectionName).",
     check: ({ manifests, settings }) => {
       if (settings && settings.availability.level !== "production") return []; // without settings: fail closed
-      return ofKind(manifests, "Ingress").flatMap((ingress): Violation[] => {
+      const ingresses = ofKind(manifests, "Ingress").flatMap((ingress): Violation[] => {
         const covered = new Set(((ingress.object.spec?.tls ?? []) as Json[]).flatMap((tls) => (tls.secretName ? ((tls.hosts ?? []) as string[]) : [])));
         const hosts = ((ingress.object.spec?.rules ?? []) as Json[]).map((rule) => rule.host ?? "*");
         const plain = hosts.filter((host) => !covered.has(host));
         return plain.length > 0 ? [{ manifest: ingress, path: "/spec/tls", message: `${plain.join(", ")} served without TLS` }] : [];
       });
+      // TLS terminates at the Gateway, which is not ours to judge: a route that names no listener
+      // attaches to every listener of the Gateway, plain HTTP ones included.
+      const routes = ofKind(manifests, "HTTPRoute").flatMap((route) =>
+        ((route.object.spec?.parentRefs ?? []) as Json[]).flatMap((parent, index): Violation[] => (parent.sectionName ? [] : [{ manifest: route, path: `/spec/parentRefs/${index}`, message: `attaches to every listener of Gateway ${parent.name}, plain HTTP ones included: name the HTTPS listener (sectionName)` }])),
+      );
+      return [...ingresses, ...routes];
     },
   },
 ];

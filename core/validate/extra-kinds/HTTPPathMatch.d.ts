@@ -1,0 +1,4 @@
+export interface IHTTPPathMatch {
+  type?: "Exact" | "PathPrefix" | "RegularExpression";
+  value?: string;
+}

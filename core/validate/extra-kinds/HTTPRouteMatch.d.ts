@@ -1,0 +1,5 @@
+import type { IHTTPPathMatch } from "./HTTPPathMatch";
+
+export interface IHTTPRouteMatch {
+  path?: IHTTPPathMatch;
+}
