@@ -2,226 +2,74 @@
 // the spool through a database outage (live and across a restart), e-mail forwarding failures,
 // health, graceful shutdown, and the bundled entry point the container image runs.
 import * as grpc from "@grpc/grpc-js";
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Config } from "../services/order-persistence/src/config";
-import { silentLogger } from "../services/order-persistence/src/log";
-import type { Money, SendOrderConfirmationRequest } from "../services/order-persistence/src/messages";
 import { migrate } from "../services/order-persistence/src/migrate";
-import { defaultMigrationsDir, protoDir } from "../services/order-persistence/src/paths";
-import { loadProtos } from "../services/order-persistence/src/proto";
-import { startServer, type RunningServer } from "../services/order-persistence/src/server";
+import { defaultMigrationsDir } from "../services/order-persistence/src/paths";
+import type { RunningServer } from "../services/order-persistence/src/server";
 import { spoolFileName } from "../services/order-persistence/src/spool";
-import { freePort, startPostgres, type PostgresServer } from "./support/postgres";
-import { waitFor } from "./support/wait";
+import type { Money } from "../services/order-persistence/src/messages";
+import { healthStatus, metricsText, money, OrderTestbed, orderRequest, portIsClosed, sample, send, spoolFiles, waitFor, type Clients, type FakeEmail } from "./support/order-service";
 
-// ---- fixtures -------------------------------------------------------------------------------
+const testbed = new OrderTestbed();
+const migrationVersions = ["001_orders", "002_order_fingerprint"];
+beforeAll(() => testbed.start());
+afterAll(() => testbed.stop());
 
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
-let postgres: PostgresServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-const protos = loadProtos();
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-});
-
-afterAll(async () => {
-  // Newest first: servers before the database they use.
-  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-  postgres?.destroy();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function createDatabase(name: string): string {
-  postgres.sql(`CREATE DATABASE ${name}`);
-  return name;
-}
-
-function count(database: string, query: string): number {
-  return Number(postgres.sql(query, database).trim());
-}
-
-function config(database: string, overrides: Partial<Config> = {}): Config {
-  return {
-    host: "127.0.0.1",
-    port: 0,
-    metricsPort: 0,
-    databaseUrl: postgres.url(database),
-    poolSize: 4,
-    emailServiceAddr: undefined,
-    emailTimeoutMs: 2_000,
-    spoolDir: tempDir("order-spool-"),
-    migrationsDir: defaultMigrationsDir,
-    shutdownDelayMs: 0,
-    shutdownTimeoutMs: 5_000,
-    logger: silentLogger,
-    ...overrides,
-  };
-}
-
-/** Starts the service in-process with short retry waits; stopped in afterAll unless a test closes it. */
-async function service(cfg: Config): Promise<RunningServer> {
-  const server = await startServer(cfg, { persister: { initialBackoffMs: 100, maxBackoffMs: 400 }, migrationRetryMs: 100 });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-interface FakeEmail {
-  address: string;
-  calls: SendOrderConfirmationRequest[];
-}
-
-/** A stand-in emailservice that records every call; "hang" never answers (for deadlines). */
-async function fakeEmailService(behaviour: "ok" | "hang" = "ok"): Promise<FakeEmail> {
-  const calls: SendOrderConfirmationRequest[] = [];
-  const server = new grpc.Server();
-  server.addService(protos.EmailService.service, {
-    SendOrderConfirmation: (call: grpc.ServerUnaryCall<SendOrderConfirmationRequest, object>, callback: grpc.sendUnaryData<object>) => {
-      calls.push(call.request);
-      if (behaviour === "ok") callback(null, {});
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))));
-  cleanups.push(() => server.forceShutdown());
-  return { address: `127.0.0.1:${port}`, calls };
-}
-
-interface Clients {
-  email: grpc.Client;
-  health: grpc.Client;
-}
-
-function clients(port: number): Clients {
-  const email = new protos.EmailService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const health = new protos.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  cleanups.push(() => {
-    email.close();
-    health.close();
-  });
-  return { email, health };
-}
-
-function unary<T>(client: grpc.Client, method: string, request: unknown): Promise<{ error: grpc.ServiceError | null; response: T | undefined }> {
-  return new Promise((resolve) => {
-    const call = (client as unknown as Record<string, (req: unknown, options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, response?: T) => void) => void>)[method]!;
-    call.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) => resolve({ error, response }));
-  });
-}
-
-async function send(c: Clients, request: SendOrderConfirmationRequest): Promise<grpc.ServiceError | null> {
-  return (await unary<object>(c.email, "SendOrderConfirmation", request)).error;
-}
-
-async function healthStatus(c: Clients, service = ""): Promise<string> {
-  const { error, response } = await unary<{ status: string }>(c.health, "Check", { service });
-  if (error) return `error ${grpc.status[error.code]}`;
-  return response!.status;
-}
-
-function money(currency_code: string, units: string, nanos: number): Money {
-  return { currency_code, units, nanos };
-}
-
-/** An order as checkout sends it; items are [product, quantity, unit price]. */
-function orderRequest(orderId: string, options: { shipping?: Money; items?: [string, number, Money][]; email?: string } = {}): SendOrderConfirmationRequest {
-  const items = options.items ?? [
-    ["OLJCESPC7Z", 1, money("USD", "19", 990000000)],
-    ["66VCHSJNUP", 2, money("USD", "3", 500000000)],
-  ];
-  return {
-    email: options.email ?? "someone@example.com",
-    order: {
-      order_id: orderId,
-      shipping_tracking_id: `TRACK-${orderId}`,
-      shipping_cost: options.shipping ?? money("USD", "8", 990000000),
-      shipping_address: { street_address: "1600 Amphitheatre Parkway", city: "Mountain View", state: "CA", country: "United States", zip_code: 94043 },
-      items: items.map(([product_id, quantity, cost]) => ({ item: { product_id, quantity }, cost })),
-    },
-  };
-}
-
-async function metricsText(metricsPort: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-  expect(response.status).toBe(200);
-  return response.text();
-}
-
-/** The value of one sample ("name" or "name{labels}") in the exposition text, or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-function spoolFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(".json"));
-}
-
-function portIsClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
+const createDatabase = (name: string) => testbed.createDatabase(name);
+const count = (database: string, query: string) => testbed.count(database, query);
+const tempDir = (prefix: string) => testbed.tempDir(prefix);
+const config: OrderTestbed["config"] = (database, overrides) => testbed.config(database, overrides);
+const service = (cfg: Parameters<OrderTestbed["service"]>[0]) => testbed.service(cfg);
+const fakeEmailService = (behaviour?: "ok" | "hang") => testbed.fakeEmailService(behaviour);
+const clients = (port: number) => testbed.clients(port);
 
 // ---- migrations -----------------------------------------------------------------------------
 
 describe("migrations", () => {
   it("apply to a fresh database once: a second run is a no-op; tables and the four indexes exist", async () => {
     const db = createDatabase("migrate_fresh");
-    const pool = new pg.Pool({ connectionString: postgres.url(db), max: 2 });
+    const pool = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 2 });
     try {
-      expect(await migrate(pool, defaultMigrationsDir)).toEqual({ applied: ["001_orders"], skipped: [] });
-      expect(await migrate(pool, defaultMigrationsDir)).toEqual({ applied: [], skipped: ["001_orders"] });
+      expect(await migrate(pool, defaultMigrationsDir)).toEqual({ applied: migrationVersions, skipped: [] });
+      expect(await migrate(pool, defaultMigrationsDir)).toEqual({ applied: [], skipped: migrationVersions });
     } finally {
       await pool.end();
     }
-    expect(postgres.sql("SELECT version FROM schema_migrations ORDER BY version", db).trim()).toBe("001_orders");
-    expect(postgres.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", db).trim().split("\n")).toEqual(["order_items", "orders", "schema_migrations"]);
-    const indexes = postgres.sql("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx_%' ORDER BY 1", db).trim().split("\n");
+    expect(testbed.postgres.sql("SELECT version FROM schema_migrations ORDER BY version", db).trim().split("\n")).toEqual(migrationVersions);
+    expect(testbed.postgres.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", db).trim().split("\n")).toEqual(["order_items", "orders", "schema_migrations"]);
+    const indexes = testbed.postgres.sql("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx_%' ORDER BY 1", db).trim().split("\n");
     expect(indexes).toEqual(["idx_order_items_order_id", "idx_order_items_product_id", "idx_orders_created_at", "idx_orders_user_id"]);
   });
 
   it("two replicas migrating at the same moment apply each file exactly once", async () => {
     const db = createDatabase("migrate_race");
-    const pools = [0, 1].map(() => new pg.Pool({ connectionString: postgres.url(db), max: 1 }));
+    const pools = [0, 1].map(() => new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 }));
     try {
       const results = await Promise.all(pools.map((pool) => migrate(pool, defaultMigrationsDir)));
-      expect(results.flatMap((r) => r.applied)).toEqual(["001_orders"]);
-      expect(results.flatMap((r) => r.skipped)).toEqual(["001_orders"]);
+      expect(results.flatMap((r) => r.applied)).toEqual(migrationVersions);
+      expect(results.flatMap((r) => r.skipped)).toEqual(migrationVersions);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
-    expect(count(db, "SELECT count(*) FROM schema_migrations")).toBe(1);
+    expect(count(db, "SELECT count(*) FROM schema_migrations")).toBe(migrationVersions.length);
   });
 
   it("a failing migration rolls back completely and is not recorded", async () => {
     const db = createDatabase("migrate_fail");
     const dir = tempDir("migrations-");
     cpSync(join(defaultMigrationsDir, "001_orders.sql"), join(dir, "001_orders.sql"));
-    writeFileSync(join(dir, "002_broken.sql"), "CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n");
-    const pool = new pg.Pool({ connectionString: postgres.url(db), max: 1 });
+    writeFileSync(join(dir, "003_broken.sql"), "CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n");
+    const pool = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 });
     try {
-      await expect(migrate(pool, dir)).rejects.toThrow(/002_broken\.sql/);
+      await expect(migrate(pool, dir)).rejects.toThrow(/003_broken\.sql/);
     } finally {
       await pool.end();
     }
-    expect(postgres.sql("SELECT version FROM schema_migrations", db).trim()).toBe("001_orders");
+    expect(testbed.postgres.sql("SELECT version FROM schema_migrations", db).trim()).toBe("001_orders");
     expect(count(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'")).toBe(0);
   });
 });
@@ -250,10 +98,10 @@ describe("service", () => {
   it("stores an order in both tables with exact amounts and forwards it to the emailservice", async () => {
     expect(await send(c, orderRequest("order-exact", { items: [["OLJCESPC7Z", 2, money("USD", "12", 990000000)], ["66VCHSJNUP", 1, money("USD", "0", 10000000)]] }))).toBeNull();
     // 8.99 + 2 × 12.99 + 0.01 = 34.98
-    expect(postgres.sql("SELECT user_id, shipping_tracking_id, shipping_cost_currency, shipping_cost, total_currency, total, street_address, city, state, country, zip_code FROM orders WHERE order_id = 'order-exact'", db).trim()).toBe(
+    expect(testbed.postgres.sql("SELECT user_id, shipping_tracking_id, shipping_cost_currency, shipping_cost, total_currency, total, street_address, city, state, country, zip_code FROM orders WHERE order_id = 'order-exact'", db).trim()).toBe(
       "someone@example.com|TRACK-order-exact|USD|8.990000000|USD|34.980000000|1600 Amphitheatre Parkway|Mountain View|CA|United States|94043",
     );
-    expect(postgres.sql("SELECT line, product_id, quantity, unit_price_currency, unit_price FROM order_items WHERE order_id = 'order-exact' ORDER BY line", db).trim().split("\n")).toEqual([
+    expect(testbed.postgres.sql("SELECT line, product_id, quantity, unit_price_currency, unit_price FROM order_items WHERE order_id = 'order-exact' ORDER BY line", db).trim().split("\n")).toEqual([
       "1|OLJCESPC7Z|2|USD|12.990000000",
       "2|66VCHSJNUP|1|USD|0.010000000",
     ]);
@@ -263,18 +111,18 @@ describe("service", () => {
     expect(forwarded[0]!.order!.items[0]!.cost).toEqual({ currency_code: "USD", units: "12", nanos: 990000000 });
   });
 
-  it("keeps negative amounts and the largest storable units exact (no float on the way)", async () => {
+  it("keeps the largest storable amounts exact (no float on the way)", async () => {
     const request = orderRequest("order-extremes", {
       shipping: money("EUR", "0", 0),
       items: [
-        ["BIG", 1, money("EUR", "99999999998", 999999999)],
-        ["REFUND", 3, money("EUR", "-5", -250000000)],
+        ["BIG", 1, money("EUR", "99999999990", 999999999)],
+        ["SMALL", 3, money("EUR", "2", 750000000)],
       ],
     });
     expect(await send(c, request)).toBeNull();
-    // 99999999998.999999999 − 3 × 5.25 = 99999999983.249999999: 20 significant digits, beyond a double.
-    expect(postgres.sql("SELECT total_currency, total FROM orders WHERE order_id = 'order-extremes'", db).trim()).toBe("EUR|99999999983.249999999");
-    expect(postgres.sql("SELECT unit_price FROM order_items WHERE order_id = 'order-extremes' ORDER BY line", db).trim().split("\n")).toEqual(["99999999998.999999999", "-5.250000000"]);
+    // 99999999990.999999999 + 3 × 2.75 = 99999999999.249999999: 20 significant digits, beyond a double.
+    expect(testbed.postgres.sql("SELECT total_currency, total FROM orders WHERE order_id = 'order-extremes'", db).trim()).toBe("EUR|99999999999.249999999");
+    expect(testbed.postgres.sql("SELECT unit_price FROM order_items WHERE order_id = 'order-extremes' ORDER BY line", db).trim().split("\n")).toEqual(["99999999990.999999999", "2.750000000"]);
   });
 
   it("stores a repeated order_id once, even when the repeats race", async () => {
@@ -288,33 +136,49 @@ describe("service", () => {
     expect(sample(await metricsText(server.metricsPort), "orders_duplicate_total")).toBe(3);
   });
 
-  it("rejects mixed currencies and malformed money with INVALID_ARGUMENT and stores nothing", async () => {
+  it("rejects what no real checkout sends with INVALID_ARGUMENT, stores and forwards nothing", async () => {
     const before = email.calls.length;
-    const mixed = orderRequest("order-mixed", { items: [["A", 1, money("USD", "1", 0)], ["B", 1, money("EUR", "1", 0)]] });
-    const signs = orderRequest("order-signs", { items: [["A", 1, money("USD", "1", -500000000)]] });
-    const tooBig = orderRequest("order-too-big", { items: [["A", 1, money("USD", "9007199254740993", 0)]] });
-    const overflow = orderRequest("order-overflow", { items: [["A", 2, money("USD", "99999999999", 0)]] });
-    for (const request of [mixed, signs, tooBig, overflow]) {
+    const refused: [string, ReturnType<typeof orderRequest>, RegExp][] = [
+      ["mixed currencies", orderRequest("order-mixed", { items: [["A", 1, money("USD", "1", 0)], ["B", 1, money("EUR", "1", 0)]] }), /EUR.*USD/],
+      ["units and nanos of different signs", orderRequest("order-signs", { items: [["A", 1, money("USD", "1", -500000000)]] }), /different signs/],
+      ["units beyond a double", orderRequest("order-too-big", { items: [["A", 1, money("USD", "9007199254740993", 0)]] }), /storable range/],
+      ["a total beyond numeric(20,9)", orderRequest("order-overflow", { items: [["A", 2, money("USD", "99999999999", 0)]] }), /order total exceeds/],
+      ["a negative price", orderRequest("order-negative", { items: [["A", 1, money("USD", "-5", -250000000)]] }), /items\[0\]\.cost is negative/],
+      ["a negative shipping cost", orderRequest("order-negative-shipping", { shipping: money("USD", "0", -1) }), /shipping_cost is negative/],
+      ["quantity 0", orderRequest("order-quantity-0", { items: [["A", 0, money("USD", "1", 0)]] }), /quantity must be positive, got 0/],
+      ["a currency ISO 4217 does not know", orderRequest("order-currency", { shipping: money("ABC", "1", 0), items: [["A", 1, money("ABC", "1", 0)]] }), /not an ISO 4217 code/],
+      ["more items than an order may have", orderRequest("order-many", { items: Array.from({ length: 1_001 }, (_, i): [string, number, Money] => [`P${i}`, 1, money("USD", "1", 0)]) }), /1001 items, at most 1000/],
+      ["an order_id longer than an index entry allows", orderRequest("x".repeat(257)), /order_id is 257 bytes long, at most 256/],
+    ];
+    for (const [what, request, reason] of refused) {
       const error = await send(c, request);
-      expect(error?.code, request.order!.order_id).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error?.code, what).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error?.details, what).toMatch(reason);
     }
-    expect((await send(c, mixed))?.details).toMatch(/EUR.*USD/);
-    expect(count(db, "SELECT count(*) FROM orders WHERE order_id IN ('order-mixed', 'order-signs', 'order-too-big', 'order-overflow')")).toBe(0);
-    expect(count(db, "SELECT count(*) FROM order_items WHERE order_id IN ('order-mixed', 'order-signs', 'order-too-big', 'order-overflow')")).toBe(0);
+    const ids = refused.map(([, request]) => `'${request.order!.order_id}'`).join(", ");
+    expect(count(db, `SELECT count(*) FROM orders WHERE order_id IN (${ids})`)).toBe(0);
+    expect(count(db, `SELECT count(*) FROM order_items WHERE order_id IN (${ids})`)).toBe(0);
     expect(email.calls.length).toBe(before);
+    expect(sample(await metricsText(server.metricsPort), "orders_rejected_total")).toBe(refused.length);
+  });
+
+  it("stores an order without items (checkout does not refuse an empty cart, and charges its shipping)", async () => {
+    expect(await send(c, orderRequest("order-no-items", { items: [] }))).toBeNull();
+    expect(testbed.postgres.sql("SELECT total FROM orders WHERE order_id = 'order-no-items'", db).trim()).toBe("8.990000000");
+    expect(count(db, "SELECT count(*) FROM order_items WHERE order_id = 'order-no-items'")).toBe(0);
   });
 
   it("exposes the metrics: persisted orders, revenue per currency, durations, spool depth, process", async () => {
     const text = await metricsText(server.metricsPort);
     const stored = count(db, "SELECT count(*) FROM orders");
     expect(sample(text, "orders_persisted_total")).toBe(stored);
-    // 34.98 + the order-repeated total (8.99 + 19.99 + 2 × 3.50 = 35.98)
-    expect(sample(text, 'order_revenue_total{currency="USD"}')).toBeCloseTo(34.98 + 35.98, 6);
-    expect(sample(text, 'order_revenue_total{currency="EUR"}')).toBeCloseTo(99999999983.25, 0);
+    // 34.98 + the order-repeated total (8.99 + 19.99 + 2 × 3.50 = 35.98) + the empty order's 8.99
+    expect(sample(text, 'order_revenue_total{currency="USD"}')).toBeCloseTo(34.98 + 35.98 + 8.99, 6);
+    expect(sample(text, 'order_revenue_total{currency="EUR"}')).toBeCloseTo(99999999999.25, 0);
     expect(sample(text, 'order_persist_duration_seconds_count{outcome="stored"}')).toBe(stored);
     expect(sample(text, "order_spool_depth")).toBe(0);
     expect(sample(text, "email_forward_failures_total")).toBe(0);
-    expect(sample(text, "orders_rejected_total")).toBe(5);
+    expect(sample(text, "orders_rejected_total")).toBe(10);
     expect(text).toContain("process_cpu_user_seconds_total");
   });
 });
@@ -336,7 +200,7 @@ describe("PostgreSQL outage", () => {
     expect(await send(c1, orderRequest(ids[0]!, { items: itemsOf(0) }))).toBeNull();
 
     // Live outage: every call succeeds, each distinct order is one spool file.
-    postgres.stop();
+    testbed.postgres.stop();
     const during = await Promise.all(ids.slice(1, 16).map((id, i) => send(c1, orderRequest(id, { items: itemsOf(i + 1) }))));
     expect(during.every((error) => error === null)).toBe(true);
     // Repeats of a stored and of a spooled order: still one file per order_id.
@@ -346,7 +210,7 @@ describe("PostgreSQL outage", () => {
     expect(sample(await metricsText(first.metricsPort), "order_spool_depth")).toBe(16);
     expect(email.calls).toHaveLength(18);
 
-    postgres.start();
+    testbed.postgres.start();
     await waitFor("the spool to drain", async () => sample(await metricsText(first.metricsPort), "order_spool_depth") === 0);
     expect(spoolFiles(spoolDir)).toEqual([]);
     expect(count(db, "SELECT count(*) FROM orders")).toBe(16);
@@ -355,7 +219,7 @@ describe("PostgreSQL outage", () => {
 
     // Outage across a restart: spooled orders survive the process, and a service that starts
     // while PostgreSQL is still down is NOT_SERVING but accepts orders into the spool.
-    postgres.stop();
+    testbed.postgres.stop();
     for (const [i, id] of ids.slice(16, 21).entries()) expect(await send(c1, orderRequest(id, { items: itemsOf(16 + i) }))).toBeNull();
     await first.close();
     expect(spoolFiles(spoolDir)).toHaveLength(5);
@@ -366,14 +230,14 @@ describe("PostgreSQL outage", () => {
     for (const [i, id] of ids.slice(21).entries()) expect(await send(c2, orderRequest(id, { items: itemsOf(21 + i) }))).toBeNull();
     expect(spoolFiles(spoolDir)).toHaveLength(10);
 
-    postgres.start();
+    testbed.postgres.start();
     await waitFor("SERVING after migrations", async () => (await healthStatus(c2)) === "SERVING");
     await waitFor("the spool to drain after restart", () => spoolFiles(spoolDir).length === 0);
     expect(count(db, "SELECT count(*) FROM orders")).toBe(26);
     expect(count(db, "SELECT count(*) FROM order_items")).toBe(expectedItems(26));
     expect(count(db, "SELECT count(*) FROM (SELECT order_id FROM order_items GROUP BY order_id, line HAVING count(*) > 1) AS twice")).toBe(0);
     // outage-25: 8.99 shipping + 25 × (1 + 2) units = 83.99, replayed exactly from the spool file.
-    expect(postgres.sql("SELECT total FROM orders WHERE order_id = 'outage-25'", db).trim()).toBe("83.990000000");
+    expect(testbed.postgres.sql("SELECT total FROM orders WHERE order_id = 'outage-25'", db).trim()).toBe("83.990000000");
     expect(email.calls).toHaveLength(28);
   });
 });
@@ -417,32 +281,22 @@ describe("forwarding and shutdown", () => {
 
   it("the bundled entry point (as in the image) migrates, serves, and exits 0 on SIGTERM", async () => {
     const db = createDatabase("orders_bundle");
-    // The image layout: dist/main.js next to proto/ and migrations/.
-    const app = tempDir("order-persistence-image-");
-    const build = spawnSync(process.execPath, [join(repoRoot, "services/order-persistence/build.mjs"), join(app, "dist", "main.js")], { encoding: "utf8" });
-    expect(build.status, build.stderr).toBe(0);
-    cpSync(protoDir, join(app, "proto"), { recursive: true });
-    cpSync(defaultMigrationsDir, join(app, "migrations"), { recursive: true });
-    const env = { ...process.env, DATABASE_URL: postgres.url(db), SPOOL_DIR: join(app, "spool"), HOST: "127.0.0.1", SHUTDOWN_DELAY_MS: "100" };
+    const app = testbed.image();
+    const env = { DATABASE_URL: testbed.postgres.url(db), SPOOL_DIR: testbed.processSpoolDir() };
 
-    const migrated = spawnSync(process.execPath, [join(app, "dist", "main.js"), "migrate"], { encoding: "utf8", env });
+    const migrated = spawnSync(process.execPath, [join(app, "dist", "main.js"), "migrate"], { encoding: "utf8", env: { ...process.env, ...env } });
     expect(migrated.status, migrated.stdout + migrated.stderr).toBe(0);
-    expect(JSON.parse(migrated.stdout.trim().split("\n").at(-1)!)).toMatchObject({ level: "info", msg: "migrations done", applied: ["001_orders"] });
+    expect(JSON.parse(migrated.stdout.trim().split("\n").at(-1)!)).toMatchObject({ level: "info", msg: "migrations done", applied: migrationVersions });
 
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [join(app, "dist", "main.js")], { env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    cleanups.push(() => void child.kill("SIGKILL"));
-    const c = clients(port);
+    const child = await testbed.serviceProcess(env);
+    const c = clients(child.port);
     await waitFor("the bundled service to be SERVING", async () => (await healthStatus(c)) === "SERVING");
     expect(await send(c, orderRequest("order-bundled", { items: [["BIG", 1, money("USD", "99999999990", 999999999)]] }))).toBeNull();
-    expect(postgres.sql("SELECT total FROM orders WHERE order_id = 'order-bundled'", db).trim()).toBe("99999999999.989999999");
-    expect(sample(await metricsText(metricsPort), "orders_persisted_total")).toBe(1);
+    expect(testbed.postgres.sql("SELECT total FROM orders WHERE order_id = 'order-bundled'", db).trim()).toBe("99999999999.989999999");
+    expect(sample(await metricsText(child.metricsPort), "orders_persisted_total")).toBe(1);
     child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { msg: string });
+    expect(await child.exited).toBe(0);
+    const events = child.logLines().map((line) => JSON.parse(line) as { msg: string });
     expect(events.map((e) => e.msg)).toEqual(expect.arrayContaining(["listening", "serving", "order persisted", "signal received", "shutting down", "stopped"]));
   });
 });

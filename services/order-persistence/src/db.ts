@@ -31,8 +31,9 @@ export function createPool(options: PoolOptions): pg.Pool {
 const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "ECONNABORTED"]);
 // SQLSTATEs that say "not now" rather than "never": connection exceptions (08), server shutting
 // down or starting (57P01..57P03), out of resources (53: too many connections, disk full), and
-// serialization failure / deadlock (40001, 40P01), which a retry resolves.
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "40001", "40P01"]);
+// serialization failure / deadlock (40001, 40P01), which a retry resolves, and a server that
+// accepts no writes now (25006: a standby, or a primary being demoted or fenced read-only).
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "40001", "40P01", "25006"]);
 // pg reports its own timeouts and dead sockets as plain Errors with these messages.
 const UNAVAILABLE_MESSAGES = [/timeout exceeded when trying to connect/i, /query read timeout/i, /connection terminated/i, /connection error/i, /not queryable/i, /Client was closed/i];
 

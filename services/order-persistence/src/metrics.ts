@@ -10,13 +10,21 @@ export interface Metrics {
   orderRevenue: Counter<"currency">;
   persistDuration: Histogram<"outcome">;
   spoolDepth: Gauge;
+  spoolQuarantined: Gauge;
   ordersSpooled: Counter;
   ordersDuplicate: Counter;
+  ordersConflicting: Counter;
   ordersRejected: Counter;
   emailForwardFailures: Counter;
 }
 
-export function createMetrics(spoolDepth: () => number): Metrics {
+/** What the spool gauges read at scrape time. */
+export interface SpoolCounts {
+  readonly depth: number;
+  readonly quarantined: number;
+}
+
+export function createMetrics(spool: SpoolCounts): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -42,11 +50,20 @@ export function createMetrics(spoolDepth: () => number): Metrics {
       registers: [registry],
       // Read at scrape time: the spool keeps the count, the gauge never drifts from it.
       collect() {
-        this.set(spoolDepth());
+        this.set(spool.depth);
+      },
+    }),
+    spoolQuarantined: new Gauge({
+      name: "order_spool_quarantined",
+      help: "Spool files set aside (*.bad) because they can never be stored: acknowledged orders that need an operator.",
+      registers: [registry],
+      collect() {
+        this.set(spool.quarantined);
       },
     }),
     ordersSpooled: new Counter({ name: "orders_spooled_total", help: "Orders written to the spool because PostgreSQL was unavailable.", registers: [registry] }),
-    ordersDuplicate: new Counter({ name: "orders_duplicate_total", help: "Orders whose order_id was already stored (nothing written).", registers: [registry] }),
+    ordersDuplicate: new Counter({ name: "orders_duplicate_total", help: "Repeated confirmations of an order already stored or spooled, same content (nothing written).", registers: [registry] }),
+    ordersConflicting: new Counter({ name: "orders_conflicting_total", help: "Confirmations whose order_id is taken by an order with other content (the first version stands).", registers: [registry] }),
     ordersRejected: new Counter({ name: "orders_rejected_total", help: "Requests rejected as invalid (INVALID_ARGUMENT).", registers: [registry] }),
     emailForwardFailures: new Counter({ name: "email_forward_failures_total", help: "SendOrderConfirmation calls the real emailservice did not accept.", registers: [registry] }),
   };

@@ -3,23 +3,43 @@
 //
 // While the database is known to be down, new orders go straight to the spool instead of each
 // waiting for its own connection attempt to fail (which, for an unreachable host, takes the whole
-// connect timeout). The replay loop is the only thing probing the database; its first successful
-// insert switches new orders back to PostgreSQL while the rest of the spool drains.
+// connect timeout). The replay loop probes the database at least every `outageProbeMs`; its first
+// successful insert switches new orders back to PostgreSQL while the rest of the spool drains.
+//
+// The first version of an order_id wins, wherever it is: in PostgreSQL, or still in the spool. A
+// later confirmation with the same id and the same content is a duplicate (OK); with other content
+// it is a conflict: refused when it arrives (OrderConflictError), or, if it was spooled while the
+// first version could not be compared, set aside at replay. Both are counted and logged.
 import type pg from "pg";
 import { isDatabaseUnavailable } from "./db";
 import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
-import type { OrderRecord } from "./order";
-import type { Spool } from "./spool";
-import { insertOrder } from "./store";
+import { orderFingerprint, type OrderRecord } from "./order";
+import { SpoolFileCorrupt, type Spool } from "./spool";
+import { insertOrder, storedFingerprint } from "./store";
 
 export type PersistOutcome = "stored" | "duplicate" | "spooled";
 
+/** The order_id is stored (or spooled) with other content; the first version stands. */
+export class OrderConflictError extends Error {
+  override name = "OrderConflictError";
+}
+
+/** Neither PostgreSQL nor the spool could take the order: the caller must know it is not kept. */
+export class OrderNotKeptError extends Error {
+  override name = "OrderNotKeptError";
+}
+
 export interface PersisterOptions {
-  /** First wait after a failed replay; doubles up to maxBackoffMs. */
+  /** First wait after a replay pass that left files behind; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Longest wait between replay passes while the database is down (how soon its return is noticed). */
+  outageProbeMs?: number;
 }
+
+/** How a replay pass ended. */
+type PassResult = "drained" | "outage" | "files-left";
 
 export class OrderPersister {
   /** The schema exists (migrations ran); until then nothing may touch the tables. */
@@ -31,6 +51,7 @@ export class OrderPersister {
   private wakeReplay: (() => void) | undefined;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly outageProbeMs: number;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -41,6 +62,7 @@ export class OrderPersister {
   ) {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.outageProbeMs = options.outageProbeMs ?? 1_000;
   }
 
   /** Migrations ran: write to PostgreSQL from now on and replay what the spool holds. */
@@ -51,28 +73,37 @@ export class OrderPersister {
   }
 
   /**
-   * Stores the order, or spools it if PostgreSQL is unavailable. Throws only for errors that are
-   * neither (a database error that is not an outage, or a spool that cannot be written).
+   * Stores the order, or spools it if PostgreSQL is unavailable. Throws OrderConflictError for a
+   * conflicting repeat, OrderNotKeptError when neither could take it, and any database error
+   * that is not an outage.
    */
   async persist(order: OrderRecord): Promise<PersistOutcome> {
+    // A version waiting in the spool came first; PostgreSQL would let this one overtake it.
+    if (this.spool.holds(order.orderId)) return this.compareWithSpooled(order);
+    let outage: unknown;
     if (this.databaseUp) {
       try {
-        const inserted = await insertOrder(this.pool, order);
-        this.counted(order, inserted);
-        return inserted ? "stored" : "duplicate";
+        return await this.store(order);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
-        if (this.databaseUp) {
-          this.databaseUp = false;
-          this.logger.warn("database unavailable, spooling orders", { error });
-        }
+        outage = error;
+        this.databaseDown(error);
       }
     }
-    await this.spool.write(order);
-    this.metrics.ordersSpooled.inc();
-    this.logger.info("order spooled", { orderId: order.orderId, spoolDepth: this.spool.depth });
-    this.startReplay();
-    return "spooled";
+    try {
+      return await this.toSpool(order);
+    } catch (spoolError) {
+      if (spoolError instanceof OrderConflictError) throw spoolError;
+      // The spool cannot take it (full, unwritable): the database may be back already.
+      if (outage !== undefined || !this.migrated) throw new OrderNotKeptError("neither PostgreSQL nor the spool could take the order", { cause: spoolError });
+      this.logger.error("spool write failed, trying PostgreSQL", { orderId: order.orderId, error: spoolError });
+      try {
+        return await this.store(order);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        throw new OrderNotKeptError("neither PostgreSQL nor the spool could take the order", { cause: spoolError });
+      }
+    }
   }
 
   /** Stops replaying (a replay in progress finishes its current order). The spool stays on disk. */
@@ -82,21 +113,69 @@ export class OrderPersister {
     await this.replaying;
   }
 
-  private counted(order: OrderRecord, inserted: boolean): void {
-    if (!inserted) {
-      this.metrics.ordersDuplicate.inc();
-      return;
+  private async store(order: OrderRecord): Promise<PersistOutcome> {
+    if (await insertOrder(this.pool, order)) {
+      this.countStored(order);
+      return "stored";
     }
+    const stored = await storedFingerprint(this.pool, order.orderId);
+    // Rows written before fingerprints existed (null) cannot be compared: taken as the same order.
+    if (stored !== null && stored !== orderFingerprint(order)) throw this.conflict(order, "stored");
+    this.metrics.ordersDuplicate.inc();
+    return "duplicate";
+  }
+
+  private async toSpool(order: OrderRecord): Promise<PersistOutcome> {
+    const written = await this.spool.write(order);
+    if (written === "conflict") throw this.conflict(order, "spooled");
+    if (written === "duplicate") {
+      this.metrics.ordersDuplicate.inc();
+      return "duplicate";
+    }
+    this.metrics.ordersSpooled.inc();
+    this.logger.info("order spooled", { orderId: order.orderId, spoolDepth: this.spool.depth });
+    this.startReplay();
+    return "spooled";
+  }
+
+  private async compareWithSpooled(order: OrderRecord): Promise<PersistOutcome> {
+    const spooled = await this.spool.readOrder(order.orderId);
+    if (orderFingerprint(spooled) !== orderFingerprint(order)) throw this.conflict(order, "spooled");
+    this.metrics.ordersDuplicate.inc();
+    return "duplicate";
+  }
+
+  private conflict(order: OrderRecord, firstVersion: "stored" | "spooled"): OrderConflictError {
+    this.metrics.ordersConflicting.inc();
+    this.logger.warn("order_id already taken by an order with other content: the first version stands", { orderId: order.orderId, firstVersion, total: order.total, items: order.items.length });
+    return new OrderConflictError(`order ${order.orderId} is already ${firstVersion} with other content`);
+  }
+
+  private databaseDown(error: unknown): void {
+    if (!this.databaseUp) return;
+    this.databaseUp = false;
+    this.logger.warn("database unavailable, spooling orders", { error });
+  }
+
+  private databaseBack(): void {
+    if (this.databaseUp) return;
+    this.databaseUp = true;
+    this.logger.info("database available again", { spoolDepth: this.spool.depth });
+  }
+
+  private countStored(order: OrderRecord): void {
     this.metrics.ordersPersisted.inc();
-    const total = Number(order.total);
-    // Counters only go up; a (strange but valid) negative total is left out of the revenue rate.
-    if (total > 0) this.metrics.orderRevenue.inc({ currency: order.totalCurrency }, total);
+    this.metrics.orderRevenue.inc({ currency: order.totalCurrency }, Number(order.total));
   }
 
   private startReplay(): void {
     if (this.replaying || this.closed || !this.migrated || this.spool.depth === 0) return;
     this.replaying = this.replay()
-      .catch((error: unknown) => this.logger.error("spool replay stopped", { error }))
+      .catch(async (error: unknown) => {
+        // A bug, not an outage: wait before the next attempt rather than spin.
+        this.logger.error("spool replay failed", { error });
+        await this.sleep(this.maxBackoffMs);
+      })
       .finally(() => {
         this.replaying = undefined;
         // Orders spooled while the last pass was finishing would otherwise wait for the next outage.
@@ -108,46 +187,76 @@ export class OrderPersister {
     let backoff = this.initialBackoffMs;
     this.logger.info("spool replay started", { spoolDepth: this.spool.depth });
     while (!this.closed && this.spool.depth > 0) {
-      for (const name of this.spool.pending()) {
-        if (this.closed) return;
-        let order: OrderRecord;
-        try {
-          order = await this.spool.read(name);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-            await this.spool.remove(name);
-          } else {
-            this.logger.error("unreadable spool file quarantined", { file: name, error });
-            await this.spool.quarantine(name);
-          }
-          continue;
-        }
-        try {
-          const inserted = await insertOrder(this.pool, order);
-          if (!this.databaseUp) {
-            this.databaseUp = true;
-            this.logger.info("database available again", { spoolDepth: this.spool.depth });
-          }
-          this.counted(order, inserted);
-          await this.spool.remove(name);
-          backoff = this.initialBackoffMs;
-        } catch (error) {
-          if (isDatabaseUnavailable(error)) {
-            this.databaseUp = false;
-            break;
-          }
-          // Not an outage, so retrying now would fail the same way; the file stays (nothing is
-          // lost, order_spool_depth stays up for the alert) and is retried after the backoff.
-          this.logger.error("spooled order could not be stored", { orderId: order.orderId, error });
-        }
-      }
-      if (this.spool.depth === 0 || this.closed) break;
-      await this.sleep(backoff);
+      const result = await this.replayPass();
+      if (result === "drained" || this.closed) break;
+      // While the database is down the pass is the probe: never wait longer than outageProbeMs,
+      // so new orders go back to PostgreSQL soon after it returns.
+      await this.sleep(result === "outage" ? Math.min(backoff, this.outageProbeMs) : backoff);
       backoff = Math.min(backoff * 2, this.maxBackoffMs);
     }
     if (this.spool.depth === 0) {
-      this.databaseUp = true;
+      this.databaseBack();
       this.logger.info("spool replay finished", { spoolDepth: 0 });
+    }
+  }
+
+  /** One pass over the queued files. Files that fail for a reason that may pass stay queued. */
+  private async replayPass(): Promise<PassResult> {
+    let fileErrors = 0;
+    let lastFileError: unknown;
+    for (const name of this.spool.pending()) {
+      if (this.closed) return "files-left";
+      let order: OrderRecord;
+      try {
+        order = await this.spool.read(name);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") this.spool.forget(name);
+        else if (!(error instanceof SpoolFileCorrupt && (await this.quarantine(name, error)))) {
+          // EACCES, EMFILE, EIO…: the order is still on disk and is retried after the backoff.
+          fileErrors++;
+          lastFileError = error;
+        }
+        continue;
+      }
+      try {
+        await this.replayOne(name, order);
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          this.databaseDown(error);
+          return "outage";
+        }
+        // Not an outage, so retrying now would fail the same way; the file stays (nothing is
+        // lost, order_spool_depth stays up for the alert) and is retried after the backoff.
+        this.logger.error("spooled order could not be replayed", { orderId: order.orderId, error });
+      }
+    }
+    // One line per pass, however many files failed: passes are spaced by the backoff.
+    if (fileErrors > 0) this.logger.error("spool files could not be read; retrying", { files: fileErrors, error: lastFileError, spoolDepth: this.spool.depth });
+    return this.spool.depth === 0 ? "drained" : "files-left";
+  }
+
+  private async replayOne(name: string, order: OrderRecord): Promise<void> {
+    try {
+      await this.store(order);
+    } catch (error) {
+      if (!(error instanceof OrderConflictError)) throw error;
+      // Spooled while the first version could not be compared: that one stands, this one is kept aside.
+      this.databaseBack();
+      await this.spool.setAsideConflict(name);
+      return;
+    }
+    this.databaseBack();
+    await this.spool.remove(name);
+  }
+
+  /** True once the file is set aside; false when even that failed (it is retried with the rest). */
+  private async quarantine(name: string, error: SpoolFileCorrupt): Promise<boolean> {
+    this.logger.error("spool file can never be stored: quarantined", { file: name, error });
+    try {
+      await this.spool.quarantine(name);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -11,7 +11,7 @@ import { createMetrics, startMetricsServer, type Metrics } from "./metrics";
 import { migrate } from "./migrate";
 import { InvalidOrderError } from "./money";
 import { toOrderRecord } from "./order";
-import { OrderPersister, type PersisterOptions } from "./persister";
+import { OrderConflictError, OrderNotKeptError, OrderPersister, type PersisterOptions } from "./persister";
 import { loadProtos } from "./proto";
 import { Spool } from "./spool";
 
@@ -29,6 +29,8 @@ export interface ServerOptions {
   /** First wait between migration attempts while the database is unreachable at startup. */
   migrationRetryMs?: number;
 }
+
+const maxRequestBytes = 1024 * 1024;
 
 function hostPort(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -58,7 +60,7 @@ async function createParts(config: Config, options: ServerOptions): Promise<Part
   const logger = config.logger;
   const spool = new Spool(config.spoolDir);
   await spool.init();
-  const metrics = createMetrics(() => spool.depth);
+  const metrics = createMetrics(spool);
   const pool = createPool({ databaseUrl: config.databaseUrl, poolSize: config.poolSize, logger });
   return {
     config,
@@ -91,9 +93,7 @@ async function confirmOrder(parts: Parts, request: SendOrderConfirmationRequest,
   try {
     outcome = await persister.persist(order);
   } catch (error) {
-    // Neither stored nor spooled: the caller must know. (Validation makes this a bug or a full disk.)
-    logger.error("order could not be persisted", { orderId: order.orderId, error });
-    callback({ code: grpc.status.INTERNAL, details: "order could not be persisted" });
+    callback(persistFailure(logger, order.orderId, error));
     return;
   }
   metrics.persistDuration.observe({ outcome }, (performance.now() - started) / 1000);
@@ -103,8 +103,19 @@ async function confirmOrder(parts: Parts, request: SendOrderConfirmationRequest,
   callback(null, {});
 }
 
+/** The caller's answer when the order is not kept: never OK, and never forwarded. */
+function persistFailure(logger: Config["logger"], orderId: string, error: unknown): Partial<grpc.StatusObject> {
+  if (error instanceof OrderConflictError) return { code: grpc.status.ALREADY_EXISTS, details: error.message };
+  logger.error("order could not be persisted", { orderId, error });
+  // Neither PostgreSQL nor the spool could take it: worth a retry. Anything else is a bug.
+  if (error instanceof OrderNotKeptError) return { code: grpc.status.UNAVAILABLE, details: error.message };
+  return { code: grpc.status.INTERNAL, details: "order could not be persisted" };
+}
+
 function grpcServer(parts: Parts, protos: ReturnType<typeof loadProtos>): grpc.Server {
-  const server = new grpc.Server();
+  // A valid order is at most ~0.3 MB (maxItemsPerOrder lines of bounded text): refuse larger
+  // messages before decoding them instead of grpc-js' default of 4 MB.
+  const server = new grpc.Server({ "grpc.max_receive_message_length": maxRequestBytes });
   server.addService(protos.EmailService.service, {
     SendOrderConfirmation: (call: grpc.ServerUnaryCall<SendOrderConfirmationRequest, object>, callback: grpc.sendUnaryData<object>) => {
       const work = confirmOrder(parts, call.request, callback).catch((error: unknown) => {

@@ -1,15 +1,19 @@
 // A durable queue of orders on the service's own volume, used while PostgreSQL is unavailable.
-// One file per order, named after its order_id: spooling the same order twice leaves one file,
-// and replay goes through the same idempotent insert, so an order is never stored twice.
-// Each file is written to a temporary name, fsynced, renamed into place and the directory
-// fsynced: after a crash a file is either absent or complete, never half-written.
+// One file per order, named after its order_id. A file is written to a temporary name, fsynced,
+// then linked into place (which fails if the name exists: the first version of an order_id wins,
+// as it does in PostgreSQL) and the directory fsynced: after a crash a file is either absent or
+// complete, never half-written.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { OrderRecord } from "./order";
+import { checkRecord, orderFingerprint, type OrderRecord } from "./order";
 
 const SUFFIX = ".json";
 const TEMP_PREFIX = ".tmp-";
+/** Quarantined files: they cannot be parsed, or hold a record no database would accept. */
+const QUARANTINE_SUFFIX = ".bad";
+/** A later version of an order_id whose first version was already stored, kept for an operator. */
+const CONFLICT_SUFFIX = ".conflict";
 /** Most file systems allow 255 bytes per name; longer ids are hashed instead. */
 const MAX_ENCODED = 200;
 
@@ -18,6 +22,14 @@ interface SpoolEntry {
   spooledAt: string;
   order: OrderRecord;
 }
+
+/** The file can never become an order: quarantine it (every other read error is retried). */
+export class SpoolFileCorrupt extends Error {
+  override name = "SpoolFileCorrupt";
+}
+
+/** What writing an order to the spool did. */
+export type SpoolWrite = "spooled" | "duplicate" | "conflict";
 
 /**
  * order_id → file name. base64url is reversible, uses only [A-Za-z0-9_-] (no "/", no "..", never
@@ -30,8 +42,11 @@ export function spoolFileName(orderId: string): string {
   return `h-${createHash("sha256").update(orderId, "utf8").digest("hex")}${SUFFIX}`;
 }
 
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === "ENOENT";
+
 export class Spool {
   private readonly names = new Set<string>();
+  private quarantinedFiles = 0;
 
   constructor(readonly dir: string) {}
 
@@ -41,6 +56,7 @@ export class Spool {
     for (const name of await readdir(this.dir)) {
       if (name.startsWith(TEMP_PREFIX)) await rm(join(this.dir, name), { force: true });
       else if (name.endsWith(SUFFIX)) this.names.add(name);
+      else if (name.endsWith(QUARANTINE_SUFFIX)) this.quarantinedFiles++;
     }
   }
 
@@ -49,8 +65,21 @@ export class Spool {
     return this.names.size;
   }
 
-  /** Durably queues the order; resolves only once it would survive a crash. */
-  async write(order: OrderRecord): Promise<void> {
+  /** Files set aside because they can never be stored (each one an alert). */
+  get quarantined(): number {
+    return this.quarantinedFiles;
+  }
+
+  /** Whether a version of this order_id waits in the spool. */
+  holds(orderId: string): boolean {
+    return this.names.has(spoolFileName(orderId));
+  }
+
+  /**
+   * Durably queues the order; resolves only once it would survive a crash. An order_id already
+   * queued is not replaced: "duplicate" when the content is the same, "conflict" when it differs.
+   */
+  async write(order: OrderRecord): Promise<SpoolWrite> {
     const name = spoolFileName(order.orderId);
     const entry: SpoolEntry = { version: 1, spooledAt: new Date().toISOString(), order };
     const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
@@ -58,41 +87,76 @@ export class Spool {
     try {
       await file.writeFile(JSON.stringify(entry), "utf8");
       await file.sync();
-    } catch (error) {
       await file.close();
+      await link(temp, join(this.dir, name));
+    } catch (error) {
+      await file.close().catch(() => undefined);
       await rm(temp, { force: true });
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      this.names.add(name);
+      return orderFingerprint(await this.read(name)) === orderFingerprint(order) ? "duplicate" : "conflict";
     }
-    await file.close();
-    await rename(temp, join(this.dir, name));
+    await unlink(temp);
     await this.syncDir();
     this.names.add(name);
+    return "spooled";
   }
 
-  /** Names currently queued, oldest-first is not needed: replay is idempotent and order-independent. */
+  /** Names currently queued; replay is idempotent and order-independent. */
   pending(): string[] {
     return [...this.names];
   }
 
+  /**
+   * The order in a queued file. Throws SpoolFileCorrupt for a file that can never be stored,
+   * the file system's error (ENOENT, EACCES, EMFILE, EIO, …) for anything that may pass.
+   */
   async read(name: string): Promise<OrderRecord> {
-    const entry = JSON.parse(await readFile(join(this.dir, name), "utf8")) as SpoolEntry;
-    if (entry.version !== 1 || typeof entry.order?.orderId !== "string") throw new Error(`unrecognised spool file ${name}`);
-    return entry.order;
+    const text = await readFile(join(this.dir, name), "utf8");
+    let entry: SpoolEntry;
+    try {
+      entry = JSON.parse(text) as SpoolEntry;
+      if (entry?.version !== 1) throw new Error(`unknown spool format version ${JSON.stringify(entry?.version)}`);
+      return checkRecord(entry.order);
+    } catch (error) {
+      throw new SpoolFileCorrupt(`${name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** The queued version of this order_id (for comparing a later one against it). */
+  async readOrder(orderId: string): Promise<OrderRecord> {
+    return this.read(spoolFileName(orderId));
   }
 
   /** Drops a replayed order. A lost unlink (crash) only means one more idempotent replay. */
   async remove(name: string): Promise<void> {
-    await unlink(join(this.dir, name)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
+    await unlink(join(this.dir, name)).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
     });
     this.names.delete(name);
   }
 
-  /** Moves an unreadable file out of the queue (renamed *.bad) so replay does not spin on it. */
+  /** Moves a file that can never be stored out of the queue (renamed *.bad), counted for the alert. */
   async quarantine(name: string): Promise<void> {
-    await rename(join(this.dir, name), join(this.dir, `${name}.bad`)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
+    await this.setAside(name, QUARANTINE_SUFFIX);
+    this.quarantinedFiles++;
+  }
+
+  /** Keeps a conflicting later version out of the queue (renamed *.conflict) for an operator. */
+  async setAsideConflict(name: string): Promise<void> {
+    await this.setAside(name, CONFLICT_SUFFIX);
+  }
+
+  /** A file another process removed meanwhile is simply gone from the queue. */
+  forget(name: string): void {
+    this.names.delete(name);
+  }
+
+  private async setAside(name: string, suffix: string): Promise<void> {
+    await rename(join(this.dir, name), join(this.dir, `${name}${suffix}`)).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
     });
+    await this.syncDir();
     this.names.delete(name);
   }
 

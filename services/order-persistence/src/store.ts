@@ -8,11 +8,11 @@
 // named (prepared) statement PostgreSQL parses and plans it once per connection — the benchmark
 // (generator/bench-orders.ts) showed the per-order round trips and socket writes dominating.
 import type pg from "pg";
-import type { OrderRecord } from "./order";
+import { orderFingerprint, type OrderRecord } from "./order";
 
 const INSERT_ORDER = `WITH new_order AS (
-  INSERT INTO orders (order_id, user_id, shipping_tracking_id, shipping_cost_currency, shipping_cost, total_currency, total, street_address, city, state, country, zip_code)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  INSERT INTO orders (order_id, user_id, shipping_tracking_id, shipping_cost_currency, shipping_cost, total_currency, total, street_address, city, state, country, zip_code, content_sha256)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $18)
   ON CONFLICT (order_id) DO NOTHING
   RETURNING order_id
 ), new_items AS (
@@ -41,7 +41,13 @@ export async function insertOrder(pool: pg.Pool, order: OrderRecord): Promise<bo
   const result = await pool.query<{ inserted: number }>({
     name: "insert-order",
     text: INSERT_ORDER,
-    values: [order.orderId, order.userId, order.shippingTrackingId, order.shippingCostCurrency, order.shippingCost, order.totalCurrency, order.total, order.streetAddress, order.city, order.state, order.country, order.zipCode, lines, products, quantities, currencies, prices],
+    values: [order.orderId, order.userId, order.shippingTrackingId, order.shippingCostCurrency, order.shippingCost, order.totalCurrency, order.total, order.streetAddress, order.city, order.state, order.country, order.zipCode, lines, products, quantities, currencies, prices, orderFingerprint(order)],
   });
   return result.rows[0]?.inserted === 1;
+}
+
+/** The fingerprint of the stored version of an order_id (null: stored before fingerprints existed). */
+export async function storedFingerprint(pool: pg.Pool, orderId: string): Promise<string | null> {
+  const result = await pool.query<{ content_sha256: string | null }>({ name: "stored-fingerprint", text: "SELECT content_sha256 FROM orders WHERE order_id = $1", values: [orderId] });
+  return result.rows[0]?.content_sha256 ?? null;
 }

@@ -1,0 +1,279 @@
+// Fixtures for the order persistence tests: a real PostgreSQL, the service in-process or as the
+// bundled entry point in its own process, a stand-in emailservice, gRPC clients, and readers for
+// the metrics and the spool. Everything a testbed starts is stopped and deleted by stop().
+import * as grpc from "@grpc/grpc-js";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { Config } from "../../services/order-persistence/src/config";
+import { silentLogger } from "../../services/order-persistence/src/log";
+import type { Money, SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
+import { defaultMigrationsDir, protoDir } from "../../services/order-persistence/src/paths";
+import type { PersisterOptions } from "../../services/order-persistence/src/persister";
+import { loadProtos } from "../../services/order-persistence/src/proto";
+import { startServer, type RunningServer } from "../../services/order-persistence/src/server";
+import { freePort, startPostgres, type PostgresServer } from "./postgres";
+import { repoRoot } from "./repo";
+import { waitFor } from "./wait";
+
+export const protos = loadProtos();
+
+/** Short waits, so that outages and replays play out in test time. */
+export const fastPersister: PersisterOptions = { initialBackoffMs: 100, maxBackoffMs: 400 };
+
+export interface FakeEmail {
+  address: string;
+  calls: SendOrderConfirmationRequest[];
+}
+
+export interface Clients {
+  email: grpc.Client;
+  health: grpc.Client;
+}
+
+/** The bundled service running in its own process (as in the image). */
+export interface ServiceProcess {
+  port: number;
+  metricsPort: number;
+  pid: number;
+  /** Everything it logged so far, one JSON object per line. */
+  logLines(): string[];
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Unprivileged identity for processes whose file permissions a test takes away (root ignores them). */
+const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+
+export class OrderTestbed {
+  postgres!: PostgresServer;
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private imageDir: string | undefined;
+
+  async start(): Promise<void> {
+    this.postgres = await startPostgres();
+  }
+
+  async stop(): Promise<void> {
+    // Newest first: servers before the database they use.
+    for (const cleanup of this.cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    this.postgres?.destroy();
+  }
+
+  ensurePostgresRunning(): void {
+    if (!existsSync(join(this.postgres.dataDir, "postmaster.pid"))) this.postgres.start();
+  }
+
+  onStop(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.onStop(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  createDatabase(name: string): string {
+    this.postgres.sql(`CREATE DATABASE ${name}`);
+    return name;
+  }
+
+  count(database: string, query: string): number {
+    return Number(this.postgres.sql(query, database).trim());
+  }
+
+  config(database: string, overrides: Partial<Config> = {}): Config {
+    return {
+      host: "127.0.0.1",
+      port: 0,
+      metricsPort: 0,
+      databaseUrl: this.postgres.url(database),
+      poolSize: 4,
+      emailServiceAddr: undefined,
+      emailTimeoutMs: 2_000,
+      spoolDir: this.tempDir("order-spool-"),
+      migrationsDir: defaultMigrationsDir,
+      shutdownDelayMs: 0,
+      shutdownTimeoutMs: 5_000,
+      logger: silentLogger,
+      ...overrides,
+    };
+  }
+
+  /** Starts the service in-process; stopped by stop() unless a test closes it. */
+  async service(cfg: Config, persister: PersisterOptions = fastPersister): Promise<RunningServer> {
+    const server = await startServer(cfg, { persister, migrationRetryMs: 100 });
+    this.onStop(() => server.close());
+    return server;
+  }
+
+  /** A stand-in emailservice that records every call; "hang" never answers (for deadlines). */
+  async fakeEmailService(behaviour: "ok" | "hang" = "ok"): Promise<FakeEmail> {
+    const calls: SendOrderConfirmationRequest[] = [];
+    const server = new grpc.Server();
+    server.addService(protos.EmailService.service, {
+      SendOrderConfirmation: (call: grpc.ServerUnaryCall<SendOrderConfirmationRequest, object>, callback: grpc.sendUnaryData<object>) => {
+        calls.push(call.request);
+        if (behaviour === "ok") callback(null, {});
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))));
+    this.onStop(() => server.forceShutdown());
+    return { address: `127.0.0.1:${port}`, calls };
+  }
+
+  clients(port: number): Clients {
+    const email = new protos.EmailService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const health = new protos.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    this.onStop(() => {
+      email.close();
+      health.close();
+    });
+    return { email, health };
+  }
+
+  /** The image layout, built once per testbed: dist/main.js next to proto/ and migrations/. */
+  image(): string {
+    if (this.imageDir) return this.imageDir;
+    const app = this.tempDir("order-persistence-image-");
+    const build = spawnSync(process.execPath, [join(repoRoot, "services/order-persistence/build.mjs"), join(app, "dist", "main.js")], { encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`bundling the service failed:\n${build.stderr}`);
+    cpSync(protoDir, join(app, "proto"), { recursive: true });
+    cpSync(defaultMigrationsDir, join(app, "migrations"), { recursive: true });
+    chmodSync(app, 0o755);
+    this.imageDir = app;
+    return app;
+  }
+
+  /**
+   * A spool directory the service process may write and the test may take away from it: owned by
+   * the unprivileged user the process runs as when the tests run as root.
+   */
+  processSpoolDir(): string {
+    const home = this.tempDir("order-spool-home-");
+    chmodSync(home, 0o755);
+    const dir = join(home, "spool");
+    mkdirSync(dir, { mode: 0o700 });
+    if (unprivileged) chownSync(dir, unprivileged.uid, unprivileged.gid);
+    return dir;
+  }
+
+  /** Runs the bundled entry point in its own process (unprivileged when we are root). */
+  async serviceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+    const app = this.image();
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const child: ChildProcess = spawn(process.execPath, [join(app, "dist", "main.js")], {
+      env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), METRICS_PORT: String(metricsPort), SHUTDOWN_DELAY_MS: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(unprivileged ?? {}),
+    });
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    this.onStop(async () => {
+      child.kill("SIGKILL");
+      await exited;
+    });
+    return {
+      port,
+      metricsPort,
+      pid: child.pid!,
+      logLines: () => stdout.split("\n").filter((line) => line !== ""),
+      exited,
+      kill: (signal = "SIGTERM") => void child.kill(signal),
+    };
+  }
+}
+
+function unary<T>(client: grpc.Client, method: string, request: unknown): Promise<{ error: grpc.ServiceError | null; response: T | undefined }> {
+  return new Promise((resolve) => {
+    const call = (client as unknown as Record<string, (req: unknown, options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, response?: T) => void) => void>)[method]!;
+    call.call(client, request, { deadline: Date.now() + 10_000 }, (error, response) => resolve({ error, response }));
+  });
+}
+
+export async function send(c: Clients, request: SendOrderConfirmationRequest): Promise<grpc.ServiceError | null> {
+  return (await unary<object>(c.email, "SendOrderConfirmation", request)).error;
+}
+
+export async function healthStatus(c: Clients, service = ""): Promise<string> {
+  const { error, response } = await unary<{ status: string }>(c.health, "Check", { service });
+  if (error) return `error ${grpc.status[error.code]}`;
+  return response!.status;
+}
+
+export function money(currency_code: string, units: string, nanos: number): Money {
+  return { currency_code, units, nanos };
+}
+
+export interface OrderOptions {
+  shipping?: Money;
+  /** [product, quantity, unit price] */
+  items?: [string, number, Money][];
+  email?: string;
+  address?: Partial<{ street_address: string; city: string; state: string; country: string }>;
+  trackingId?: string;
+}
+
+/** An order as checkout sends it. */
+export function orderRequest(orderId: string, options: OrderOptions = {}): SendOrderConfirmationRequest {
+  const items = options.items ?? [
+    ["OLJCESPC7Z", 1, money("USD", "19", 990000000)],
+    ["66VCHSJNUP", 2, money("USD", "3", 500000000)],
+  ];
+  return {
+    email: options.email ?? "someone@example.com",
+    order: {
+      order_id: orderId,
+      shipping_tracking_id: options.trackingId ?? `TRACK-${orderId}`,
+      shipping_cost: options.shipping ?? money("USD", "8", 990000000),
+      shipping_address: { street_address: "1600 Amphitheatre Parkway", city: "Mountain View", state: "CA", country: "United States", zip_code: 94043, ...options.address },
+      items: items.map(([product_id, quantity, cost]) => ({ item: { product_id, quantity }, cost })),
+    },
+  };
+}
+
+export async function metricsText(metricsPort: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** The value of one sample ("name" or "name{labels}") in the exposition text, or undefined. */
+export function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+export async function metric(metricsPort: number, series: string): Promise<number | undefined> {
+  return sample(await metricsText(metricsPort), series);
+}
+
+export function spoolFiles(dir: string, suffix = ".json"): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith(suffix));
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function portIsClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+export { waitFor };
