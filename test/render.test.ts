@@ -93,11 +93,16 @@ describe("render --check", () => {
   it("--env limits the check and the render to one environment", () => {
     const root = scratch();
     appendFileSync(join(root, "rendered/prod/argocd/application-prod-root.yaml"), "# tweak\n");
-    expect(runCli(["--check", "--env", "dev", "--root", root]).status).toBe(0);
+    writeFileSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"), "kind: Deployment\n");
+    const prodBefore = treeDigest(join(root, "rendered/prod"));
+    expect(runCli(["--check", "--env", "dev", "--root", root]).status).toBe(1);
     const result = runCli(["--env", "dev", "--root", root]);
     expect(result.stdout).toMatch(/^dev: /m);
     expect(result.stdout).not.toMatch(/^prod: /m);
-    expect(runCli(["--check", "--env", "prod", "--root", root]).status).toBe(1); // prod left alone
+    // dev is rendered (its stray file deleted); prod is left exactly as it was, tweak and all.
+    expect(treeDigest(join(root, "rendered/dev"))).toEqual(treeDigest(join(repoRoot, "rendered/dev")));
+    expect(treeDigest(join(root, "rendered/prod"))).toEqual(prodBefore);
+    expect(treeDigest(join(root, "rendered/prod"))).not.toEqual(treeDigest(join(repoRoot, "rendered/prod")));
   });
 });
 
