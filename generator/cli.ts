@@ -66,7 +66,7 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   }
   // An unchanged tree is left alone: no rewrite, and file times stay as they are.
   if (changes.length === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ unchanged (${files.length} files)`] };
-  timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all));
+  timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all, { onWait: (line) => console.error(line) }));
   const counts = `${drift.stale.length} changed, ${drift.missing.length} added, ${drift.extra.length} deleted`;
   return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/ (${counts})`] };
 }

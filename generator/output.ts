@@ -2,8 +2,9 @@
 // Atomic: the new tree is built next to rendered/ and swapped in with renames, so a failed or
 // interrupted render leaves the old tree (never a mix of old and new files).
 import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { UserError } from "../core/errors";
+import { isAlive, withRenderLock, type LockOptions } from "./render-lock";
 import type { RenderedFile } from "./render";
 
 /** Every file below `dir`, as forward-slash paths relative to `base`. */
@@ -45,11 +46,15 @@ export function compareWithDisk(repoRoot: string, renderedRoot: string, environm
  * atomically per run: everything is written to a sibling temp tree first, then swapped in with
  * renames. Renders write one at a time (a lock), so concurrent runs never mix their trees.
  */
-export function writeRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean): void {
-  withWriteLock(join(repoRoot, `.${renderedRoot}.lock`), () => {
-    recoverInterruptedSwap(repoRoot, renderedRoot);
-    swapIn(repoRoot, renderedRoot, environments, files, allEnvironments);
-  });
+export function writeRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): void {
+  withRenderLock(
+    join(repoRoot, `.${renderedRoot}.lock`),
+    () => {
+      recoverInterruptedSwap(repoRoot, renderedRoot);
+      swapIn(repoRoot, renderedRoot, environments, files, allEnvironments);
+    },
+    lockOptions,
+  );
 }
 
 /** The old tree must be removable after the swap (the root and every folder of rendered/ writable), or nothing is changed. */
@@ -116,70 +121,18 @@ function swapIn(repoRoot: string, renderedRoot: string, environments: string[], 
   rmSync(previous, { recursive: true, force: true });
 }
 
-/** Whether the process that owns a lock or a leftover folder still runs. */
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
-  }
-}
-
 /**
  * A render killed between its two renames leaves rendered/ missing and the old tree aside: put it
  * back. Leftover folders of renders that are gone are removed; a live render's are never touched.
+ * Called holding the lock, before this process makes its own: a folder with this pid is a dead render's.
  */
 function recoverInterruptedSwap(repoRoot: string, renderedRoot: string): void {
   const target = join(repoRoot, renderedRoot);
   const leftover = new RegExp(`^\\.${renderedRoot}-(staging|previous)-([0-9]+)$`);
   for (const entry of readdirSync(repoRoot)) {
     const match = leftover.exec(entry);
-    if (!match || isAlive(Number(match[2]))) continue;
+    if (!match || (Number(match[2]) !== process.pid && isAlive(Number(match[2])))) continue;
     if (match[1] === "previous" && !existsSync(target)) renameSync(join(repoRoot, entry), target);
     else rmSync(join(repoRoot, entry), { recursive: true, force: true });
-  }
-}
-
-const lockWaitMs = 60_000;
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Runs `work` holding an exclusive lock file that names this process. A lock whose process is
- * gone (a render that was killed) is taken over; a live one is waited for, up to a minute.
- */
-function withWriteLock<T>(lock: string, work: () => T): T {
-  const started = Date.now();
-  for (;;) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: "wx" });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = readHolder(lock);
-    if (holder !== undefined && !Number.isNaN(holder) && !isAlive(holder)) {
-      // Re-read right before removing, so a lock another render just took over is left alone.
-      if (readHolder(lock) === holder) rmSync(lock, { force: true });
-      continue;
-    }
-    if (Date.now() - started > lockWaitMs) throw new UserError(`${basename(lock)}: another render (pid ${holder ?? "unknown"}) has been writing for over a minute; wait for it, or remove the file if no render runs`, 1);
-    Atomics.wait(pause, 0, 0, 20);
-  }
-  try {
-    return work();
-  } finally {
-    if (readHolder(lock) === process.pid) rmSync(lock, { force: true });
-  }
-}
-
-function readHolder(lock: string): number | undefined {
-  try {
-    const text = readFileSync(lock, "utf8");
-    // An empty file is a lock being written this instant: treat its owner as alive.
-    return text === "" ? Number.NaN : Number(text);
-  } catch {
-    return undefined;
   }
 }

@@ -1,8 +1,9 @@
-// Renders never corrupt rendered/: they write one at a time (a lock file naming the writer),
-// a lock or a leftover folder of a render that is gone is cleaned up, and a live render's are
-// never touched.
+// Renders never corrupt rendered/: they write one at a time (a lock file naming the writer: pid,
+// host, start), a lock or a leftover folder of a render that is gone is cleaned up, and a live
+// render's are never touched.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliNodeArgs } from "../generator/cli-command.mjs";
@@ -20,14 +21,70 @@ function scratch(): string {
   return repo.root;
 }
 
-/** A render process; resolves with its exit code and stderr. */
-function render(root: string, ...args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...cliNodeArgs("render", repoRoot), "--root", root, ...args], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (status) => resolve({ status, stderr }));
+interface Run {
+  status: number | null;
+  stderr: string;
+}
+
+/** A process; resolves with its exit code and stderr. `stderrLine` resolves with the first stderr line matching a pattern. */
+function start(args: string[]): { done: Promise<Run>; stderrLine: (pattern: RegExp) => Promise<string> } {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const watchers: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const check = () => {
+    for (const watcher of [...watchers]) {
+      const line = stderr.split("\n").find((l) => watcher.pattern.test(l));
+      if (line !== undefined) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve(line);
+      }
+    }
+  };
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+    check();
   });
+  const done = new Promise<Run>((resolve) => child.on("close", (status) => resolve({ status, stderr })));
+  const stderrLine = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      watchers.push({ pattern, resolve });
+      check();
+      void done.then(() => reject(new Error(`exited without printing ${pattern}; stderr: ${stderr}`)));
+    });
+  return { done, stderrLine };
+}
+
+/** A render process. */
+function startRender(root: string, ...args: string[]) {
+  return start([...cliNodeArgs("render", repoRoot), "--root", root, ...args]);
+}
+
+function render(root: string, ...args: string[]): Promise<Run> {
+  return startRender(root, ...args).done;
+}
+
+/** A process that takes the render lock as a render does (test/support/lock-user.ts). */
+function lockUser(options: { lock: string; log: string; startAt?: number; holdMs?: number; waitMs?: number; lockAsItsOwnPid?: boolean }) {
+  return start(["--import", "tsx", join(repoRoot, "test/support/lock-user.ts"), JSON.stringify(options)]);
+}
+
+/** A lock file as a render on `host` with `pid` writes it. */
+function lockOf(pid: number, host = hostname()): string {
+  return `${JSON.stringify({ pid, host, token: `test-${pid}` })}\n`;
+}
+
+const waiting = /^render: waiting for the render of pid [0-9]+ on host \S+ \(\.rendered\.lock\)$/;
+
+/** Holders in the log of lock users, in order: every "in" is followed by the same pid's "out". */
+function holdersInTurn(log: string): number[] {
+  const lines = readFileSync(log, "utf8").trim().split("\n");
+  const holders: number[] = [];
+  for (let i = 0; i < lines.length; i += 2) {
+    const pid = (lines[i] ?? "").replace(/^in /, "");
+    expect([lines[i], lines[i + 1]], "two holders at once").toEqual([`in ${pid}`, `out ${pid}`]);
+    holders.push(Number(pid));
+  }
+  return holders;
 }
 
 /** The pid of a process that has exited. */
@@ -43,7 +100,11 @@ describe("concurrent renders", () => {
     rmSync(join(root, "rendered"), { recursive: true });
     for (let round = 0; round < 5; round++) {
       const runs = Array.from({ length: 4 }, () => [render(root), render(root, "--env", "dev")]).flat();
-      for (const run of await Promise.all(runs)) expect(run).toEqual({ status: 0, stderr: "" });
+      for (const run of await Promise.all(runs)) {
+        expect(run.status).toBe(0);
+        // The only thing a render says on stderr: that it waits for another's lock.
+        for (const line of run.stderr.split("\n").filter(Boolean)) expect(line).toMatch(waiting);
+      }
     }
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
     expect(leftovers(root)).toEqual([]);
@@ -58,19 +119,61 @@ describe("concurrent renders", () => {
     expect(leftovers(root)).toEqual([]);
   });
 
-  it("a live render's lock is waited for, and its folders are left alone", async () => {
+  it("a live render's lock is waited for (the render says so), and its folders are left alone", async () => {
     const root = scratch();
     rmSync(join(root, "rendered", "dev"), { recursive: true });
     // This test process stands for a render that is writing: it holds the lock and has a staging folder.
-    writeFileSync(join(root, ".rendered.lock"), String(process.pid));
+    writeFileSync(join(root, ".rendered.lock"), lockOf(process.pid));
     mkdirSync(join(root, `.rendered-staging-${process.pid}`));
     mkdirSync(join(root, `.rendered-staging-${deadPid()}`));
-    const run = render(root);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const run = startRender(root);
+    const said = `render: waiting for the render of pid ${process.pid} on host ${hostname()} (.rendered.lock)`;
+    expect(await run.stderrLine(/^render: waiting/)).toBe(said);
     expect(existsSync(join(root, "rendered", "dev")), "written while the lock was held").toBe(false);
     rmSync(join(root, ".rendered.lock"));
-    expect(await run).toEqual({ status: 0, stderr: "" });
+    expect(await run.done).toEqual({ status: 0, stderr: `${said}\n` });
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
     expect(leftovers(root)).toEqual([`.rendered-staging-${process.pid}`]);
+  });
+
+  it("a lock left by a dead render is taken over by exactly one of 12 processes trying at the same instant, then each in turn (4 rounds)", async () => {
+    const root = scratch();
+    const lock = join(root, ".rendered.lock");
+    for (let round = 0; round < 4; round++) {
+      const log = join(root, `log-${round}`);
+      writeFileSync(lock, lockOf(deadPid()));
+      const startAt = Date.now() + 1000;
+      const runs = await Promise.all(Array.from({ length: 12 }, () => lockUser({ lock, log, startAt, holdMs: 5 }).done));
+      for (const run of runs) expect(run.status).toBe(0);
+      expect(holdersInTurn(log)).toHaveLength(12);
+      expect(existsSync(lock), "the last holder removed the lock").toBe(false);
+    }
+    expect(leftovers(root)).toEqual([]);
+  });
+
+  it("a lock naming this very pid (a killed render's pid, now reused by this process) is taken over at once", async () => {
+    const root = scratch();
+    const log = join(root, "log");
+    const started = Date.now();
+    expect(await lockUser({ lock: join(root, ".rendered.lock"), log, lockAsItsOwnPid: true, waitMs: 10_000 }).done).toEqual({ status: 0, stderr: "" });
+    expect(holdersInTurn(log)).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("a lock from another host is waited for, never taken over, and the error names the host, the pid and how to remove it", async () => {
+    const root = scratch();
+    const lock = join(root, ".rendered.lock");
+    // The pid is dead here, which says nothing about the machine that wrote the lock.
+    const pid = deadPid();
+    writeFileSync(lock, lockOf(pid, "build-agent-7"));
+    const run = await lockUser({ lock, log: join(root, "log"), waitMs: 500 }).done;
+    expect(run).toEqual({
+      status: 1,
+      stderr:
+        `render: waiting for the render of pid ${pid} on host build-agent-7 (.rendered.lock)\n` +
+        `.rendered.lock: held by pid ${pid} on host build-agent-7 (another machine: whether it still runs cannot be seen from here) for over 1 s; wait for that render, or if none runs, remove the lock with: rm ${lock}\n`,
+    });
+    expect(readFileSync(lock, "utf8")).toBe(lockOf(pid, "build-agent-7"));
+    expect(existsSync(join(root, "log")), "worked without the lock").toBe(false);
   });
 });
