@@ -5,7 +5,7 @@
 
 /**
  * Init container of every postgres pod. Env: POD_NAME, PRIMARY_ORDINAL, PRIMARY_HOST,
- * PRIMARY_PORT, PEER_HOSTS (the other pods' names), PEER_PORT, REPLICATION_USER,
+ * PRIMARY_PORT, PEER_HOSTS (the other pods' names), PEER_PORT, PEER_WAIT_SECONDS, REPLICATION_USER,
  * REPLICATION_PASSWORD, PGDATA.
  */
 export const bootstrapReplicaScript = `#!/bin/sh
@@ -19,16 +19,35 @@ export PGPASSWORD="$REPLICATION_PASSWORD"
 if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then
   # The settings still name this pod primary, but a replica may have been promoted since (runbook
   # step 1, before step 2 moves the settings): a peer on a newer timeline than this data directory
-  # means this is a former primary, and starting it would split the orders in two.
+  # means this is a former primary, and starting it would split the orders in two. Peers start
+  # beside this pod (podManagementPolicy Parallel) and may take a while: each is asked until it
+  # answers or PEER_WAIT_SECONDS have passed (a deadline on the clock: one round of asking can take
+  # seconds). A peer that never answers may be gone for good, so this pod then starts, and says so.
   if [ -s "$PGDATA/PG_VERSION" ] && [ ! -f "$PGDATA/standby.signal" ]; then
     own="$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's TimeLineID: *//p")"
+    waiting=""
     for peer in $PEER_HOSTS; do
       case "$peer" in "$POD_NAME".*) continue ;; esac
-      peer_timeline="$(psql "host=$peer port=$PEER_PORT user=$REPLICATION_USER dbname=replication replication=true connect_timeout=3" -Atc "IDENTIFY_SYSTEM" 2>/dev/null | cut -d '|' -f 2 || true)"
-      if [ -n "$peer_timeline" ] && [ "$peer_timeline" -gt "$own" ]; then
-        echo "bootstrap-replica: $peer is on timeline $peer_timeline, newer than this former primary's $own: a replica was promoted. Not starting; finish the failover (README runbook: set dataTier.postgresPrimary, then rebuild this pod)" >&2
-        exit 1
+      waiting="$waiting $peer"
+    done
+    deadline=$(( $(date +%s) + $PEER_WAIT_SECONDS ))
+    while [ -n "$waiting" ]; do
+      unanswered=""
+      for peer in $waiting; do
+        peer_timeline="$(psql "host=$peer port=$PEER_PORT user=$REPLICATION_USER dbname=replication replication=true connect_timeout=3" -Atc "IDENTIFY_SYSTEM" 2>/dev/null | cut -d '|' -f 2 || true)"
+        if [ -z "$peer_timeline" ]; then unanswered="$unanswered $peer"; continue; fi
+        if [ "$peer_timeline" -gt "$own" ]; then
+          echo "bootstrap-replica: $peer is on timeline $peer_timeline, newer than this former primary's $own: a replica was promoted. Not starting; finish the failover (README runbook: set dataTier.postgresPrimary, then rebuild this pod)" >&2
+          exit 1
+        fi
+      done
+      waiting="$unanswered"
+      [ -n "$waiting" ] || break
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        echo "bootstrap-replica: no answer from$waiting within $PEER_WAIT_SECONDS s; starting as the primary on timeline $own without knowing their timelines (if a replica was promoted, stop this pod: README runbook)" >&2
+        break
       fi
+      sleep 1
     done
   fi
   echo "bootstrap-replica: $POD_NAME is the primary" >&2

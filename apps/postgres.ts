@@ -16,6 +16,8 @@ const database = { name: "orders", user: "orderuser", replicationUser: "replicat
 const port = portOf("postgres", "postgres").port;
 const exporterPort = portOf("postgres", "metrics").port;
 const headless = "postgres-headless";
+/** How long the primary ordinal's init waits for its peers' timelines before starting without them. */
+const peerWaitSeconds = 30;
 /**
  * PGDATA of the official image since PostgreSQL 18 (/var/lib/postgresql/<major>/docker, the major
  * version from the record's image tag); the volume is mounted one level up (/var/lib/postgresql).
@@ -58,6 +60,9 @@ function server(context: RenderContext): KubeObject[] {
   return statefulSet(context, {
     name: "postgres",
     serviceName: headless,
+    // The primary ordinal's init waits for its peers (a promoted replica must be seen): with the
+    // default OrderedReady, postgres-1 would not be created before postgres-0 is ready.
+    podManagementPolicy: "Parallel",
     terminationGracePeriodSeconds: 60,
     initContainers: [
       {
@@ -70,6 +75,7 @@ function server(context: RenderContext): KubeObject[] {
           { name: "PRIMARY_PORT", value: String(port) },
           { name: "PEER_HOSTS", value: peerHosts.join(" ") },
           { name: "PEER_PORT", value: String(port) },
+          { name: "PEER_WAIT_SECONDS", value: String(peerWaitSeconds) },
           { name: "REPLICATION_USER", value: database.replicationUser },
           secretEnv("REPLICATION_PASSWORD", keys.replicationPassword),
           { name: "PGDATA", value: pgdata },

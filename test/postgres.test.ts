@@ -1,6 +1,7 @@
 // The orders database: the rendered manifests as a specification, then the rendered scripts run
 // against real PostgreSQL servers on loopback — the replica bootstraps itself from the primary
 // and streams a new row, the runbook's promote makes it writable, and a backup restores.
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +38,12 @@ describe("PostgreSQL in the rendered environments", () => {
     expect(find(dev, "CronJob", "postgres-backup")).toBeUndefined();
   });
 
+  it("its pods start in parallel, so the primary ordinal's init can wait for a peer that starts beside it, up to 30 s", () => {
+    const statefulSet = find(prod, "StatefulSet", "postgres")!;
+    expect(statefulSet.spec.podManagementPolicy).toBe("Parallel");
+    expect(envOf(statefulSet.spec.template.spec.initContainers[0]).PEER_WAIT_SECONDS!.value).toBe("30");
+  });
+
   it("every password comes from the postgres-secret Secret", () => {
     for (const object of [find(prod, "StatefulSet", "postgres")!, find(prod, "StatefulSet", "order-persistence")!]) {
       for (const container of [...(object.spec.template.spec.initContainers ?? []), ...object.spec.template.spec.containers]) {
@@ -60,6 +67,19 @@ let scriptsDir: string;
 /** Runs a rendered script as the server's user, with the PostgreSQL client programs on PATH. */
 function runScript(name: string, env: Record<string, string>, ...args: string[]): string {
   return pgRun("/bin/sh", [join(scriptsDir, name), ...args], { env: { PATH: `${postgresBinDir()}:${process.env.PATH}`, ...env } });
+}
+
+/** Starts a rendered script as the server's user without waiting; resolves with its exit code, stderr and run time. */
+function startScript(name: string, env: Record<string, string>): Promise<{ status: number | null; stderr: string; ms: number }> {
+  const command = ["/bin/sh", join(scriptsDir, name)];
+  const [file, ...args] = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...command] : command;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(file!, args, { env: { ...process.env, PATH: `${postgresBinDir()}:${process.env.PATH}`, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (status) => resolve({ status, stderr, ms: Date.now() - started }));
+  });
 }
 
 const libpq = (server: PostgresServer, database = "orders") => ({ PGHOST: "127.0.0.1", PGPORT: String(server.port), PGUSER: "postgres", PGDATABASE: database });
@@ -115,8 +135,9 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
     expect(() => runScript("bootstrap-replica.sh", { POD_NAME: "postgres-1", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir })).toThrow(/holds a former primary/);
   });
 
-  /** postgres-0's init, its peer (postgres-1) on loopback at the replica's port. */
-  const primaryInit = () => runScript("bootstrap-replica.sh", { POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), PEER_HOSTS: "postgres-0.postgres-headless 127.0.0.1", PEER_PORT: String(replica!.port), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+  /** postgres-0's init's environment, its peer (postgres-1) on loopback at the replica's port. */
+  const primaryInitEnv = (peerWaitSeconds = 30) => ({ POD_NAME: "postgres-0", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), PEER_HOSTS: "postgres-0.postgres-headless 127.0.0.1", PEER_PORT: String(replica!.port), PEER_WAIT_SECONDS: String(peerWaitSeconds), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: primary.dataDir });
+  const primaryInit = () => runScript("bootstrap-replica.sh", primaryInitEnv());
 
   it("the primary is left alone by the bootstrap script (it is the primary, and no peer is on a newer timeline)", () => {
     expect(primaryInit()).toBe("");
@@ -143,4 +164,24 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
   it("a former primary that returns after the promotion, while the settings still name it, refuses to start: split brain is impossible between runbook steps 1 and 2", () => {
     expect(primaryInit).toThrow(/127\.0\.0\.1 is on timeline 2, newer than this former primary's 1: a replica was promoted\. Not starting/);
   });
+
+  it("when both pods restart, a promoted peer that answers only seconds after the former primary's init started is still seen, and the init refuses", async () => {
+    replica!.stop();
+    const init = startScript("bootstrap-replica.sh", primaryInitEnv());
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    replica!.start();
+    const run = await init;
+    expect(run.stderr).toMatch(/127\.0\.0\.1 is on timeline 2, newer than this former primary's 1: a replica was promoted\. Not starting/);
+    expect(run.status).toBe(1);
+    expect(run.ms).toBeGreaterThanOrEqual(4_000);
+  }, 60_000);
+
+  it("when no peer answers within PEER_WAIT_SECONDS (on the clock), the primary ordinal starts and says it did not hear from them", async () => {
+    replica!.stop();
+    const run = await startScript("bootstrap-replica.sh", primaryInitEnv(3));
+    expect(run.stderr).toContain("bootstrap-replica: no answer from 127.0.0.1 within 3 s; starting as the primary on timeline 1 without knowing their timelines");
+    expect(run.status).toBe(0);
+    expect(run.ms).toBeGreaterThanOrEqual(3_000);
+    expect(run.ms).toBeLessThan(10_000);
+  }, 60_000);
 });

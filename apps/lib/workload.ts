@@ -211,8 +211,11 @@ function claimSpec(context: RenderContext, workload: WorkloadName, claim: string
   return { accessModes: ["ReadWriteOnce"], ...(storageClassName ? { storageClassName } : {}), resources: { requests: { storage: size } } };
 }
 
-/** ServiceAccount + StatefulSet (+ PDB): one volume claim template per claim of the record. */
-export function statefulSet(context: RenderContext, spec: PodSpec & { serviceName: string }): KubeObject[] {
+/**
+ * ServiceAccount + StatefulSet (+ PDB): one volume claim template per claim of the record.
+ * `podManagementPolicy: "Parallel"` starts and replaces pods without waiting for lower ordinals.
+ */
+export function statefulSet(context: RenderContext, spec: PodSpec & { serviceName: string; podManagementPolicy?: "Parallel" }): KubeObject[] {
   const { name } = spec;
   checkKind(name, "StatefulSet");
   const replicas = replicaCount(context.settings, name);
@@ -224,6 +227,7 @@ export function statefulSet(context: RenderContext, spec: PodSpec & { serviceNam
       spec: {
         replicas,
         serviceName: spec.serviceName,
+        ...(spec.podManagementPolicy ? { podManagementPolicy: spec.podManagementPolicy } : {}),
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
         template: podTemplate(context, spec, { replicas, serviceAccount: true }),
