@@ -16,7 +16,7 @@ import type { Logger } from "./log";
 import type { Metrics } from "./metrics";
 import { orderFingerprint, type OrderRecord } from "./order";
 import { SpoolFileCorrupt, type Spool } from "./spool";
-import { insertOrder, storedFingerprint } from "./store";
+import { OrderWriter, storedFingerprint } from "./store";
 
 export type PersistOutcome = "stored" | "duplicate" | "spooled";
 
@@ -52,6 +52,7 @@ export class OrderPersister {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly outageProbeMs: number;
+  private readonly writer: OrderWriter;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -63,6 +64,7 @@ export class OrderPersister {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.outageProbeMs = options.outageProbeMs ?? 1_000;
+    this.writer = new OrderWriter(pool);
   }
 
   /** Migrations ran: write to PostgreSQL from now on and replay what the spool holds. */
@@ -114,7 +116,7 @@ export class OrderPersister {
   }
 
   private async store(order: OrderRecord): Promise<PersistOutcome> {
-    if (await insertOrder(this.pool, order)) {
+    if (await this.writer.insert(order)) {
       this.countStored(order);
       return "stored";
     }
