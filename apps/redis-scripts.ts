@@ -91,16 +91,16 @@ fi
 if [ "$master" = "$SELF_HOST" ] && [ -z "$(ls -A "$DATA_DIR" 2>/dev/null)" ] && peer_alive; then
   echo "redis-init: $SELF_HOST is named master but its volume is empty and peers hold the carts; asking the sentinels to fail over" >&2
   ask "$SENTINEL_HOST" "$SENTINEL_PORT" sentinel failover "$MASTER_NAME" >/dev/null
-  waited=0
+  # A deadline on the clock: one pass (sleep 1 and a sentinel asked with timeout 3) can take seconds.
+  started=$(date +%s)
   while :; do
     master="$(sentinel_master)"
     if answered "$master" && [ "$master" != "$SELF_HOST" ]; then break; fi
-    if [ "$waited" -ge "$FAILOVER_WAIT_SECONDS" ]; then
-      echo "redis-init: no other master after \${waited}s; exiting so that the kubelet retries (never starting empty as master)" >&2
+    if [ $(( $(date +%s) - started )) -ge "$FAILOVER_WAIT_SECONDS" ]; then
+      echo "redis-init: no other master after $(( $(date +%s) - started ))s; exiting so that the kubelet retries (never starting empty as master)" >&2
       exit 1
     fi
     sleep 1
-    waited=$((waited + 1))
   done
 fi
 
@@ -134,10 +134,11 @@ if [ "$answer" != OK ]; then
   echo "redis-prestop: the sentinels did not start a failover ($answer); stopping as master" >&2
   exit 0
 fi
-waited=0
-while [ "$waited" -lt "$HANDOVER_WAIT_SECONDS" ]; do
+# A deadline on the clock: one pass (sleep 1 and up to three calls with timeout 3) can take seconds.
+started=$(date +%s)
+while [ $(( $(date +%s) - started )) -lt "$HANDOVER_WAIT_SECONDS" ]; do
   case "$(ask "$local_host" "$REDIS_PORT" info replication)" in
-    *role:slave*) echo "redis-prestop: handed over after \${waited}s" >&2; exit 0 ;;
+    *role:slave*) echo "redis-prestop: handed over after $(( $(date +%s) - started ))s" >&2; exit 0 ;;
   esac
   # The sentinels demote the old master only on their next slow poll (10 s): once they name the new
   # master, follow it at once, so that no client writes here what the new master never sees.
@@ -146,9 +147,8 @@ while [ "$waited" -lt "$HANDOVER_WAIT_SECONDS" ]; do
     ask "$local_host" "$REDIS_PORT" replicaof "$promoted" "$REDIS_PORT" >/dev/null
   fi
   sleep 1
-  waited=$((waited + 1))
 done
-echo "redis-prestop: still master after \${waited}s; stopping anyway" >&2
+echo "redis-prestop: still master after $(( $(date +%s) - started ))s; stopping anyway" >&2
 `;
 
 /**

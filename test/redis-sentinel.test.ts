@@ -5,6 +5,7 @@
 // a new one, carts written before survive each of these, and handover and failover are timed.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -258,6 +259,77 @@ describe("Redis Sentinel failover with real redis-server and redis-sentinel", ()
     const other = redisHosts.find((h) => h !== newMaster && h !== victim)!;
     await waitFor("the remaining replica to follow the new master", () => cli(other, redisPort, "hget", "cart:bob", "66VCHSJNUP") === "1");
   }, 90_000);
+});
+
+describe("the Redis scripts' waits are seconds on the clock, however long each check takes", () => {
+  // A sentinel that starts a failover when asked but then never answers: every later question
+  // takes redis-cli's `timeout 3`, so one pass of a wait loop lasts about 4 s, not 1.
+  const host = "127.0.0.31";
+  let sentinel: Server;
+  let port: number;
+  let sentinelFakePort: number;
+  let dir: string;
+  let slowFrom = Number.POSITIVE_INFINITY;
+  let asked = 0;
+
+  /** Runs a rendered script without blocking this process (the fake sentinel answers from here); resolves with exit code, stderr and seconds taken. */
+  function runAsync(script: string, container: Json, overrides: Record<string, string>): Promise<{ status: number | null; stderr: string; seconds: number }> {
+    const env = Object.fromEntries(Object.entries(envOf(container)).filter(([, e]) => e.value !== undefined).map(([name, e]) => [name, String(e.value)]));
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn("sh", [join(dir, script)], { env: { PATH: process.env.PATH, ...env, REDIS_PASSWORD: password, ...overrides }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("close", (status) => resolve({ status, stderr, seconds: (Date.now() - started) / 1000 }));
+    });
+  }
+
+  beforeAll(async () => {
+    [port, sentinelFakePort] = [await freePort(), await freePort()];
+    dir = mkdtempSync(join(tmpdir(), "redis-waits-"));
+    for (const name of ["redis-init.sh", "redis-prestop.sh"]) writeFileSync(join(dir, name), rendered.scripts[name]!);
+    mkdirSync(join(dir, "data"));
+    // A real Redis master: the stopping pod in preStop; as 127.0.0.32, a live peer for the init.
+    const redis = spawn("redis-server", ["--bind", host, "127.0.0.32", "--port", String(port), "--requirepass", password, "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+    processes.push(redis);
+    await waitFor("redis to answer", () => cli(host, port, "ping") === "PONG");
+    sentinel = createServer((socket) => {
+      socket.on("data", (chunk) => {
+        for (const command of chunk.toString().split(/\*[0-9]+\r\n/).filter(Boolean)) {
+          const words = command.split("\r\n").filter((_, i) => i % 2 === 1);
+          const name = words.join(" ").toLowerCase();
+          if (name.startsWith("auth") || name.includes("failover")) socket.write("+OK\r\n");
+          else if (name.includes("get-master-addr-by-name") && ++asked < slowFrom) socket.write(`*2\r\n$${host.length}\r\n${host}\r\n$${String(port).length}\r\n${port}\r\n`);
+          // anything else, and the master's address from the slowFrom-th question on: no answer
+        }
+      });
+    });
+    await new Promise<void>((resolve) => sentinel.listen(sentinelFakePort, "127.0.0.1", resolve));
+  });
+
+  afterAll(() => {
+    sentinel?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a master's preStop gives up after HANDOVER_WAIT_SECONDS of clock time", async () => {
+    [asked, slowFrom] = [0, 1];
+    const run = await runAsync("redis-prestop.sh", rendered.redis, { SELF_HOST: host, LOCAL_HOST: host, REDIS_PORT: String(port), SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), HANDOVER_WAIT_SECONDS: "5" });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^redis-prestop: still master after [5-9]s; stopping anyway$/m);
+    expect(run.seconds).toBeGreaterThanOrEqual(4); // date +%s counts whole seconds
+    expect(run.seconds).toBeLessThan(10);
+  }, 60_000);
+
+  it("an init on an empty volume, named master, gives up waiting for the failover after FAILOVER_WAIT_SECONDS of clock time", async () => {
+    // The sentinel names this pod master once, then never answers again.
+    [asked, slowFrom] = [0, 2];
+    const run = await runAsync("redis-init.sh", rendered.redisInit, { SELF_HOST: host, REDIS_PEERS: `${host} 127.0.0.32`, REDIS_PORT: String(port), INITIAL_MASTER_HOST: host, SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), DATA_DIR: join(dir, "data"), CONF_DIR: dir, BASE_CONF: "/dev/null", FAILOVER_WAIT_SECONDS: "5", MASTER_NAME: "mymaster" });
+    expect(run.stderr).toMatch(/^redis-init: no other master after [5-9]s; exiting so that the kubelet retries/m);
+    expect(run.status).toBe(1);
+    expect(run.seconds).toBeGreaterThanOrEqual(4); // date +%s counts whole seconds
+    expect(run.seconds).toBeLessThan(10);
+  }, 60_000);
 });
 
 describe("the Redis scripts refuse a password the setup cannot carry", () => {
