@@ -215,6 +215,19 @@ describe("files that are not settings are refused", () => {
     expect(result.stderr).toBe("render: environments/prod/settings.yaml: a symbolic link to a file outside the repository; settings must live in it\n");
   });
 
+  it("an environment folder that is a symbolic link to a folder outside the repository, whose content is not shown", () => {
+    const repo = scratchRepo();
+    cleanups.push(repo.cleanup);
+    const outside = mkdtempSync(join(tmpdir(), "outside-"));
+    cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
+    writeFileSync(join(outside, "settings.yaml"), `description: ${secret}\n`);
+    rmSync(join(repo.root, "environments", "prod"), { recursive: true });
+    symlinkSync(outside, join(repo.root, "environments", "prod"));
+    const result = runCli(["--root", repo.root]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("render: environments/prod/settings.yaml: a symbolic link to a file outside the repository; settings must live in it\n");
+  });
+
   it("a symbolic link inside the repository is followed", () => {
     const repo = scratchRepo();
     cleanups.push(repo.cleanup);

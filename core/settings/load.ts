@@ -2,7 +2,7 @@
 // which workloads run (topology.ts) and refuses what contradicts the contract (consistency.ts).
 // Every problem is reported as "file:line:column: /json/path: what was expected" so a user
 // can fix the file without reading code.
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { LineCounter, parseDocument, type Document } from "yaml";
@@ -90,10 +90,9 @@ const maxSettingsBytes = 1024 * 1024;
 
 /** The file's text, if it is a regular UTF-8 file of sane size inside the repository. Its content is never echoed. */
 function readSettingsText(file: string, shown: string, repoRoot: string): string {
-  if (lstatSync(file).isSymbolicLink()) {
-    const fromRoot = relative(realpathSync(repoRoot), realpathSync(file));
-    if (fromRoot.startsWith("..") || isAbsolute(fromRoot)) throw new SettingsError(`${shown}: a symbolic link to a file outside the repository; settings must live in it`);
-  }
+  // Where the file really is: the file or any folder on its way (environments/<env>) may be a link.
+  const fromRoot = relative(realpathSync(repoRoot), realpathSync(file));
+  if (fromRoot.startsWith("..") || isAbsolute(fromRoot)) throw new SettingsError(`${shown}: a symbolic link to a file outside the repository; settings must live in it`);
   const stats = statSync(file);
   if (!stats.isFile()) throw new SettingsError(`${shown}: ${stats.isDirectory() ? "a directory" : "not a regular file"}; expected the environment's settings as a YAML file`);
   if (stats.size > maxSettingsBytes) throw new SettingsError(`${shown}: ${(stats.size / 2 ** 20).toFixed(1)} MiB; a settings file is at most 1 MiB`);
