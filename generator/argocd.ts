@@ -7,6 +7,7 @@ import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppP
 import type { KubeObject, RenderContext } from "../apps/lib/app";
 import { dirname, relative } from "node:path";
 import { appGroups, namespaceRoles, type AppGroupName } from "../core/contract/index";
+import { objectKey } from "../core/objects";
 import type { Environment } from "../core/settings/load";
 
 export const argocdFolder = "argocd";
@@ -34,26 +35,22 @@ const syncPolicy = () => ({
   retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
 });
 
-/** The Argo CD objects an environment owns in Argo CD's namespace, as "Kind name". */
-function argocdObjects(environment: string): string[] {
-  return [
-    `AppProject ${projectName(environment)}`,
-    `AppProject ${bootstrapProjectName(environment)}`,
-    `Application ${rootApplicationName(environment)}`,
-    ...(Object.keys(appGroups) as AppGroupName[]).map((group) => `Application ${groupApplicationName(environment, group)}`),
-  ];
-}
-
-/** Environments whose Argo CD objects would be the same objects (e.g. a folder named prod-bootstrap beside prod). */
+/**
+ * Environments whose Argo CD objects would be the same objects (e.g. a folder named prod-bootstrap
+ * beside prod): the objects renderArgoCd makes for every app group, told apart by objectKey, as
+ * the render tells duplicate objects apart.
+ */
 export function argocdClashes(environments: readonly Environment[], repoRoot: string): string[] {
+  const everyGroup: GroupContents[] = (Object.keys(appGroups) as AppGroupName[]).map((group) => ({ group, kinds: [] }));
   const owners = new Map<string, string>();
   const clashes: string[] = [];
-  for (const { name, file, settings } of environments) {
-    for (const object of argocdObjects(name)) {
-      const key = `${settings.argocd.namespace}/${object}`;
+  for (const { name, file, settings, deployed } of environments) {
+    for (const model of renderArgoCd({ environment: name, settings, deployed: new Set(deployed) }, everyGroup)) {
+      const object = model.toJSON() as { kind: string; metadata: { name: string; namespace: string } };
+      const key = objectKey(object);
       const owner = owners.get(key);
       if (owner === undefined) owners.set(key, name);
-      else clashes.push(`${relative(repoRoot, dirname(file))}: its Argo CD ${object} (namespace ${settings.argocd.namespace}) is also environment ${owner}'s; rename the folder`);
+      else clashes.push(`${relative(repoRoot, dirname(file))}: its Argo CD ${object.kind} ${object.metadata.name} (namespace ${object.metadata.namespace}) is also environment ${owner}'s; rename the folder`);
     }
   }
   return clashes;

@@ -43,7 +43,18 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   if (unknown.length > 0) throw new UserError(`--env ${unknown.join(", ")}: no such environment (environments/ has: ${known.join(", ")})`, 2);
   const selected = values.env !== undefined ? [...new Set(values.env)].sort() : known;
   const environments = timed("settings", () => loadEnvironments(environmentsDir, selected, repoRoot));
-  const clashes = argocdClashes(environments, repoRoot);
+  // Every environment folder's Argo CD objects, whichever are rendered now: a clash is a clash in
+  // Argo CD even when one side is not selected. One with bad settings fails its own render instead.
+  const others = known.filter((name) => !selected.includes(name)).flatMap((name) => {
+    try {
+      return loadEnvironments(environmentsDir, [name], repoRoot);
+    } catch (error) {
+      if (error instanceof SettingsError) return [];
+      throw error;
+    }
+  });
+  const everyEnvironment = [...environments, ...others].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const clashes = argocdClashes(everyEnvironment, repoRoot);
   if (clashes.length > 0) throw new SettingsError(clashes.join("\n"));
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
   const files = renders.flatMap((r) => r.files);

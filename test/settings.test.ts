@@ -291,9 +291,13 @@ describe("settings that a cluster would refuse are settings errors", () => {
     const repo = scratchRepo();
     cleanups.push(repo.cleanup);
     cpSync(join(repo.root, "environments", "prod"), join(repo.root, "environments", "prod-bootstrap"), { recursive: true });
-    const result = runCli(["--root", repo.root]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe("render: environments/prod-bootstrap: its Argo CD AppProject prod-bootstrap (namespace argocd) is also environment prod's; rename the folder\n");
+    const said = "render: environments/prod-bootstrap: its Argo CD AppProject prod-bootstrap (namespace argocd) is also environment prod's; rename the folder\n";
+    // Whichever environments are rendered: the clash is in Argo CD, where both exist.
+    for (const args of [[], ["--env", "prod-bootstrap"], ["--env", "prod"], ["--env", "dev"]]) {
+      const result = runCli(["--root", repo.root, ...args]);
+      expect(result.stderr, args.join(" ")).toBe(said);
+      expect(result.status, args.join(" ")).toBe(2);
+    }
   });
 });
 
