@@ -18,12 +18,12 @@ function contextFor(environment: string, manifests: Manifest[], root = join(repo
   return { environment, root, manifests, settings: loadEnvironment(environmentsDir, environment, repoRoot).settings, loadProblems: [] };
 }
 
-/** The rule ids a run reports after `mutate` changed a copy of rendered/prod. */
-function findingsAfter(mutate: (objects: Objects) => void): { failing: string[]; all: string[] } {
+/** What a run reports after `mutate` changed a copy of rendered/prod: rule ids, and the findings themselves. */
+function findingsAfter(mutate: (objects: Objects) => void): { failing: string[]; all: string[]; findings: Finding[] } {
   const manifests = structuredClone(base);
   mutate(new Objects(manifests));
   const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: prodSettings, loadProblems: [] }, rules);
-  return { failing: [...new Set(failing(findings).map((f) => f.rule))], all: [...new Set(findings.map((f) => f.rule))] };
+  return { failing: [...new Set(failing(findings).map((f) => f.rule))], all: [...new Set(findings.map((f) => f.rule))], findings };
 }
 
 class Objects {
@@ -216,9 +216,11 @@ describe("policy rules", () => {
 
 describe("mutation suite: one unsafe change at a time to rendered/prod", () => {
   it.each(mutations)("$rule catches: $change", ({ rule, mutate, severity }) => {
-    const { failing: failed, all } = findingsAfter(mutate);
+    const { failing: failed, all, findings } = findingsAfter(mutate);
     if (severity === "warning") expect(all).toContain(rule);
     else expect(failed).toContain(rule);
+    // What the user reads: object, field, message and fix of the rule's findings (reviewed in the snapshot file).
+    expect(findings.filter((f) => f.rule === rule).map(({ object, path, message, fix }) => ({ object, path, message, fix }))).toMatchSnapshot();
   });
 });
 

@@ -1,7 +1,7 @@
 // Referential integrity: every name an object mentions exists in the rendered tree, and what
 // Argo CD will sync is allowed by its AppProject.
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { containersOf, find, identity, mapSelects, ofKind, podsSelectedBy, podSpecOf, podSpecPath, podTemplateOf, selectorMatches, workloads } from "../engine/objects";
 import { externalSecrets, undeployedUpstreamAddresses } from "../../core/contract/index";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
@@ -207,13 +207,14 @@ export const referentialRules: Rule[] = [
     severity: "error",
     title: "no two objects share kind, namespace and name",
     fix: "Rename or remove one of the objects: Argo CD would apply only one of them.",
-    check: ({ manifests }) => {
+    check: ({ manifests, root }) => {
       const seen = new Map<string, Manifest>();
       return manifests.flatMap((manifest): Violation[] => {
         const key = `${manifest.object.apiVersion?.split("/").slice(0, -1).join("/")}|${identity(manifest.object)}`;
         const first = seen.get(key);
         if (!first) return void seen.set(key, manifest), [];
-        return [{ manifest, message: `${identity(manifest.object)} is also defined in ${first.file}` }];
+        // Named within the tree being checked: the same message on every machine and in every report.
+        return [{ manifest, message: `${identity(manifest.object)} is also defined in ${relative(root, first.file).split(sep).join("/")}` }];
       });
     },
   },
