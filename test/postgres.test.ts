@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envEntries as envOf, find, objectsOf } from "./support/repo";
 import { waitFor } from "./support/wait";
-import { pgRun, postgresBinDir, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
+import { pgRun, postgresBinDir, removeServerOwnedTempDirs, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
 
 const prod = objectsOf("prod");
 const dev = objectsOf("dev");
@@ -95,8 +95,12 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
   }, 60_000);
 
   afterAll(() => {
-    replica?.destroy();
-    primary?.destroy();
+    try {
+      replica?.destroy();
+      primary?.destroy();
+    } finally {
+      removeServerOwnedTempDirs();
+    }
   });
 
   it("the primary's init script creates the replication role", () => {

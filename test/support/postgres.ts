@@ -31,14 +31,22 @@ export function pgRun(program: string, args: string[], options: { env?: NodeJS.P
   return result.stdout;
 }
 
-/** A directory the server user may write to. */
+const tempDirs: string[] = [];
+
+/** A directory the server user may write to; removeServerOwnedTempDirs() deletes them all. */
 export function serverOwnedTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
   if (runningAsRoot) {
     const { uid, gid } = postgresIds();
     chownSync(dir, uid, gid);
   }
   return dir;
+}
+
+/** For afterAll: the directories serverOwnedTempDir made in this test file. */
+export function removeServerOwnedTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export async function freePort(): Promise<number> {
