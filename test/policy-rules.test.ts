@@ -238,14 +238,16 @@ describe("rule details", () => {
     ]);
   });
 
-  it("a PDB percentage is rounded up like Kubernetes does: 10% of 3 replicas allows one eviction", () => {
-    const { failing: failed } = findingsAfter((o) => (o.get("PodDisruptionBudget", "cartservice").spec.maxUnavailable = "10%"));
-    expect(failed).not.toContain("AVL003");
+  it("a PDB percentage is rounded up like Kubernetes does: 10% of 3 replicas allows one eviction, 0% none", () => {
+    const maxUnavailable = (value: string) => findingsAfter((o) => (o.get("PodDisruptionBudget", "cartservice").spec.maxUnavailable = value)).failing;
+    expect(maxUnavailable("10%")).not.toContain("AVL003");
+    expect(maxUnavailable("0%")).toContain("AVL003");
   });
 
-  it("quantities are compared by value: 0.1 CPU equals 100m", () => {
-    const { failing: failed } = findingsAfter((o) => (o.container("frontend").resources.requests.cpu = "0.1"));
-    expect(failed).not.toContain("RES004");
+  it("quantities are compared by value: 0.1 CPU equals 100m, 0.2 does not", () => {
+    const cpuRequest = (value: string) => findingsAfter((o) => (o.container("frontend").resources.requests.cpu = value)).failing;
+    expect(cpuRequest("0.1")).not.toContain("RES004");
+    expect(cpuRequest("0.2")).toContain("RES004");
   });
 
   it("a rule that meets a malformed manifest reports it instead of crashing the run", () => {
