@@ -3,6 +3,9 @@
 // PGPASSWORD, PGDATABASE and the ones named below), so the tests run these very scripts
 // against local PostgreSQL servers, and the runbook runs them with `kubectl exec`.
 
+/** File promote.sh leaves in the data directory of the replica it promoted. */
+const promotedMark = "promoted-by-runbook";
+
 /**
  * Init container of every postgres pod. Env: POD_NAME, PRIMARY_ORDINAL, PRIMARY_HOST,
  * PRIMARY_PORT, PEER_HOSTS (the other pods' names), PEER_PORT, PEER_WAIT_SECONDS, REPLICATION_USER,
@@ -16,45 +19,58 @@ export const bootstrapReplicaScript = `#!/bin/sh
 set -eu
 ordinal="\${POD_NAME##*-}"
 export PGPASSWORD="$REPLICATION_PASSWORD"
+
+# Exits 1 when a peer serves a newer timeline than this data directory: starting it as a primary
+# would split the orders in two. Peers start beside this pod (podManagementPolicy Parallel) and may
+# take a while: each is asked until it answers or $1 seconds have passed (a deadline on the clock:
+# one round of asking can take seconds). A peer that never answers may be gone for good, so the
+# caller then starts, and says so. $2 names this data directory in the messages.
+refuse_if_a_peer_is_newer() {
+  own="$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's TimeLineID: *//p")"
+  waiting=""
+  for peer in $PEER_HOSTS; do
+    case "$peer" in "$POD_NAME".*) continue ;; esac
+    waiting="$waiting $peer"
+  done
+  deadline=$(( $(date +%s) + $1 ))
+  while [ -n "$waiting" ]; do
+    unanswered=""
+    for peer in $waiting; do
+      peer_timeline="$(psql "host=$peer port=$PEER_PORT user=$REPLICATION_USER dbname=replication replication=true connect_timeout=3" -Atc "IDENTIFY_SYSTEM" 2>/dev/null | cut -d '|' -f 2 || true)"
+      if [ -z "$peer_timeline" ]; then unanswered="$unanswered $peer"; continue; fi
+      if [ "$peer_timeline" -gt "$own" ]; then
+        echo "bootstrap-replica: $peer is on timeline $peer_timeline, newer than this $2's $own: a replica was promoted. Not starting; finish the failover (README runbook: set dataTier.postgresPrimary, then rebuild this pod)" >&2
+        exit 1
+      fi
+    done
+    waiting="$unanswered"
+    [ -n "$waiting" ] || break
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "bootstrap-replica: no answer from$waiting within $1 s; starting as the primary on timeline $own without knowing their timelines (if a replica was promoted, stop this pod: README runbook)" >&2
+      break
+    fi
+    sleep 1
+  done
+}
+
 if [ "$ordinal" = "$PRIMARY_ORDINAL" ]; then
   # The settings still name this pod primary, but a replica may have been promoted since (runbook
-  # step 1, before step 2 moves the settings): a peer on a newer timeline than this data directory
-  # means this is a former primary, and starting it would split the orders in two. Peers start
-  # beside this pod (podManagementPolicy Parallel) and may take a while: each is asked until it
-  # answers or PEER_WAIT_SECONDS have passed (a deadline on the clock: one round of asking can take
-  # seconds). A peer that never answers may be gone for good, so this pod then starts, and says so.
-  if [ -s "$PGDATA/PG_VERSION" ] && [ ! -f "$PGDATA/standby.signal" ]; then
-    own="$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's TimeLineID: *//p")"
-    waiting=""
-    for peer in $PEER_HOSTS; do
-      case "$peer" in "$POD_NAME".*) continue ;; esac
-      waiting="$waiting $peer"
-    done
-    deadline=$(( $(date +%s) + $PEER_WAIT_SECONDS ))
-    while [ -n "$waiting" ]; do
-      unanswered=""
-      for peer in $waiting; do
-        peer_timeline="$(psql "host=$peer port=$PEER_PORT user=$REPLICATION_USER dbname=replication replication=true connect_timeout=3" -Atc "IDENTIFY_SYSTEM" 2>/dev/null | cut -d '|' -f 2 || true)"
-        if [ -z "$peer_timeline" ]; then unanswered="$unanswered $peer"; continue; fi
-        if [ "$peer_timeline" -gt "$own" ]; then
-          echo "bootstrap-replica: $peer is on timeline $peer_timeline, newer than this former primary's $own: a replica was promoted. Not starting; finish the failover (README runbook: set dataTier.postgresPrimary, then rebuild this pod)" >&2
-          exit 1
-        fi
-      done
-      waiting="$unanswered"
-      [ -n "$waiting" ] || break
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "bootstrap-replica: no answer from$waiting within $PEER_WAIT_SECONDS s; starting as the primary on timeline $own without knowing their timelines (if a replica was promoted, stop this pod: README runbook)" >&2
-        break
-      fi
-      sleep 1
-    done
-  fi
+  # step 1, before step 2 moves the settings).
+  if [ -s "$PGDATA/PG_VERSION" ] && [ ! -f "$PGDATA/standby.signal" ]; then refuse_if_a_peer_is_newer "$PEER_WAIT_SECONDS" "former primary"; fi
   echo "bootstrap-replica: $POD_NAME is the primary" >&2
   exit 0
 fi
 if [ -s "$PGDATA/PG_VERSION" ]; then
   if [ -f "$PGDATA/standby.signal" ]; then echo "bootstrap-replica: $PGDATA is already a replica" >&2; exit 0; fi
+  if [ -f "$PGDATA/${promotedMark}" ]; then
+    # Promoted by the runbook (step 1) while the settings still name another pod (until step 2):
+    # this is the primary now, unless a peer has moved on to a newer timeline since. It asks for a
+    # third of the primary ordinal's wait, so that after a restart of both pods it is up and
+    # answering well before the former primary's init gives up on its peers.
+    refuse_if_a_peer_is_newer "$(( PEER_WAIT_SECONDS / 3 ))" "promoted primary"
+    echo "bootstrap-replica: $POD_NAME was promoted by the runbook and stays the primary until the settings name it (dataTier.postgresPrimary)" >&2
+    exit 0
+  fi
   # A former primary must never come back beside the new one (two writable copies of the orders).
   echo "bootstrap-replica: $PGDATA holds a former primary; delete this pod's volume to rebuild it as a replica (README runbook)" >&2
   exit 1
@@ -87,11 +103,15 @@ echo "host replication $REPLICATION_USER all scram-sha-256" >> "$PGDATA/pg_hba.c
 
 /** Runbook: promote the replica to primary (run in the replica's pod). Env: libpq's. */
 export const promoteScript = `#!/bin/sh
-# Ends recovery on this replica: it becomes a primary that accepts writes. Waits up to 60 s.
+# Ends recovery on this replica: it becomes a primary that accepts writes. Waits up to 60 s. The
+# mark in its data directory tells this pod's init, should the pod restart before the settings
+# name it primary, that its data is the promoted primary's and not a former primary's.
 set -eu
 state="$(psql -v ON_ERROR_STOP=1 -Atc "SELECT pg_is_in_recovery()")"
 if [ "$state" != "t" ]; then echo "promote: this server is already a primary" >&2; exit 1; fi
 [ "$(psql -v ON_ERROR_STOP=1 -Atc "SELECT pg_promote(true, 60)")" = "t" ]
+data_directory="$(psql -v ON_ERROR_STOP=1 -Atc "SHOW data_directory")"
+date -u +%Y-%m-%dT%H:%M:%SZ > "$data_directory/${promotedMark}"
 echo "promote: $(hostname) is now the primary" >&2
 `;
 

@@ -2,7 +2,7 @@
 // against real PostgreSQL servers on loopback — the replica bootstraps itself from the primary
 // and streams a new row, the runbook's promote makes it writable, and a backup restores.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envEntries as envOf, find, objectsOf } from "./support/repo";
@@ -164,6 +164,46 @@ describe("PostgreSQL primary, replica and runbook with real servers", () => {
     expect(replica!.sql("SELECT count(*) FROM carts_seen", "orders").trim()).toBe("2");
     expect(() => runScript("promote.sh", libpq(replica!, "postgres"))).toThrow(/already a primary/);
   });
+
+  /** postgres-1's init after its promotion while the settings still name postgres-0 (between steps 1 and 2); its peer postgres-0 at `peerPort`. */
+  const promotedInitEnv = (dataDir: string, peerPort: number, peerWaitSeconds = 30) => ({ POD_NAME: "postgres-1", PRIMARY_ORDINAL: "0", PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primary.port), PEER_HOSTS: "127.0.0.1 postgres-1.postgres-headless", PEER_PORT: String(peerPort), PEER_WAIT_SECONDS: String(peerWaitSeconds), REPLICATION_USER: "replicator", REPLICATION_PASSWORD: replicationPassword, PGDATA: dataDir });
+
+  it("the promoted replica, restarted before the settings name it, starts as the primary: promote.sh marked its data and its peer is on an older timeline", async () => {
+    expect(existsSync(join(replica!.dataDir, "promoted-by-runbook"))).toBe(true);
+    const run = await startScript("bootstrap-replica.sh", promotedInitEnv(replica!.dataDir, primary.port));
+    expect(run.stderr).toContain("bootstrap-replica: postgres-1 was promoted by the runbook and stays the primary until the settings name it");
+    expect(run.status).toBe(0);
+  });
+
+  it("a promoted mark never brings back data a peer has moved past: a marked directory on an older timeline than its peer is refused", async () => {
+    // The former primary's data (timeline 1) carrying a mark, as a second failover would leave it; its peer is on timeline 2.
+    const mark = join(primary.dataDir, "promoted-by-runbook");
+    writeFileSync(mark, "2026-01-01T00:00:00Z\n");
+    try {
+      const run = await startScript("bootstrap-replica.sh", promotedInitEnv(primary.dataDir, replica!.port));
+      expect(run.stderr).toContain("127.0.0.1 is on timeline 2, newer than this promoted primary's 1: a replica was promoted. Not starting");
+      expect(run.status).toBe(1);
+    } finally {
+      rmSync(mark);
+    }
+  });
+
+  it("when both pods restart between steps 1 and 2, the promoted one starts first (a third of the wait) and the former primary's init then refuses", async () => {
+    replica!.stop();
+    primary.stop();
+    try {
+      const formerPrimary = startScript("bootstrap-replica.sh", primaryInitEnv(9));
+      const promoted = await startScript("bootstrap-replica.sh", promotedInitEnv(replica!.dataDir, primary.port, 9));
+      expect(promoted.stderr).toContain("no answer from 127.0.0.1 within 3 s");
+      expect(promoted.status).toBe(0);
+      replica!.start(); // its init let it start
+      const refused = await formerPrimary;
+      expect(refused.stderr).toContain("127.0.0.1 is on timeline 2, newer than this former primary's 1");
+      expect(refused.status).toBe(1);
+    } finally {
+      primary.start();
+    }
+  }, 60_000);
 
   it("a former primary that returns after the promotion, while the settings still name it, refuses to start: split brain is impossible between runbook steps 1 and 2", () => {
     expect(primaryInit).toThrow(/127\.0\.0\.1 is on timeline 2, newer than this former primary's 1: a replica was promoted\. Not starting/);
