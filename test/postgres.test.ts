@@ -75,7 +75,7 @@ function startScript(name: string, env: Record<string, string>): Promise<{ statu
   const [file, ...args] = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...command] : command;
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(file!, args, { env: { ...process.env, PATH: `${postgresBinDir()}:${process.env.PATH}`, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(file!, args, { cwd: "/", env: { ...process.env, PATH: `${postgresBinDir()}:${process.env.PATH}`, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("close", (status) => resolve({ status, stderr, ms: Date.now() - started }));

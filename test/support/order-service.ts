@@ -169,6 +169,7 @@ export class OrderTestbed {
     const child: ChildProcess = spawn(process.execPath, [join(app, "dist", "main.js")], {
       env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: String(port), METRICS_PORT: String(metricsPort), SHUTDOWN_DELAY_MS: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      cwd: app,
       ...(unprivileged ?? {}),
     });
     let stdout = "";

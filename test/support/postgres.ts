@@ -26,7 +26,8 @@ function postgresIds(): { uid: number; gid: number } {
 export function pgRun(program: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
   const binary = program.includes("/") ? program : join(postgresBinDir(), program);
   const [file, argv] = runningAsRoot ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, args];
-  const result = spawnSync(file, argv, { encoding: "utf8", env: { ...process.env, ...options.env }, input: options.input ?? "", timeout: 120_000 });
+  // cwd "/": the server user may not enter the caller's working directory (a mutation-testing sandbox is 0700).
+  const result = spawnSync(file, argv, { encoding: "utf8", cwd: "/", env: { ...process.env, ...options.env }, input: options.input ?? "", timeout: 120_000 });
   if (result.status !== 0) throw new Error(`${program} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
