@@ -234,6 +234,32 @@ describe("spool files during replay", () => {
   });
 });
 
+describe("PostgreSQL refusing one spooled order", () => {
+  it("a replay the database refuses (not an outage) keeps the file, stores the others, and stores it once the database takes it", async () => {
+    const db = testbed.createDatabase("chaos_refused_replay");
+    const cfg = testbed.config(db);
+    const server = await testbed.service(cfg);
+    const c = testbed.clients(server.port);
+    // A check of the database's own that this order fails (SQLSTATE P0001: not an outage).
+    testbed.postgres.sql(
+      "CREATE FUNCTION refuse_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by a trigger'; END $$; " +
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON orders FOR EACH ROW WHEN (NEW.order_id = 'refused-at-replay') EXECUTE FUNCTION refuse_order()",
+      db,
+    );
+    testbed.postgres.stop();
+    for (const id of ["refused-at-replay", "stored-at-replay"]) expect(await send(c, orderRequest(id))).toBeNull();
+    testbed.postgres.start();
+    await waitFor("the other order to be stored", () => stored(db, "stored-at-replay") === 1);
+    await sleep(1_000); // several replay passes
+    expect(spoolFiles(cfg.spoolDir)).toEqual([spoolFileName("refused-at-replay")]);
+    expect(await metric(server.metricsPort, "order_spool_depth")).toBe(1);
+    expect(await metric(server.metricsPort, "order_spool_quarantined")).toBe(0);
+    testbed.postgres.sql("DROP TRIGGER refuse_one ON orders", db);
+    await waitFor("the refused order to be stored once the database takes it", () => stored(db, "refused-at-replay") === 1);
+    await waitFor("the spool to drain", async () => (await metric(server.metricsPort, "order_spool_depth")) === 0);
+  });
+});
+
 describe("a killed service", () => {
   it("SIGKILL while orders are being spooled: every acknowledged order is stored exactly once after a restart", async () => {
     const db = testbed.createDatabase("chaos_sigkill");
