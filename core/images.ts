@@ -1,5 +1,22 @@
 // Container image references ("registry/path/name:tag@digest"), with Docker Hub's implicit
 // names spelled out, so "redis:7" and "docker.io/library/redis:7" compare equal.
+import type { ImageSource } from "./contract/types";
+
+/** What the settings say of images (settings.images): the Online Boutique registry and tag, and our own images. */
+export type ImageSettings = { registry: string; tag: string } & Record<Extract<ImageSource, { setting: string }>["setting"], string>;
+
+/**
+ * The image a record's source names, as rendered (Online Boutique and our own: as the settings
+ * name them); undefined when only the settings could say and they are unknown.
+ */
+export function imageOf(source: ImageSource, images: ImageSettings): string;
+export function imageOf(source: ImageSource, images: ImageSettings | undefined): string | undefined;
+export function imageOf(source: ImageSource, images: ImageSettings | undefined): string | undefined {
+  if ("pinned" in source) return source.pinned;
+  if (!images) return undefined;
+  if ("onlineBoutique" in source) return `${images.registry}/${source.onlineBoutique}:${images.tag}`;
+  return images[source.setting];
+}
 
 /** The reference without its digest. */
 function withoutDigest(image: string): string {

@@ -20,7 +20,8 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { bindsOnFirstRunAnnotation, exemptionAnnotation, records, type ImageSource, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
+import { bindsOnFirstRunAnnotation, exemptionAnnotation, records, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
+import { imageOf } from "../../core/images";
 import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
@@ -49,13 +50,6 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
 }
 
-/** The image a container runs, as the contract names it (Online Boutique and our own: from the settings). */
-function imageOf(context: RenderContext, source: ImageSource): string {
-  if ("pinned" in source) return source.pinned;
-  if ("onlineBoutique" in source) return `${context.settings.images.registry}/${source.onlineBoutique}:${context.settings.images.tag}`;
-  return context.settings.images[source.setting];
-}
-
 function contractError(workload: WorkloadName, message: string): Error {
   return new Error(`core/contract: workload ${workload} ${message}`);
 }
@@ -68,7 +62,7 @@ function container(context: RenderContext, workload: WorkloadName, spec: Contain
   const ports = (record.ports ?? []).map((name) => ({ name, containerPort: records[workload].ports![name]!.port, protocol: "TCP" as const }));
   return {
     ...spec,
-    image: imageOf(context, record.image),
+    image: imageOf(record.image, context.settings.images),
     imagePullPolicy: "IfNotPresent",
     ...(ports.length > 0 ? { ports } : {}),
     securityContext: restrictedContainerSecurity(),

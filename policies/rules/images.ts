@@ -1,8 +1,7 @@
 // Images: pinned by tag or digest (never latest), only from allowed registries, and each
 // container the image its record names.
-import { isWorkloadName, records, thirdPartyRegistries, type ImageSource } from "../../core/contract/index";
-import { imageRegistry as registryOf, imageRepository, imageTag as tagOf } from "../../core/images";
-import type { Settings } from "../../core/settings/schema";
+import { isWorkloadName, records, thirdPartyRegistries } from "../../core/contract/index";
+import { imageOf, imageRegistry as registryOf, imageRepository, imageTag as tagOf } from "../../core/images";
 import { containersOf, workloads } from "../engine/objects";
 import type { Rule, Violation } from "../engine/types";
 
@@ -46,16 +45,9 @@ export const imageRules: Rule[] = [
         const workload = manifest.object.metadata?.name;
         if (!isWorkloadName(workload)) return []; // RES004 reports workloads the contract does not know
         const source = records[workload].containers[container.name]?.image;
-        const expected = source && expectedRepository(source, settings);
+        const named = source && imageOf(source, settings?.images);
+        const expected = named && imageRepository(named);
         return expected && imageRepository(image) !== expected ? [{ manifest, path: `${path}/image`, message: `container ${container.name} runs ${imageRepository(image)}, its record says ${expected}` }] : [];
       }),
   },
 ];
-
-/** The repository a record's image source names; undefined when only the settings could say (and they are unknown). */
-function expectedRepository(source: ImageSource, settings: Settings | undefined): string | undefined {
-  if ("pinned" in source) return imageRepository(source.pinned);
-  if (!settings) return undefined;
-  if ("onlineBoutique" in source) return imageRepository(`${settings.images.registry}/${source.onlineBoutique}`);
-  return imageRepository(settings.images[source.setting]);
-}
