@@ -1,6 +1,6 @@
 // Values the schema lets through but the API server (or Argo CD) would refuse at sync time:
 // cron schedules, CIDRs, reserved or shared namespaces. Refused here, at their line.
-import { isIP } from "node:net";
+import { parseCidr } from "../cidr";
 import type { Settings } from "./schema";
 import type { SettingsProblem } from "./consistency";
 
@@ -42,11 +42,7 @@ export function cronProblem(schedule: string): string | undefined {
 
 /** What is wrong with a CIDR ("address/prefix", IPv4 or IPv6), or undefined. */
 export function cidrProblem(cidr: string): string | undefined {
-  const [address = "", prefix, extra] = cidr.split("/");
-  const family = isIP(address);
-  const limit = family === 6 ? 128 : 32;
-  if (family === 0 || extra !== undefined || prefix === undefined || !/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > limit) return `expected a CIDR (address/prefix, e.g. 203.0.113.0/24), got "${cidr}"`;
-  return undefined;
+  return parseCidr(cidr) ? undefined : `expected a CIDR (address/prefix, e.g. 203.0.113.0/24), got "${cidr}"`;
 }
 
 const reservedNamespaces = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);

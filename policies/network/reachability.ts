@@ -14,7 +14,8 @@
 // - Destinations outside the cluster have no listening ports we know of, so their ports are taken
 //   from the egress rules that admit them (see externalCandidatePorts); ANY_PORT (0) means
 //   "every port of that protocol".
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4 } from "node:net";
+import { cidrContains, parseCidr, type Cidr } from "../../core/cidr";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 export interface Endpoint {
@@ -63,13 +64,6 @@ interface Requirement {
 interface Selector {
   matchLabels: Record<string, string>;
   matchExpressions: Requirement[];
-}
-interface Cidr {
-  text: string;
-  family: 4 | 6;
-  /** IPv4 network address as an unsigned number; unused for IPv6 (an IPv4 address never falls in an IPv6 block). */
-  network: number;
-  prefix: number;
 }
 type Peer =
   /** At least one selector is set; an unset one means "not restricted by this dimension". */
@@ -536,32 +530,14 @@ function parseRulePort(raw: unknown, id: string, path: string): RulePort {
 
 function parseIpBlock(raw: unknown, id: string, path: string): Peer {
   if (!isRecord(raw)) fail(id, `${path} must be an object`);
-  const cidr = parseCidr(raw.cidr, id, `${path}.cidr`);
+  const cidr = cidrOf(raw.cidr, id, `${path}.cidr`);
   const rawExcept: unknown = raw.except ?? [];
   if (!Array.isArray(rawExcept)) fail(id, `${path}.except must be a list`);
-  const except = rawExcept.map((text, i) => parseCidr(text, id, `${path}.except[${i}]`));
+  const except = rawExcept.map((text, i) => cidrOf(text, id, `${path}.except[${i}]`));
   return { kind: "ipBlock", cidr, except };
 }
 
-function parseCidr(raw: unknown, id: string, path: string): Cidr {
-  const invalid = (): never => fail(id, `${path} is ${JSON.stringify(raw)}, not a CIDR such as 10.0.0.0/8`);
-  if (typeof raw !== "string") return invalid();
-  const [address = "", prefixText = "", ...rest] = raw.split("/");
-  if (rest.length > 0 || !/^\d{1,3}$/.test(prefixText)) return invalid();
-  const prefix = Number(prefixText);
-  if (isIPv4(address) && prefix <= 32) return { text: raw, family: 4, network: ipv4ToNumber(address), prefix };
-  if (isIPv6(address) && prefix <= 128) return { text: raw, family: 6, network: 0, prefix };
-  return invalid();
-}
-
-function ipv4ToNumber(address: string): number {
-  // Multiplication instead of bit shifts keeps the value unsigned (JS bit operators are signed 32-bit).
-  return address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-}
-
-/** Whether an IPv4 address lies inside the block; host bits of the block address are ignored. */
-function cidrContains(cidr: Cidr, ip: string): boolean {
-  if (cidr.family !== 4 || !isIPv4(ip)) return false; // an IPv4 client is never inside an IPv6 block
-  const blockSize = 2 ** (32 - cidr.prefix);
-  return Math.floor(ipv4ToNumber(ip) / blockSize) === Math.floor(cidr.network / blockSize);
+function cidrOf(raw: unknown, id: string, path: string): Cidr {
+  const cidr = typeof raw === "string" ? parseCidr(raw) : undefined;
+  return cidr ?? fail(id, `${path} is ${JSON.stringify(raw)}, not a CIDR such as 10.0.0.0/8`);
 }
