@@ -84,8 +84,11 @@ export const thirdPartyRegistries: readonly string[] = [
   ...new Set(workloadNames.flatMap((name) => Object.values(records[name].containers).flatMap((c) => ("pinned" in c.image ? [imageRegistry(c.image.pinned)] : [])))),
 ].sort();
 
-/** Cluster DNS, which every workload may query (UDP and TCP 53). */
-export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 } as const;
+/**
+ * Cluster DNS, which every workload may query (UDP and TCP 53). It also serves metrics (CoreDNS,
+ * 9153), which no workload may reach.
+ */
+export const clusterDns = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53, metricsPort: 9153 } as const;
 
 /** Redis Sentinel: the master group name cart asks for, and how many sentinels must agree it is down. */
 export const redisSentinel = { masterName: "mymaster", quorum: 2 } as const;

@@ -10,11 +10,10 @@ import { computeReachability, type Endpoint, type Flow, type Protocol, type Reac
 const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
 const dnsId = `${clusterDns.namespace}/kube-dns`;
 /**
- * Probes that make a too-wide DNS rule visible: the cluster DNS also serves metrics (CoreDNS, 9153),
- * so a DNS rule without ports reaches more than DNS; and a pod with kube-dns's labels in another
- * namespace is reached by a DNS rule whose namespaceSelector is {}.
+ * Probes that make a too-wide DNS rule visible: the cluster DNS also serves metrics
+ * (clusterDns.metricsPort), so a DNS rule without ports reaches more than DNS; and a pod with
+ * kube-dns's labels in another namespace is reached by a DNS rule whose namespaceSelector is {}.
  */
-const dnsMetricsPort = 9153;
 const dnsLookalike: Endpoint = { id: "elsewhere/kube-dns-lookalike", namespace: "elsewhere", labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }] };
 
 /** The API server as the settings place it (IPv4 CIDRs, by the schema): outside the pod network, at the address of its first CIDR. */
@@ -33,7 +32,7 @@ function reachabilityInput(manifests: Manifest[], settings?: Settings): Reachabi
         .flatMap(({ container }) => (container.ports ?? []).map((p: { containerPort: number; protocol?: Protocol; name?: string }) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP", ...(p.name ? { name: p.name } : {}) }))),
     }));
   endpoints.push(
-    { id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }, { port: dnsMetricsPort, protocol: "TCP" }] },
+    { id: dnsId, namespace: clusterDns.namespace, labels: { ...clusterDns.podLabels }, ports: [{ port: clusterDns.port, protocol: "UDP" }, { port: clusterDns.port, protocol: "TCP" }, { port: clusterDns.metricsPort, protocol: "TCP" }] },
     dnsLookalike,
     externalClient,
   );
