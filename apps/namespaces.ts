@@ -1,5 +1,5 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import { namespaceRoles, podSecurityLevels, type NamespaceRole } from "../core/contract/index";
+import { argoCd, namespaceRoles, podSecurityLevels, type NamespaceRole } from "../core/contract/index";
 import type { App } from "./lib/app";
 
 // Pod Security admission: each namespace enforces its contract level and warns and audits at
@@ -30,7 +30,7 @@ export const namespaces: App = {
             name: context.settings.namespaces[role],
             labels: podSecurityLabels(role),
             // Pruning or deleting a Namespace deletes everything in it: Argo CD must never do either.
-            annotations: { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" },
+            annotations: { [argoCd.syncOptionsAnnotation]: argoCd.namespaceSyncOptions.join(",") },
           },
         }),
     ),

@@ -6,12 +6,11 @@ import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/App
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { KubeObject, RenderContext } from "../apps/lib/app";
 import { dirname, relative } from "node:path";
-import { appGroups, namespaceRoles, type AppGroupName } from "../core/contract/index";
+import { appGroups, argoCd, namespaceRoles, type AppGroupName } from "../core/contract/index";
 import { objectKey } from "../core/objects";
 import type { Environment } from "../core/settings/load";
 
 export const argocdFolder = "argocd";
-const finalizer = "resources-finalizer.argocd.argoproj.io";
 
 export interface GroupContents {
   group: AppGroupName;
@@ -121,7 +120,7 @@ function groupApplication(context: RenderContext, group: AppGroupName): Applicat
       namespace,
       annotations: { "argocd.argoproj.io/sync-wave": String(appGroups[group].wave) },
       // Deleting the Application deletes what it deployed (Namespaces excepted: they carry Delete=false).
-      finalizers: [finalizer],
+      finalizers: [argoCd.resourcesFinalizer],
     },
     spec: {
       info: [{ name: "Contents", value: appGroups[group].description }],

@@ -142,6 +142,18 @@ export const exemptionAnnotation = "online-boutique-gitops/policy-exemptions";
 export const bindsOnFirstRunAnnotation = "online-boutique-gitops/binds-on-first-run";
 
 /**
+ * Argo CD's names for what keeps a deletion from spreading. The resources finalizer makes deleting
+ * an Application delete everything it deployed: the group apps carry it, the root app-of-apps must
+ * not. The sync options keep Argo CD from ever pruning or deleting a Namespace (which would delete
+ * everything in it).
+ */
+export const argoCd = {
+  resourcesFinalizer: "resources-finalizer.argocd.argoproj.io",
+  syncOptionsAnnotation: "argocd.argoproj.io/sync-options",
+  namespaceSyncOptions: ["Prune=false", "Delete=false"],
+} as const;
+
+/**
  * Address variables upstream requires for features this architecture does not deploy: the
  * program starts only with them set, and dials them lazily (never, unless the feature is used).
  */

@@ -1,5 +1,6 @@
 // Argo CD: AppProjects allow only what the tree renders; Applications keep the cluster equal to
 // Git (prune, self-heal); deleting the root app or pruning a Namespace never cascades.
+import { argoCd } from "../../core/contract/index";
 import { apiGroupOf, isClusterScoped } from "../../core/validate/scope";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
@@ -47,10 +48,10 @@ export const argocdRules: Rule[] = [
     theme: "referential",
     severity: "error",
     title: "the root app has no deletion finalizer",
-    fix: "Remove resources-finalizer.argocd.argoproj.io from the app that manages Applications: deleting it would delete the whole environment.",
+    fix: `Remove ${argoCd.resourcesFinalizer} from the app that manages Applications: deleting it would delete the whole environment.`,
     check: ({ manifests }) =>
       ofKind(manifests, "Application")
-        .filter((m) => managesApplications(manifests, m.object) && ((m.object.metadata?.finalizers ?? []) as string[]).some((f) => f.startsWith("resources-finalizer.argocd.argoproj.io")))
+        .filter((m) => managesApplications(manifests, m.object) && ((m.object.metadata?.finalizers ?? []) as string[]).some((f) => f.startsWith(argoCd.resourcesFinalizer)))
         .map((manifest) => ({ manifest, path: "/metadata/finalizers", message: "the root app cascades its deletion into every Application and everything they deployed" })),
   },
   {
@@ -58,11 +59,11 @@ export const argocdRules: Rule[] = [
     theme: "referential",
     severity: "error",
     title: "Argo CD never prunes or deletes a Namespace",
-    fix: 'Annotate the Namespace argocd.argoproj.io/sync-options: "Prune=false,Delete=false": pruning a Namespace deletes everything in it.',
+    fix: `Annotate the Namespace ${argoCd.syncOptionsAnnotation}: "${argoCd.namespaceSyncOptions.join(",")}": pruning a Namespace deletes everything in it.`,
     check: ({ manifests }) =>
       ofKind(manifests, "Namespace").flatMap((manifest): Violation[] => {
-        const options = String(manifest.object.metadata?.annotations?.["argocd.argoproj.io/sync-options"] ?? "").split(",").map((o) => o.trim());
-        const missing = ["Prune=false", "Delete=false"].filter((option) => !options.includes(option));
+        const options = String(manifest.object.metadata?.annotations?.[argoCd.syncOptionsAnnotation] ?? "").split(",").map((o) => o.trim());
+        const missing = argoCd.namespaceSyncOptions.filter((option) => !options.includes(option));
         return missing.length > 0 ? [{ manifest, path: "/metadata/annotations", message: `sync-options lack ${missing.join(", ")}` }] : [];
       }),
   },
