@@ -1,7 +1,7 @@
 // Policy results as text (people), JSON (scripts) and SARIF 2.1.0 (GitHub code scanning).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
-import { positionOfPointer } from "../core/yaml/locate";
+import { pointerLocator, type PointerLocator } from "../core/yaml/locate";
 import type { Flow } from "./network/reachability";
 import type { Finding, Rule } from "./engine/types";
 
@@ -44,19 +44,20 @@ export function jsonReport(results: TreeResult[]): string {
  * Where a finding is, for code scanning: the file relative to the repository (forward slashes),
  * and the line and column of the offending field when the finding names one.
  */
-function sarifLocation(finding: Finding, repoRoot: string, fileText: (file: string) => string | undefined) {
+function sarifLocation(finding: Finding, repoRoot: string, locator: (file: string) => PointerLocator | undefined) {
   const uri = relative(repoRoot, resolve(finding.file)).split(sep).join("/");
-  const text = finding.path !== undefined ? fileText(finding.file) : undefined;
-  const position = text !== undefined ? positionOfPointer(text, finding.path!) : undefined;
+  const locate = finding.path !== undefined ? locator(finding.file) : undefined;
+  const position = locate?.(finding.path!);
   return { physicalLocation: { artifactLocation: { uri }, ...(position ? { region: { startLine: position.line, startColumn: position.col } } : {}) } };
 }
 
 export function sarifReport(results: TreeResult[], rules: readonly Rule[], repoRoot: string): string {
   const findings = results.flatMap((r) => r.findings);
-  const texts = new Map<string, string | undefined>();
-  const fileText = (file: string): string | undefined => {
-    if (!texts.has(file)) texts.set(file, existsSync(file) && statSync(file).isFile() ? readFileSync(file, "utf8") : undefined);
-    return texts.get(file);
+  // One read and one parse per file for the whole report, however many findings it has.
+  const locators = new Map<string, PointerLocator | undefined>();
+  const locator = (file: string): PointerLocator | undefined => {
+    if (!locators.has(file)) locators.set(file, existsSync(file) && statSync(file).isFile() ? pointerLocator(readFileSync(file, "utf8")) : undefined);
+    return locators.get(file);
   };
   return JSON.stringify(
     {
@@ -82,7 +83,7 @@ export function sarifReport(results: TreeResult[], rules: readonly Rule[], repoR
             ruleId: finding.rule,
             level: finding.exemption ? "note" : finding.severity === "error" ? "error" : "warning",
             message: { text: `${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}` },
-            locations: [sarifLocation(finding, repoRoot, fileText)],
+            locations: [sarifLocation(finding, repoRoot, locator)],
             ...(finding.exemption ? { suppressions: [{ kind: "inSource", justification: finding.exemption }] } : {}),
           })),
         },

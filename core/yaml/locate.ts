@@ -27,10 +27,18 @@ export function positionOf(document: Document, lineCounter: LineCounter, path: r
   return lineCounter.linePos(offset);
 }
 
-/** The position of a JSON pointer ("/spec/template/spec/containers/0") in a YAML text. */
-export function positionOfPointer(text: string, pointer: string): Position {
+/** The position of a JSON pointer in one parsed YAML text. */
+export type PointerLocator = (pointer: string) => Position;
+
+/**
+ * Positions of JSON pointers ("/spec/template/spec/containers/0") in a YAML text: the text is
+ * parsed once, here, and every pointer asked of the result is looked up in that parse.
+ */
+export function pointerLocator(text: string): PointerLocator {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, version: "1.1" });
-  const path = pointer.split("/").slice(1).map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
-  return positionOf(document, lineCounter, path);
+  return (pointer) => {
+    const path = pointer.split("/").slice(1).map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+    return positionOf(document, lineCounter, path);
+  };
 }
