@@ -2,7 +2,7 @@
 // Node agents that need host access are exempted per rule by annotation, with a reason.
 import { isWorkloadName, namespaceRoles, podSecurityLevels, records } from "../../core/contract/index";
 import { containersOf, ofKind, podSpecOf, podSpecPath, workloads } from "../engine/objects";
-import type { Json, Manifest, Rule, Severity, Theme, Violation } from "../engine/types";
+import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
 interface ContainerCheck {
   id: string;
@@ -83,8 +83,9 @@ const podFlags: { id: string; field: string; title: string }[] = [
   { id: "SEC010", field: "hostIPC", title: "no host IPC namespace" },
 ];
 
-function rule(id: string, title: string, fix: string, check: Rule["check"], severity: Severity = "error", theme: Theme = "security"): Rule {
-  return { id, theme, severity, title, fix, check };
+/** Every security rule is an error of the security theme. */
+function rule(id: string, title: string, fix: string, check: Rule["check"]): Rule {
+  return { id, theme: "security", severity: "error", title, fix, check };
 }
 
 export const securityRules: Rule[] = [
