@@ -29,8 +29,6 @@ const sentinelService = "redis-sentinel";
 const passwordEnv: IEnvVar = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: secrets.redisAuth.name, key: secrets.redisAuth.keys.password } } };
 const podNameEnv: IEnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
-const redisMemoryLimit = parseBytes(records.redis.containers.redis!.resources.limits.memory);
-
 const scriptsVolume = { name: "scripts", configMap: { name: "redis-scripts" } };
 const confVolume = { name: "conf", emptyDir: { sizeLimit: "1Mi" } };
 const scriptMounts = [
@@ -42,7 +40,7 @@ function scripts(context: RenderContext): ConfigMap {
   return new ConfigMap({
     metadata: { name: "redis-scripts", namespace: namespaceOf(context, "redis") },
     data: {
-      "redis.conf": redisConf(redisMemoryLimit),
+      "redis.conf": redisConf(parseBytes(records.redis.containers.redis!.resources.limits.memory)),
       "redis-init.sh": redisInitScript,
       "redis-prestop.sh": redisPreStopScript,
       "sentinel-init.sh": sentinelInitScript,
