@@ -257,11 +257,10 @@ describe("settings that a cluster would refuse are settings errors", () => {
 
   it("cron descriptors, names and steps are accepted", () => {
     for (const schedule of ["@daily", "0 3 * JAN-MAR mon-fri", "*/15 1-5/2 1,15 * ?"]) {
-      const repo = scratchRepo();
-      cleanups.push(repo.cleanup);
-      const file = join(repo.root, prodSettings);
-      writeFileSync(file, readFileSync(file, "utf8").replace('"30 2 * * *"', JSON.stringify(schedule)));
-      expect(runCli(["--root", repo.root, "--check"]).stderr, schedule).not.toMatch(/postgresBackupSchedule/);
+      const result = renderWithProdSettings((text) => text.replace('"30 2 * * *"', JSON.stringify(schedule)));
+      expect(result.stderr, schedule).not.toMatch(/postgresBackupSchedule/);
+      expect(result.status, `${schedule}: ${result.stderr}`).toBe(0);
+      expect(result.renderedUnchanged, `${schedule} is rendered`).toBe(false);
     }
   });
 
