@@ -35,13 +35,14 @@ const clusterScopedKinds = new Set([
   "authorization.k8s.io/SubjectAccessReview",
 ]);
 
-/** "apps/v1" → "apps"; "v1" → "" (the core group). */
-export function apiGroupOf(apiVersion: string): string {
+/** "apps/v1" → "apps"; "v1" → "" (the core group). A missing apiVersion (a hand edit) counts as the core group. */
+export function apiGroupOf(apiVersion: string | undefined): string {
+  if (typeof apiVersion !== "string") return "";
   const slash = apiVersion.indexOf("/");
   return slash === -1 ? "" : apiVersion.slice(0, slash);
 }
 
-export function isClusterScoped(apiVersion: string, kind: string): boolean {
+export function isClusterScoped(apiVersion: string | undefined, kind: string): boolean {
   const group = apiGroupOf(apiVersion);
   return clusterScopedKinds.has(`${group === "" ? "v1" : group}/${kind}`);
 }

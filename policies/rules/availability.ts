@@ -52,7 +52,7 @@ export const availabilityRules: Rule[] = [
     check: ({ manifests }) =>
       multiReplica(manifests)
         .filter((m) => budgetsFor(manifests, m.object).length === 0)
-        .map((manifest) => ({ manifest, message: `${manifest.object.metadata.name} runs ${replicasOf(manifests, manifest.object)} replicas without a PodDisruptionBudget` })),
+        .map((manifest) => ({ manifest, message: `${manifest.object.metadata?.name} runs ${replicasOf(manifests, manifest.object)} replicas without a PodDisruptionBudget` })),
   },
   {
     id: "AVL003",
@@ -64,7 +64,7 @@ export const availabilityRules: Rule[] = [
       multiReplica(manifests).flatMap((manifest) =>
         budgetsFor(manifests, manifest.object)
           .filter((budget) => evictionsAllowed(budget.object, replicasOf(manifests, manifest.object)) < 1)
-          .map((budget) => ({ manifest: budget, path: "/spec", message: `${budget.object.metadata.name} allows no eviction of ${manifest.object.metadata.name}'s ${replicasOf(manifests, manifest.object)} replicas: node drains would block` })),
+          .map((budget) => ({ manifest: budget, path: "/spec", message: `${budget.object.metadata?.name} allows no eviction of ${manifest.object.metadata?.name}'s ${replicasOf(manifests, manifest.object)} replicas: node drains would block` })),
       ),
   },
   {
@@ -83,7 +83,7 @@ export const availabilityRules: Rule[] = [
           );
           return !spread && !antiAffinity;
         })
-        .map((manifest) => ({ manifest, path: "/spec/template/spec", message: `${manifest.object.metadata.name}'s replicas may all land on one node` })),
+        .map((manifest) => ({ manifest, path: "/spec/template/spec", message: `${manifest.object.metadata?.name}'s replicas may all land on one node` })),
   },
   {
     id: "AVL009",
@@ -94,7 +94,7 @@ export const availabilityRules: Rule[] = [
     check: ({ manifests }) =>
       workloads(manifests).flatMap((manifest) =>
         ((podSpecOf(manifest.object)?.topologySpreadConstraints ?? []) as Json[]).flatMap((constraint, index): Violation[] =>
-          constraint.whenUnsatisfiable === "DoNotSchedule" && constraint.nodeTaintsPolicy !== "Honor" ? [{ manifest, path: `${podSpecPath(manifest.object)}/topologySpreadConstraints/${index}`, message: `${manifest.object.metadata.name} spreads over ${constraint.topologyKey} counting tainted nodes` }] : [],
+          constraint.whenUnsatisfiable === "DoNotSchedule" && constraint.nodeTaintsPolicy !== "Honor" ? [{ manifest, path: `${podSpecPath(manifest.object)}/topologySpreadConstraints/${index}`, message: `${manifest.object.metadata?.name} spreads over ${constraint.topologyKey} counting tainted nodes` }] : [],
         ),
       ),
   },
@@ -108,7 +108,7 @@ export const availabilityRules: Rule[] = [
       ofKind(manifests, "HorizontalPodAutoscaler").flatMap((hpa): Violation[] => {
         const target = hpa.object.spec?.scaleTargetRef ?? {};
         const workload = find(manifests, target.kind, hpa.object.metadata?.namespace, target.name);
-        return workload && workload.object.spec?.replicas !== undefined ? [{ manifest: workload, path: "/spec/replicas", message: `${target.kind} ${target.name} sets replicas: ${workload.object.spec.replicas} but HPA ${hpa.object.metadata.name} scales it` }] : [];
+        return workload && workload.object.spec?.replicas !== undefined ? [{ manifest: workload, path: "/spec/replicas", message: `${target.kind} ${target.name} sets replicas: ${workload.object.spec.replicas} but HPA ${hpa.object.metadata?.name} scales it` }] : [];
       }),
   },
   {
@@ -131,7 +131,7 @@ export const availabilityRules: Rule[] = [
     check: ({ manifests }) =>
       multiReplica(manifests)
         .filter((m) => m.object.kind === "Deployment" && m.object.spec?.strategy?.type === "Recreate")
-        .map((manifest) => ({ manifest, path: "/spec/strategy/type", message: `${manifest.object.metadata.name} runs ${replicasOf(manifests, manifest.object)} replicas but replaces them all at once (Recreate)` })),
+        .map((manifest) => ({ manifest, path: "/spec/strategy/type", message: `${manifest.object.metadata?.name} runs ${replicasOf(manifests, manifest.object)} replicas but replaces them all at once (Recreate)` })),
   },
   {
     id: "AVL008",
@@ -142,6 +142,6 @@ export const availabilityRules: Rule[] = [
     check: ({ manifests }) =>
       workloads(manifests)
         .filter((m) => podSpecOf(m.object)?.terminationGracePeriodSeconds === 0)
-        .map((manifest) => ({ manifest, path: `${podSpecPath(manifest.object)}/terminationGracePeriodSeconds`, message: `${manifest.object.metadata.name}'s pods are killed at once, without a chance to finish in-flight work` })),
+        .map((manifest) => ({ manifest, path: `${podSpecPath(manifest.object)}/terminationGracePeriodSeconds`, message: `${manifest.object.metadata?.name}'s pods are killed at once, without a chance to finish in-flight work` })),
   },
 ];

@@ -24,8 +24,8 @@ function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined
 
 function reachabilityInput(manifests: Manifest[], settings?: Settings): ReachabilityInput {
   const endpoints: Endpoint[] = workloads(manifests).map((m) => ({
-      id: `${m.object.metadata.namespace}/${m.object.metadata.name}`,
-      namespace: m.object.metadata.namespace,
+      id: `${m.object.metadata?.namespace}/${m.object.metadata?.name}`,
+      namespace: m.object.metadata?.namespace,
       labels: podTemplateOf(m.object)?.metadata?.labels ?? {},
       ports: containersOf(m.object)
         .filter((c) => !c.init)
@@ -39,7 +39,7 @@ function reachabilityInput(manifests: Manifest[], settings?: Settings): Reachabi
   const api = apiServerEndpoint(settings);
   if (api) endpoints.push(api);
   const namespaces = [
-    ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata.name as string, labels: (m.object.metadata.labels ?? {}) as Record<string, string> })),
+    ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata?.name as string, labels: (m.object.metadata?.labels ?? {}) as Record<string, string> })),
     { name: clusterDns.namespace, labels: {} },
   ];
   const known = new Set(namespaces.map((n) => n.name));
@@ -147,10 +147,10 @@ function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Vi
     ((manifest.object.spec?.ingress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.from ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
       for (const workload of selected.filter((w) => !externallyReachable.has(w.object.metadata?.name))) {
-        holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${workload.object.metadata.name}, which the contract does not expose` });
+        holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${workload.object.metadata?.name}, which the contract does not expose` });
       }
     });
-    const apiUsers = selected.length > 0 && selected.every((w) => isWorkloadName(w.object.metadata?.name) && records[w.object.metadata.name as WorkloadName].usesKubernetesApi);
+    const apiUsers = selected.length > 0 && selected.every((w) => isWorkloadName(w.object.metadata?.name) && records[w.object.metadata?.name as WorkloadName].usesKubernetesApi);
     ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
       if (apiUsers && isApiServerRule(rule, settings)) return;
@@ -165,7 +165,7 @@ function treeFinding(context: PolicyContext, message: string): Violation {
 }
 
 function namespacesWithWorkloads(context: PolicyContext): string[] {
-  const names = new Set(ofKind(context.manifests, "Namespace").map((m) => m.object.metadata.name as string));
+  const names = new Set(ofKind(context.manifests, "Namespace").map((m) => m.object.metadata?.name as string));
   for (const name of workloadNames) if (context.settings) names.add(context.settings.namespaces[records[name].namespace]);
   return [...names].sort();
 }
@@ -225,7 +225,7 @@ export const networkRules: Rule[] = [
       workloads(manifests)
         .filter((m) => isWorkloadName(m.object.metadata?.name))
         .filter((m) => !ofKind(manifests, "NetworkPolicy").some((np) => np.object.metadata?.namespace === m.object.metadata?.namespace && np.object.spec?.podSelector?.matchLabels?.app === m.object.metadata?.name))
-        .map((manifest) => ({ manifest, message: `no NetworkPolicy selects ${manifest.object.metadata.name} by its app label` })),
+        .map((manifest) => ({ manifest, message: `no NetworkPolicy selects ${manifest.object.metadata?.name} by its app label` })),
   },
   {
     id: "NET005",

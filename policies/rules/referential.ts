@@ -144,7 +144,7 @@ export const referentialRules: Rule[] = [
       ofKind(manifests, "StatefulSet").flatMap((manifest): Violation[] => {
         const service = find(manifests, "Service", manifest.object.metadata?.namespace, manifest.object.spec?.serviceName);
         if (!service) return [{ manifest, path: "/spec/serviceName", message: `governing Service ${manifest.object.spec?.serviceName} does not exist` }];
-        return service.object.spec?.clusterIP === "None" ? [] : [{ manifest, path: "/spec/serviceName", message: `governing Service ${service.object.metadata.name} is not headless (clusterIP: None)` }];
+        return service.object.spec?.clusterIP === "None" ? [] : [{ manifest, path: "/spec/serviceName", message: `governing Service ${service.object.metadata?.name} is not headless (clusterIP: None)` }];
       }),
   },
   {
@@ -241,7 +241,7 @@ export const referentialRules: Rule[] = [
           const env = ((container.env ?? []) as Json[]).filter((entry) => typeof entry.value === "string");
           const value = (name: string) => env.find((entry) => entry.name === name)?.value as string | undefined;
           const addresses = env
-            .filter((entry) => entry.name.endsWith("_ADDR") && !(entry.name in undeployedUpstreamAddresses))
+            .filter((entry) => typeof entry.name === "string" && entry.name.endsWith("_ADDR") && !(entry.name in undeployedUpstreamAddresses))
             .map((entry) => ({ index: ((container.env ?? []) as Json[]).indexOf(entry), name: entry.name as string, address: hostPort(entry.value) }));
           const pgHost = value("PGHOST");
           if (pgHost !== undefined && !pgHost.startsWith("/") && value("PGPORT") !== undefined) {
