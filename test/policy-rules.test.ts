@@ -193,6 +193,20 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "NET001", change: "a default deny that allows every egress", mutate: (o) => (o.get("NetworkPolicy", "default-deny").spec.egress = [{}]) },
   { rule: "NET001", change: "a default deny that allows every ingress", mutate: (o) => (o.get("NetworkPolicy", "default-deny").spec.ingress = [{}]) },
   { rule: "SCR001", change: "a Secret with base64 data", mutate: (o) => o.add({ apiVersion: "v1", kind: "Secret", metadata: meta("db"), data: { password: "aHVudGVyMg==" } }) },
+  { rule: "ARG001", change: "let the AppProject sync every kind of one group", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "rbac.authorization.k8s.io", kind: "*" }) },
+  { rule: "ARG001", change: "let the AppProject sync one kind of every group", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "*", kind: "ClusterRole" }) },
+  { rule: "ARG001", change: "let the AppProject sync a cluster-scoped kind the tree does not render", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }) },
+  { rule: "ARG001", change: "an AppProject that does not allow the Namespaces the tree renders", mutate: (o) => (o.get("AppProject", "prod").spec.clusterResourceWhitelist = []) },
+  { rule: "ARG001", change: "let the bootstrap project sync a cluster-scoped kind", mutate: (o) => (o.get("AppProject", "prod-bootstrap").spec.clusterResourceWhitelist = [{ group: "", kind: "Namespace" }]) },
+  { rule: "ARG002", change: "turn off both pruning and self-heal", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated = {}) },
+  { rule: "ARG003", change: "a background-deletion finalizer on the root app", mutate: (o) => (o.get("Application", "prod-root").metadata.finalizers = ["resources-finalizer.argocd.argoproj.io/background"]) },
+  { rule: "RBAC001", change: "a Role for every verb", mutate: (o) => o.add(role("Role", { apiGroups: [""], resources: ["pods"], verbs: ["*"] })) },
+  { rule: "RBAC001", change: "a Role for every API group", mutate: (o) => o.add(role("Role", { apiGroups: ["*"], resources: ["pods"], verbs: ["get"] })) },
+  { rule: "RBAC002", change: "bind a Role defined only in another namespace", mutate: (o) => (o.add({ ...role("Role", { apiGroups: [""], resources: ["pods"], verbs: ["get"] }), metadata: { ...meta("reader"), namespace: "monitoring" } }), o.add({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: meta("reader"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" }, subjects: [{ kind: "ServiceAccount", name: "frontend" }] })) },
+  { rule: "RBAC003", change: "a ClusterRole reading Secrets, bound in one namespace", mutate: (o) => (o.add(role("ClusterRole", { apiGroups: [""], resources: ["secrets"], verbs: ["get"] })), o.add({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: meta("reader"), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "reader" }, subjects: [{ kind: "ServiceAccount", name: "cartservice", namespace: "monitoring" }, { kind: "User", name: "someone" }] })) },
+  { rule: "RBAC003", change: "a Role reading every resource (Secrets among them)", mutate: (o) => o.add(role("Role", { apiGroups: [""], resources: ["*"], verbs: ["get"] })) },
+  { rule: "RBAC003", change: "a Role with every verb on Secrets", mutate: (o) => o.add(role("Role", { apiGroups: ["*"], resources: ["secrets"], verbs: ["*"] })) },
+  { rule: "RBAC004", change: "grant bind and impersonate", mutate: (o) => o.add(role("ClusterRole", { apiGroups: ["rbac.authorization.k8s.io", ""], resources: ["clusterroles", "users"], verbs: ["bind", "impersonate", "get"] })) },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
 ];
@@ -256,6 +270,26 @@ describe("rule details", () => {
   it("a rule that meets a malformed manifest reports it instead of crashing the run", () => {
     const { failing: failed } = findingsAfter((o) => (o.pod("adservice").containers = {}));
     expect(failed.length).toBeGreaterThan(0);
+  });
+});
+
+describe("rules that must stay quiet", () => {
+  const quiet = (mutate: (o: Objects) => void) => findingsAfter(mutate).all;
+
+  it("Namespace sync options may have spaces after the commas", () => {
+    expect(quiet((o) => (o.get("Namespace", ns).metadata.annotations["argocd.argoproj.io/sync-options"] = "Prune=false, Delete=false"))).not.toContain("ARG004");
+    expect(quiet((o) => (o.get("Namespace", ns).metadata.annotations["argocd.argoproj.io/sync-options"] = "Prune=false"))).toContain("ARG004");
+  });
+
+  it("child Applications keep their deletion finalizer: only the app that manages Applications may not cascade", () => {
+    expect(base.find((m) => m.object.metadata.name === "prod-data")!.object.metadata.finalizers).toEqual(["resources-finalizer.argocd.argoproj.io"]);
+    expect(quiet(() => undefined)).not.toContain("ARG003");
+  });
+
+  it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
+    expect(quiet((o) => o.add(role("Role", { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] })))).not.toContain("RBAC003");
+    expect(quiet((o) => o.add(role("Role", { apiGroups: ["example.com"], resources: ["secrets"], verbs: ["get"] })))).not.toContain("RBAC003");
+    expect(quiet((o) => o.add(role("Role", { apiGroups: [""], resources: ["secrets"], verbs: ["create"] })))).not.toContain("RBAC003");
   });
 });
 
