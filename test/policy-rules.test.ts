@@ -207,6 +207,15 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "RBAC003", change: "a Role reading every resource (Secrets among them)", mutate: (o) => o.add(role("Role", { apiGroups: [""], resources: ["*"], verbs: ["get"] })) },
   { rule: "RBAC003", change: "a Role with every verb on Secrets", mutate: (o) => o.add(role("Role", { apiGroups: ["*"], resources: ["secrets"], verbs: ["*"] })) },
   { rule: "RBAC004", change: "grant bind and impersonate", mutate: (o) => o.add(role("ClusterRole", { apiGroups: ["rbac.authorization.k8s.io", ""], resources: ["clusterroles", "users"], verbs: ["bind", "impersonate", "get"] })) },
+  { rule: "NET001", change: "a default deny of ingress only", mutate: (o) => (o.get("NetworkPolicy", "default-deny").spec.policyTypes = ["Ingress"]) },
+  { rule: "NET001", change: "a default deny that selects only some pods", mutate: (o) => (o.get("NetworkPolicy", "default-deny").spec.podSelector = { matchLabels: { app: "frontend" } }) },
+  { rule: "NET004", change: "adservice's NetworkPolicy moved to another namespace", mutate: (o) => (o.get("NetworkPolicy", "adservice").metadata.namespace = "monitoring") },
+  { rule: "NET004", change: "adservice's NetworkPolicy selecting another app", mutate: (o) => (o.get("NetworkPolicy", "adservice").spec.podSelector.matchLabels.app = "ads") },
+  { rule: "NET005", change: "expose the database through a NodePort", mutate: (o) => (o.get("Service", "postgres").spec.type = "NodePort") },
+  { rule: "NET005", change: "expose Redis on an external IP", mutate: (o) => (o.get("Service", "redis-sentinel").spec.externalIPs = ["203.0.113.10"]) },
+  { rule: "NET005", change: "a second Ingress path to the Sentinels", mutate: (o) => o.get("Ingress", "frontend").spec.rules[0].http.paths.push({ path: "/sentinel", pathType: "Prefix", backend: { service: { name: "redis-sentinel", port: { number: 26379 } } } }) },
+  { rule: "NET006", change: "a production Ingress whose TLS names no certificate Secret", mutate: (o) => delete o.get("Ingress", "frontend").spec.tls[0].secretName },
+  { rule: "NET006", change: "a second production host without TLS", mutate: (o) => o.get("Ingress", "frontend").spec.rules.push({ host: "plain.example.com", http: structuredClone(o.get("Ingress", "frontend").spec.rules[0].http) }) },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
 ];
@@ -284,6 +293,11 @@ describe("rules that must stay quiet", () => {
   it("child Applications keep their deletion finalizer: only the app that manages Applications may not cascade", () => {
     expect(base.find((m) => m.object.metadata.name === "prod-data")!.object.metadata.finalizers).toEqual(["resources-finalizer.argocd.argoproj.io"]);
     expect(quiet(() => undefined)).not.toContain("ARG003");
+  });
+
+  it("a Service that leads outside clients only to the frontend's external port is allowed", () => {
+    expect(quiet((o) => (o.get("Service", "frontend").spec.type = "LoadBalancer"))).not.toContain("NET005");
+    expect(quiet((o) => o.get("Service", "frontend").spec.ports.push({ name: "other", port: 81, targetPort: 9999, protocol: "TCP" }))).toContain("NET005");
   });
 
   it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
