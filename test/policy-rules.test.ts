@@ -216,6 +216,17 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "NET005", change: "a second Ingress path to the Sentinels", mutate: (o) => o.get("Ingress", "frontend").spec.rules[0].http.paths.push({ path: "/sentinel", pathType: "Prefix", backend: { service: { name: "redis-sentinel", port: { number: 26379 } } } }) },
   { rule: "NET006", change: "a production Ingress whose TLS names no certificate Secret", mutate: (o) => delete o.get("Ingress", "frontend").spec.tls[0].secretName },
   { rule: "NET006", change: "a second production host without TLS", mutate: (o) => o.get("Ingress", "frontend").spec.rules.push({ host: "plain.example.com", http: structuredClone(o.get("Ingress", "frontend").spec.rules[0].http) }) },
+  { rule: "REF010", change: "an Application path that climbs out with ..", mutate: (o) => (o.get("Application", "prod-data").spec.source.path = "rendered/prod/../dev/data") },
+  { rule: "REF006", change: "mount an undeclared Secret through a projected volume", mutate: (o) => (o.pod("adservice").volumes = [{ name: "creds", projected: { sources: [{ secret: { name: "ghost" } }] } }]) },
+  { rule: "REF006", change: "read every key of an undeclared Secret (envFrom)", mutate: (o) => (o.container("adservice").envFrom = [{ secretRef: { name: "ghost" } }]) },
+  { rule: "REF005", change: "read every key of a ConfigMap that does not exist (envFrom)", mutate: (o) => (o.container("adservice").envFrom = [{ configMapRef: { name: "ghost" } }]) },
+  { rule: "REF005", change: "mount a ConfigMap that does not exist", mutate: (o) => (o.pod("adservice").volumes = [{ name: "cfg", configMap: { name: "ghost" } }]) },
+  { rule: "REF008", change: "a StatefulSet governed by a Service that is not headless", mutate: (o) => delete o.get("Service", "postgres-headless").spec.clusterIP },
+  { rule: "REF011", change: "an Application in an AppProject that is not rendered", mutate: (o) => (o.get("Application", "prod-data").spec.project = "ghost") },
+  { rule: "REF011", change: "an Application reading a repository its AppProject does not allow", mutate: (o) => (o.get("Application", "prod-data").spec.source.repoURL = "https://example.com/other.git") },
+  { rule: "REF011", change: "an Application deploying to another cluster", mutate: (o) => (o.get("Application", "prod-data").spec.destination.server = "https://other.example.com") },
+  { rule: "REF014", change: "an address without a port", mutate: (o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "cartservice") },
+  { rule: "REF014", change: "an address with a scheme at a port the Service does not have", mutate: (o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "grpc://cartservice:7071") },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
 ];
@@ -298,6 +309,15 @@ describe("rules that must stay quiet", () => {
   it("a Service that leads outside clients only to the frontend's external port is allowed", () => {
     expect(quiet((o) => (o.get("Service", "frontend").spec.type = "LoadBalancer"))).not.toContain("NET005");
     expect(quiet((o) => o.get("Service", "frontend").spec.ports.push({ name: "other", port: 81, targetPort: 9999, protocol: "TCP" }))).toContain("NET005");
+  });
+
+  it("optional ConfigMaps may be missing; the default ServiceAccount always exists; a PGHOST socket path is no address", () => {
+    expect(quiet((o) => o.container("adservice").env.push({ name: "X", valueFrom: { configMapKeyRef: { name: "ghost", key: "x", optional: true } } }))).not.toContain("REF005");
+    expect(quiet((o) => (o.pod("adservice").volumes = [{ name: "cfg", configMap: { name: "ghost", optional: true } }]))).not.toContain("REF005");
+    expect(quiet((o) => (o.container("adservice").envFrom = [{ configMapRef: { name: "ghost", optional: true } }]))).not.toContain("REF005");
+    expect(quiet((o) => (o.pod("adservice").serviceAccountName = "default"))).not.toContain("REF007");
+    expect(quiet((o) => (o.get("StatefulSet", "order-persistence").spec.template.spec.containers[0].env.find((e: Json) => e.name === "PGHOST").value = "/var/run/postgresql"))).not.toContain("REF014");
+    expect(quiet((o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "grpc://cartservice:7070"))).not.toContain("REF014");
   });
 
   it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
