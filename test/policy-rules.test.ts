@@ -227,6 +227,22 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "REF011", change: "an Application deploying to another cluster", mutate: (o) => (o.get("Application", "prod-data").spec.destination.server = "https://other.example.com") },
   { rule: "REF014", change: "an address without a port", mutate: (o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "cartservice") },
   { rule: "REF014", change: "an address with a scheme at a port the Service does not have", mutate: (o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "grpc://cartservice:7071") },
+  { rule: "AVL003", change: "a PDB whose minAvailable equals the replicas", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").spec = { ...o.get("PodDisruptionBudget", "cartservice").spec, maxUnavailable: undefined, minAvailable: 3 }) },
+  { rule: "AVL003", change: "a PDB whose minAvailable is 100%", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").spec = { ...o.get("PodDisruptionBudget", "cartservice").spec, maxUnavailable: undefined, minAvailable: "100%" }) },
+  { rule: "AVL002", change: "cart's PDB in another namespace", mutate: (o) => (o.get("PodDisruptionBudget", "cartservice").metadata.namespace = "monitoring") },
+  { rule: "AVL004", change: "spreading over zones only", mutate: (o) => (o.pod("cartservice").topologySpreadConstraints = o.pod("cartservice").topologySpreadConstraints.filter((c: Json) => c.topologyKey !== "kubernetes.io/hostname")) },
+  { rule: "AVL007", change: "recreate the autoscaled frontend", mutate: (o) => (o.get("Deployment", "frontend").spec.strategy = { type: "Recreate" }) },
+  { rule: "RES003", change: "request more CPU than the limit", mutate: (o) => (o.container("frontend").resources.requests.cpu = "300m") },
+  { rule: "RES004", change: "a container the record does not list", mutate: (o) => (o.container("adservice").name = "sidecar") },
+  { rule: "RES004", change: "a memory request other than the contract's", mutate: (o) => (o.container("adservice").resources.requests.memory = "300Mi") },
+  { rule: "STO001", change: "a claim of no workload record", mutate: (o) => o.add({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: meta("scratch-space"), spec: { accessModes: ["ReadWriteOnce"], storageClassName: "standard-rwo", resources: { requests: { storage: "1Gi" } } } }) },
+  { rule: "STO001", change: "a claim template without a size", mutate: (o) => delete o.get("StatefulSet", "postgres").spec.volumeClaimTemplates[0].spec.resources.requests.storage },
+  { rule: "STO003", change: "a claim template of another kind", mutate: (o) => (o.get("StatefulSet", "postgres").spec.volumeClaimTemplates[0].kind = "PersistentVolume") },
+  { rule: "STO004", change: "a first-run mark on a claim a CronJob and a Deployment both mount", mutate: (o) => (o.pod("adservice").volumes = [...(o.pod("adservice").volumes ?? []), { name: "backups", persistentVolumeClaim: { claimName: "postgres-backups" } }]) },
+  { rule: "SEC001", change: "run as user 0 with runAsNonRoot", mutate: (o) => (o.container("paymentservice").securityContext.runAsUser = 0) },
+  { rule: "SEC004", change: "add NET_BIND_SERVICE and SYS_ADMIN", mutate: (o) => (o.container("paymentservice").securityContext.capabilities.add = ["NET_BIND_SERVICE", "SYS_ADMIN"]) },
+  { rule: "SEC005", change: "no seccomp profile at all", mutate: (o) => delete o.pod("paymentservice").securityContext.seccompProfile },
+  { rule: "SEC013", change: "a ServiceAccount that mounts its token by default, in a pod that does not say", mutate: (o) => (delete o.pod("paymentservice").automountServiceAccountToken, (o.get("ServiceAccount", "paymentservice").automountServiceAccountToken = true)) },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
 ];
@@ -318,6 +334,14 @@ describe("rules that must stay quiet", () => {
     expect(quiet((o) => (o.pod("adservice").serviceAccountName = "default"))).not.toContain("REF007");
     expect(quiet((o) => (o.get("StatefulSet", "order-persistence").spec.template.spec.containers[0].env.find((e: Json) => e.name === "PGHOST").value = "/var/run/postgresql"))).not.toContain("REF014");
     expect(quiet((o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "grpc://cartservice:7070"))).not.toContain("REF014");
+  });
+
+  it("what the security and availability rules accept", () => {
+    expect(quiet((o) => (o.container("paymentservice").securityContext.capabilities.add = ["NET_BIND_SERVICE"]))).not.toContain("SEC004");
+    expect(quiet((o) => (o.pod("paymentservice").securityContext.seccompProfile = { type: "Localhost", localhostProfile: "p.json" }))).not.toContain("SEC005");
+    expect(quiet((o) => (o.container("paymentservice").ports[0].hostPort = 0))).not.toContain("SEC011");
+    expect(quiet((o) => (o.get("PodDisruptionBudget", "cartservice").spec = { ...o.get("PodDisruptionBudget", "cartservice").spec, maxUnavailable: undefined, minAvailable: 2 }))).not.toContain("AVL003");
+    expect(quiet((o) => (o.get("Deployment", "adservice").spec.strategy = { type: "Recreate" }))).not.toContain("AVL007"); // one replica
   });
 
   it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
