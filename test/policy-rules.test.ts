@@ -344,6 +344,19 @@ describe("rules that must stay quiet", () => {
     expect(quiet((o) => (o.get("Deployment", "adservice").spec.strategy = { type: "Recreate" }))).not.toContain("AVL007"); // one replica
   });
 
+  it("an ipBlock is judged by what it admits: outside clients to the frontend's external port only, and the API server only for its users", () => {
+    expect(quiet((o) => o.get("NetworkPolicy", "frontend").spec.ingress.push({ from: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 8080, protocol: "TCP" }] }))).not.toContain("NET003");
+    const withApi = { ...prodSettings!, kubernetesApi: { cidrs: ["10.0.0.1/32"], port: 6443 } };
+    const manifests = structuredClone(base);
+    new Objects(manifests).get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "10.0.0.1/32" } }], ports: [{ port: 6443, protocol: "TCP" }] });
+    const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: withApi, loadProblems: [] }, rules.filter((r) => r.id === "NET003"));
+    expect(findings.map((f) => f.message)).toContain("ipBlock lets pods connect outside the cluster beyond the API server's addresses and port (settings kubernetesApi) for workloads that use it");
+  });
+
+  it("a container port's protocol counts: cart listening on UDP breaks the contract's TCP flows", () => {
+    expect(findingsAfter((o) => (o.container("cartservice").ports[0].protocol = "UDP")).failing).toContain("NET002");
+  });
+
   it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
     expect(quiet((o) => o.add(role("Role", { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] })))).not.toContain("RBAC003");
     expect(quiet((o) => o.add(role("Role", { apiGroups: ["example.com"], resources: ["secrets"], verbs: ["get"] })))).not.toContain("RBAC003");
