@@ -271,6 +271,7 @@ describe("the Redis scripts' waits are seconds on the clock, however long each c
   let dir: string;
   let slowFrom = Number.POSITIVE_INFINITY;
   let asked = 0;
+  let redis: ChildProcess | undefined;
 
   /** Runs a rendered script without blocking this process (the fake sentinel answers from here); resolves with exit code, stderr and seconds taken. */
   function runAsync(script: string, container: Json, overrides: Record<string, string>): Promise<{ status: number | null; stderr: string; seconds: number }> {
@@ -290,8 +291,7 @@ describe("the Redis scripts' waits are seconds on the clock, however long each c
     for (const name of ["redis-init.sh", "redis-prestop.sh"]) writeFileSync(join(dir, name), rendered.scripts[name]!);
     mkdirSync(join(dir, "data"));
     // A real Redis master: the stopping pod in preStop; as 127.0.0.32, a live peer for the init.
-    const redis = spawn("redis-server", ["--bind", host, "127.0.0.32", "--port", String(port), "--requirepass", password, "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
-    processes.push(redis);
+    redis = spawn("redis-server", ["--bind", host, "127.0.0.32", "--port", String(port), "--requirepass", password, "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
     await waitFor("redis to answer", () => cli(host, port, "ping") === "PONG");
     sentinel = createServer((socket) => {
       socket.on("data", (chunk) => {
@@ -308,6 +308,8 @@ describe("the Redis scripts' waits are seconds on the clock, however long each c
   });
 
   afterAll(() => {
+    // This block's own server: the first block's afterAll has run before it started.
+    redis?.kill("SIGKILL");
     sentinel?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
