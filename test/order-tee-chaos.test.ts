@@ -6,6 +6,7 @@ import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SendOrderConfirmationRequest } from "../services/order-persistence/src/messages";
+import { jsonLogger } from "../services/order-persistence/src/log";
 import { textLimits } from "../services/order-persistence/src/order";
 import { spoolFileName } from "../services/order-persistence/src/spool";
 import { pgRun } from "./support/postgres";
@@ -153,7 +154,9 @@ describe("after an outage", () => {
 
   it("a spool that cannot be written does not refuse an order PostgreSQL can take; with both gone the caller is told", async () => {
     const db = testbed.createDatabase("chaos_spool_broken");
-    const cfg = testbed.config(db);
+    const logged: string[] = [];
+    const cfg = testbed.config(db, { logger: jsonLogger("info", (line) => void logged.push(line)) });
+    const spoolFailures = () => logged.filter((line) => line.includes("spool write failed")).length;
     // The replay would not probe again during this test: only the call itself can find PostgreSQL back.
     const server = await testbed.service(cfg, { initialBackoffMs: 60_000, maxBackoffMs: 60_000, outageProbeMs: 60_000 });
     const c = testbed.clients(server.port);
@@ -168,6 +171,11 @@ describe("after an outage", () => {
       testbed.postgres.start();
       expect(await send(c, orderRequest("database-back"))).toBeNull();
       expect(stored(db, "database-back")).toBe(1);
+      // PostgreSQL answered: the next order goes to it first, not through the broken spool again.
+      const failuresBefore = spoolFailures();
+      expect(await send(c, orderRequest("next"))).toBeNull();
+      expect(stored(db, "next")).toBe(1);
+      expect(spoolFailures()).toBe(failuresBefore);
       expect(stored(db, "nowhere")).toBe(0);
     } finally {
       rmSync(cfg.spoolDir);

@@ -115,8 +115,11 @@ export class OrderPersister {
     await this.replaying;
   }
 
+  /** Writes to PostgreSQL; an answer, whatever it is, means the database is back. */
   private async store(order: OrderRecord): Promise<PersistOutcome> {
-    if (await this.writer.insert(order)) {
+    const inserted = await this.writer.insert(order);
+    this.databaseBack();
+    if (inserted) {
       this.countStored(order);
       return "stored";
     }
@@ -243,11 +246,9 @@ export class OrderPersister {
     } catch (error) {
       if (!(error instanceof OrderConflictError)) throw error;
       // Spooled while the first version could not be compared: that one stands, this one is kept aside.
-      this.databaseBack();
       await this.spool.setAsideConflict(name);
       return;
     }
-    this.databaseBack();
     await this.spool.remove(name);
   }
 
