@@ -309,6 +309,30 @@ describe("rule details", () => {
   });
 });
 
+describe("the rules about the tree itself (the CLI tests run them through the CLI too)", () => {
+  const treeRules = (context: Partial<PolicyContext>) =>
+    runRules({ environment: "prod", root: prodRoot, manifests: base, settings: prodSettings, loadProblems: [], ...context }, rules.filter((r) => ["SCH001", "SCH003", "POL001"].includes(r.id))).map(({ rule, object, message }) => `${rule} ${object}: ${message}`);
+
+  it("a committed tree with its settings raises none of them", () => {
+    expect(treeRules({})).toEqual([]);
+  });
+
+  it("SCH001 reports each file that is no Kubernetes object", () => {
+    expect(treeRules({ loadProblems: [{ manifest: { file: "rendered/prod/x.yaml" }, message: "not a mapping" }] })).toEqual(["SCH001 (whole tree): not a mapping"]);
+  });
+
+  it("SCH003 fails an empty tree, but not a tree whose only files are broken (SCH001 says so)", () => {
+    expect(treeRules({ manifests: [] })).toEqual(["SCH003 (whole tree): no .yaml, .yml or .json file with a Kubernetes object: nothing to judge"]);
+    expect(treeRules({ manifests: [], loadProblems: [{ manifest: { file: "rendered/prod/x.yaml" }, message: "not a mapping" }] })).toEqual(["SCH001 (whole tree): not a mapping"]);
+  });
+
+  it("POL001 warns when the environment's settings are unknown", () => {
+    expect(treeRules({ settings: undefined, environment: "staging" })).toEqual([
+      "POL001 (whole tree): no environments/staging/settings.yaml: only the contract's registries are allowed (IMG002), storage class (STO002) and minimum replicas (AVL001) are not checked",
+    ]);
+  });
+});
+
 describe("rules that must stay quiet", () => {
   const quiet = (mutate: (o: Objects) => void) => findingsAfter(mutate).all;
 
