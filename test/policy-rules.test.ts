@@ -381,6 +381,43 @@ describe("rules that must stay quiet", () => {
     expect(findingsAfter((o) => (o.container("cartservice").ports[0].protocol = "UDP")).failing).toContain("NET002");
   });
 
+  it("PDB percentages count as Kubernetes counts them: minAvailable 34% of 3 leaves one eviction, 67% none", () => {
+    const minAvailable = (value: string | number) => quiet((o) => (o.get("PodDisruptionBudget", "cartservice").spec = { ...o.get("PodDisruptionBudget", "cartservice").spec, maxUnavailable: undefined, minAvailable: value }));
+    expect(minAvailable("34%")).not.toContain("AVL003");
+    expect(minAvailable("67%")).toContain("AVL003");
+    expect(minAvailable(2)).not.toContain("AVL003");
+  });
+
+  it("required pod anti-affinity on the hostname spreads replicas as well as a topology constraint does; on zones it does not", () => {
+    const antiAffinity = (topologyKey: string) =>
+      quiet((o) => {
+        delete o.pod("cartservice").topologySpreadConstraints;
+        o.pod("cartservice").affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey, labelSelector: { matchLabels: { app: "cartservice" } } }] } };
+      });
+    expect(antiAffinity("kubernetes.io/hostname")).not.toContain("AVL004");
+    expect(antiAffinity("topology.kubernetes.io/zone")).toContain("AVL004");
+  });
+
+  it("NET006 holds production only: the same plain Ingress under development settings passes", () => {
+    const manifests = structuredClone(base);
+    delete new Objects(manifests).get("Ingress", "frontend").spec.tls;
+    const development = { ...prodSettings!, availability: { ...prodSettings!.availability, level: "development" as const } };
+    expect(runRules({ environment: "prod", root: prodRoot, manifests, settings: development, loadProblems: [] }, rules.filter((r) => r.id === "NET006"))).toEqual([]);
+  });
+
+  it("an HTTPRoute backend in another namespace is looked up there", () => {
+    expect(quiet((o) => o.add(httpRoute({ name: "postgres", port: 5432, namespace: "monitoring" } as { name: string; port: number }, "https")))).not.toContain("NET005");
+  });
+
+  it("a binding counts for a Role only in the Role's namespace and of the Role's kind", () => {
+    const reader = (o: Objects) => o.add(role("Role", { apiGroups: [""], resources: ["secrets"], verbs: ["get"] }));
+    const binding = (namespace: string, kind: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { ...meta("reader"), namespace }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: "reader" }, subjects: [{ kind: "ServiceAccount", name: "frontend" }] });
+    const message = (mutate: (o: Objects) => void) => findingsAfter(mutate).findings.filter((f) => f.rule === "RBAC003").map((f) => f.message);
+    expect(message((o) => (reader(o), o.add(binding("monitoring", "Role"))))).toEqual(["grants reading Secrets"]);
+    expect(message((o) => (reader(o), o.add(binding(ns, "ClusterRole"))))).toEqual(["grants reading Secrets"]);
+    expect(message((o) => (reader(o), o.add(binding(ns, "Role"))))).toEqual([`grants reading Secrets to ${ns}/frontend`]);
+  });
+
   it("a Role that reads only ConfigMaps, or Secrets of another API group, is no Secret reader", () => {
     expect(quiet((o) => o.add(role("Role", { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] })))).not.toContain("RBAC003");
     expect(quiet((o) => o.add(role("Role", { apiGroups: ["example.com"], resources: ["secrets"], verbs: ["get"] })))).not.toContain("RBAC003");
