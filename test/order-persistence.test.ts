@@ -165,6 +165,12 @@ describe("service", () => {
     expect(sample(await metricsText(server.metricsPort), "orders_rejected_total")).toBe(refused.length);
   });
 
+  it("refuses a message over 1 MiB before decoding it (RESOURCE_EXHAUSTED): a valid order is at most ~0.3 MB", async () => {
+    const error = await send(c, orderRequest("order-huge", { items: [["P".repeat(1_100_000), 1, money("USD", "1", 0)]] }));
+    expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(count(db, "SELECT count(*) FROM orders WHERE order_id = 'order-huge'")).toBe(0);
+  });
+
   it("stores an order without items (checkout does not refuse an empty cart, and charges its shipping)", async () => {
     expect(await send(c, orderRequest("order-no-items", { items: [] }))).toBeNull();
     expect(testbed.postgres.sql("SELECT total FROM orders WHERE order_id = 'order-no-items'", db).trim()).toBe("8.990000000");
