@@ -90,12 +90,14 @@ fi
 # master now would hand the replicas an empty dataset. Have the sentinels promote a replica first.
 if [ "$master" = "$SELF_HOST" ] && [ -z "$(ls -A "$DATA_DIR" 2>/dev/null)" ] && peer_alive; then
   echo "redis-init: $SELF_HOST is named master but its volume is empty and peers hold the carts; asking the sentinels to fail over" >&2
-  ask "$SENTINEL_HOST" "$SENTINEL_PORT" sentinel failover "$MASTER_NAME" >/dev/null
   # A deadline on the clock: one pass (sleep 1 and a sentinel asked with timeout 3) can take seconds.
+  # The request is repeated while this pod is still named master: a sentinel refuses it while an
+  # earlier failover is still reconfiguring the replicas (INPROG).
   started=$(date +%s)
   while :; do
     master="$(sentinel_master)"
     if answered "$master" && [ "$master" != "$SELF_HOST" ]; then break; fi
+    if [ "$master" = "$SELF_HOST" ]; then ask "$SENTINEL_HOST" "$SENTINEL_PORT" sentinel failover "$MASTER_NAME" >/dev/null; fi
     if [ $(( $(date +%s) - started )) -ge "$FAILOVER_WAIT_SECONDS" ]; then
       echo "redis-init: no other master after $(( $(date +%s) - started ))s; exiting so that the kubelet retries (never starting empty as master)" >&2
       exit 1
