@@ -52,6 +52,12 @@ function unitTest(input: { series: string; values: string }[], expected: { at: s
   return promtool(["test", "rules", file]);
 }
 
+/** promtool's verdict on a unit test: every expectation held. */
+function passes(result: { status: number | null; output: string }): void {
+  expect(result.output).toContain("SUCCESS");
+  expect(result.status).toBe(0);
+}
+
 describe("order persistence alerts (promtool)", () => {
   it("the rule file is valid", () => {
     const result = promtool(["check", "rules", "alerts.yml"]);
@@ -60,20 +66,18 @@ describe("order persistence alerts (promtool)", () => {
   });
 
   it("a quarantined spool file pages at once, and only while files are there", () => {
-    const result = unitTest(
+    passes(unitTest(
       [series("order_spool_quarantined", "0 0 1 1 0")],
       [
         { at: "30s", alert: "OrderSpoolQuarantined", firing: [] },
         { at: "60s", alert: "OrderSpoolQuarantined", firing: [{ labels: { severity: "critical", ...pod }, summary: "order-persistence-0: 1 spooled order(s) can never be stored and were set aside" }] },
         { at: "120s", alert: "OrderSpoolQuarantined", firing: [] },
       ],
-    );
-    expect(result.output).toContain("SUCCESS");
-    expect(result.status).toBe(0);
+    ));
   });
 
   it("a spool that has not drained for 15 minutes warns; a shorter outage does not", () => {
-    const result = unitTest(
+    passes(unitTest(
       // 5 minutes of 3 orders, drained, then 20 minutes of a stuck backlog.
       [series("order_spool_depth", "0 3x9 0x5 2x40")],
       [
@@ -81,22 +85,18 @@ describe("order persistence alerts (promtool)", () => {
         { at: "20m", alert: "OrderSpoolBacklog", firing: [] },
         { at: "25m", alert: "OrderSpoolBacklog", firing: [{ labels: { severity: "warning", ...pod }, summary: "order-persistence-0: 2 order(s) waiting in the spool for 15 minutes" }] },
       ],
-    );
-    expect(result.output).toContain("SUCCESS");
-    expect(result.status).toBe(0);
+    ));
   });
 
   it("an order_id reused with other content warns for an hour", () => {
-    const result = unitTest(
+    passes(unitTest(
       [series("orders_conflicting_total", "0x10 1x200")],
       [
         { at: "4m", alert: "OrderIdConflicts", firing: [] },
         { at: "10m", alert: "OrderIdConflicts", firing: [{ labels: { severity: "warning", namespace: pod.namespace }, summary: "1 order confirmation(s) in the last hour reused an order_id with other content" }] },
         { at: "90m", alert: "OrderIdConflicts", firing: [] },
       ],
-    );
-    expect(result.output).toContain("SUCCESS");
-    expect(result.status).toBe(0);
+    ));
   });
 
   it("a promtool unit test can fail: the quarantine alert is not silent on a quarantined file", () => {
