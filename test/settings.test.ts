@@ -202,12 +202,18 @@ describe("files that are not settings are refused", () => {
     expectSettingsError(result, /settings\.yaml:2:14: YAML: Unresolved tag: !custom: settings take plain YAML values, no custom tags/, /settings\.yaml:3:8: YAML: Unresolved tag: tag:yaml\.org,2002:js\/function/);
   });
 
-  it("a symbolic link to a file outside the repository, whose content is not shown", () => {
+  /** A scratch repository and, outside it, a folder holding a settings file with a secret in it. */
+  function repoAndOutsideSettings() {
     const repo = scratchRepo();
     cleanups.push(repo.cleanup);
     const outside = mkdtempSync(join(tmpdir(), "outside-"));
     cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
     writeFileSync(join(outside, "settings.yaml"), `description: ${secret}\n`);
+    return { repo, outside };
+  }
+
+  it("a symbolic link to a file outside the repository, whose content is not shown", () => {
+    const { repo, outside } = repoAndOutsideSettings();
     rmSync(join(repo.root, prodSettings));
     symlinkSync(join(outside, "settings.yaml"), join(repo.root, prodSettings));
     const result = runCli(["--root", repo.root]);
@@ -216,11 +222,7 @@ describe("files that are not settings are refused", () => {
   });
 
   it("an environment folder that is a symbolic link to a folder outside the repository, whose content is not shown", () => {
-    const repo = scratchRepo();
-    cleanups.push(repo.cleanup);
-    const outside = mkdtempSync(join(tmpdir(), "outside-"));
-    cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
-    writeFileSync(join(outside, "settings.yaml"), `description: ${secret}\n`);
+    const { repo, outside } = repoAndOutsideSettings();
     rmSync(join(repo.root, "environments", "prod"), { recursive: true });
     symlinkSync(outside, join(repo.root, "environments", "prod"));
     const result = runCli(["--root", repo.root]);
