@@ -1,0 +1,193 @@
+// generator/render-lock.ts in-process: who may take the render lock, when a holder is judged gone,
+// what a waiting render is told, and what is cleaned up. (test/concurrent-render.test.ts races
+// real processes on it; these specify each decision where mutation testing can see it.)
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UserError } from "../core/errors";
+import { isAlive, thisProcess, withRenderLock, type LockHolder } from "../generator/render-lock";
+
+let dir: string;
+let lock: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "render-lock-"));
+  lock = join(dir, ".render.lock");
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The pid of a process that has exited (and was reaped): dead, as a killed render's. */
+function deadPid(): number {
+  const pid = spawnSync("true").pid;
+  expect(isAlive(pid)).toBe(false);
+  return pid;
+}
+
+/** A process's start time as /proc says (field 22 of its stat). */
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+}
+
+/** A live process that is not this one, and its start time. */
+const liveParent = () => ({ pid: process.ppid, started: startTime(process.ppid) });
+
+/** The name part of a takeover ticket for a lock's content. */
+const sha16 = (content: string) => createHash("sha256").update(content).digest("hex").slice(0, 16);
+
+const holderFile = (holder: Partial<LockHolder>) => `${JSON.stringify({ host: hostname(), token: "someone-else", ...holder })}\n`;
+
+/** Runs withRenderLock and returns what it saw: the lock's content during the work, wait lines, the error. */
+function take(options: { waitMs?: number } = {}): { during?: string; waitLines: string[]; error?: Error } {
+  const waitLines: string[] = [];
+  try {
+    const during = withRenderLock(lock, () => readFileSync(lock, "utf8"), { waitMs: options.waitMs ?? 60, onWait: (line) => waitLines.push(line) });
+    return { during, waitLines };
+  } catch (error) {
+    return { waitLines, error: error as Error };
+  }
+}
+
+const heldByUs = () => `${JSON.stringify(thisProcess())}\n`;
+
+describe("taking a free lock", () => {
+  it("holds a lock naming this process (pid, host, start time, token) while the work runs, and removes it after", () => {
+    const result = take();
+    expect(result.error).toBeUndefined();
+    expect(JSON.parse(result.during!)).toEqual({ pid: process.pid, host: hostname(), started: startTime(process.pid), token: thisProcess().token });
+    expect(result.waitLines).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("returns the work's value; a failing work still releases the lock and its error reaches the caller", () => {
+    expect(withRenderLock(lock, () => 42)).toBe(42);
+    expect(() =>
+      withRenderLock(lock, () => {
+        throw new Error("work failed");
+      }),
+    ).toThrow("work failed");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("leaves a lock that is no longer ours in place (it was replaced during the work)", () => {
+    const other = holderFile({ pid: 1 });
+    withRenderLock(lock, () => writeFileSync(lock, other));
+    expect(readFileSync(lock, "utf8")).toBe(other);
+  });
+});
+
+describe("a stale lock is taken over at once, without waiting", () => {
+  it.each([
+    ["a dead pid on this host", () => holderFile({ pid: deadPid() })],
+    ["a dead pid in the bare-pid format of earlier versions", () => String(deadPid())],
+    ["this very pid with another token (a killed render whose pid came back to us)", () => holderFile({ pid: process.pid })],
+    ["a live pid that started at another time (the pid was reused)", () => holderFile({ pid: liveParent().pid, started: "1" })],
+  ])("%s", (_, content) => {
+    writeFileSync(lock, content());
+    const result = take();
+    expect(result.error).toBeUndefined();
+    expect(result.during).toBe(heldByUs());
+    expect(result.waitLines).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("a lock whose holder may still run is waited for, then refused with a way out", () => {
+  it("a live process on this host (same start time): one wait line, then an error naming it and the rm", () => {
+    const parent = liveParent();
+    writeFileSync(lock, holderFile(parent));
+    const result = take({ waitMs: 80 });
+    expect(result.waitLines).toEqual([`render: waiting for the render of pid ${parent.pid} on host ${hostname()} (.render.lock)`]);
+    expect(result.error).toBeInstanceOf(UserError);
+    expect(result.error!.message).toBe(`.render.lock: held by pid ${parent.pid} on host ${hostname()} for over 0 s; wait for that render, or if none runs, remove the lock with: rm ${lock}`);
+    expect(readFileSync(lock, "utf8")).toBe(holderFile(parent));
+  });
+
+  it.each([
+    ["a live pid whose start time is not recorded", () => holderFile({ pid: liveParent().pid })],
+    ["a live pid in the bare-pid format", () => String(liveParent().pid)],
+    ["a lock holding this process's own token (never taken twice)", heldByUs],
+  ])("%s", (_, content) => {
+    writeFileSync(lock, content());
+    const result = take();
+    expect(result.error).toBeInstanceOf(UserError);
+    expect(result.waitLines).toHaveLength(1);
+    expect(readFileSync(lock, "utf8")).toBe(content());
+  });
+
+  it("a holder on another machine, even with a dead-looking pid: its pid means nothing here", () => {
+    writeFileSync(lock, holderFile({ pid: deadPid(), host: "build-7" }));
+    const result = take({ waitMs: 1_600 });
+    expect(result.error!.message).toMatch(/^\.render\.lock: held by pid [0-9]+ on host build-7 \(another machine: whether it still runs cannot be seen from here\) for over 2 s;/);
+  });
+
+  it.each([
+    ["not JSON", "garbage"],
+    ["JSON without a pid", JSON.stringify({ host: "h", token: "t" })],
+    ["JSON without a host", JSON.stringify({ pid: 5, token: "t" })],
+    ["JSON without a token", JSON.stringify({ pid: 5, host: "h" })],
+  ])("unreadable content (%s) is a holder that cannot be judged", (_, content) => {
+    writeFileSync(lock, content);
+    const result = take();
+    expect(result.waitLines).toEqual(["render: waiting for the render of an unknown process (.render.lock)"]);
+    expect(result.error!.message).toMatch(/^\.render\.lock: held by an unknown process for over 0 s;/);
+    expect(readFileSync(lock, "utf8")).toBe(content);
+  });
+});
+
+describe("takeover: one taker per stale lock", () => {
+  it("a live taker's ticket for a stale lock makes others wait for that taker, and leaves both files alone", () => {
+    const stale = holderFile({ pid: deadPid() });
+    writeFileSync(lock, stale);
+    const parent = liveParent();
+    const ticket = `.render.lock.takeover-${sha16(stale)}`;
+    writeFileSync(join(dir, ticket), holderFile(parent));
+    const result = take();
+    expect(result.error!.message).toContain(`held by pid ${parent.pid} on host ${hostname()} for over`);
+    expect(readFileSync(lock, "utf8")).toBe(stale);
+    expect(readFileSync(join(dir, ticket), "utf8")).toBe(holderFile(parent));
+  });
+
+  it("a dead taker's ticket is taken over too, and the stale lock with it", () => {
+    const stale = holderFile({ pid: deadPid() });
+    writeFileSync(lock, stale);
+    writeFileSync(join(dir, `.render.lock.takeover-${sha16(stale)}`), holderFile({ pid: deadPid() }));
+    const result = take();
+    expect(result.error).toBeUndefined();
+    expect(result.during).toBe(heldByUs());
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("leftovers of killed renders are removed by the next holder", () => {
+  it("temp files of dead processes and takeover tickets of earlier locks go; a live process's temp file and other files stay", () => {
+    const dead = deadPid();
+    const live = liveParent().pid;
+    const entries = {
+      dead: `.render.lock.tmp-${dead}-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`,
+      live: `.render.lock.tmp-${live}-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`,
+      oldTicket: ".render.lock.takeover-0123456789abcdef",
+      unrelated: ".render.lock-notes",
+      otherFile: "rendered.yaml",
+    };
+    for (const entry of Object.values(entries)) writeFileSync(join(dir, entry), "x");
+    const result = take();
+    expect(result.error).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual([entries.live, entries.unrelated, entries.otherFile].sort());
+  });
+});
+
+describe("isAlive", () => {
+  it("is true for this process and a live parent, false for an exited one and for impossible pids", () => {
+    expect(isAlive(process.pid)).toBe(true);
+    expect(isAlive(process.ppid)).toBe(true);
+    expect(isAlive(deadPid())).toBe(false);
+    for (const pid of [0, -1, 1.5, Number.NaN]) expect(isAlive(pid)).toBe(false);
+  });
+
+  it("is true for init, which an unprivileged caller may not signal (EPERM: it exists)", () => {
+    expect(isAlive(1)).toBe(true);
+  });
+});
