@@ -1,5 +1,6 @@
 // What an environment asks of the cluster: CPU and memory requests of every pod it runs at
-// its rendered replica count (an HPA target counts at its minimum).
+// its rendered replica count (an HPA target counts at its minimum; a DaemonSet counts one pod,
+// which it runs per node). Jobs run now and then and are not counted.
 import { parseBytes, parseCpu } from "../core/quantity";
 
 interface Quantities {

@@ -1,18 +1,18 @@
 // The render CLI: deterministic output, --check drift detection, deletion of files no longer
 // produced, and atomic writes (an error leaves rendered/ exactly as it was).
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
 import { afterEach, describe, expect, it } from "vitest";
 import { apps } from "../apps/index";
 import type { App } from "../apps/lib/app";
-import { main, runRender } from "../generator/cli";
+import { runRender } from "../generator/cli";
 import { ObjectValidationError } from "../core/errors";
 import { writeRendered } from "../generator/output";
 import { cliNodeArgs } from "../generator/cli-command.mjs";
-import { repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { renderInProcess, repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -47,7 +47,7 @@ describe("render output", () => {
   });
 
   it("prints one summary line per environment: objects and requested CPU and memory", () => {
-    const result = runCli(["--check", "--root", repoRoot]);
+    const result = renderInProcess(["--check", "--root", repoRoot]);
     expect(result.stdout).toMatch(/^dev: \d+ objects, requests \d+\.\d\d CPU, \d+\.\d\d GiB memory$/m);
     expect(result.stdout).toMatch(/^prod: \d+ objects, requests \d+\.\d\d CPU, \d+\.\d\d GiB memory$/m);
   });
@@ -55,7 +55,7 @@ describe("render output", () => {
   it("one object per file, at rendered/<env>/<group>/<app>/<kind>-<name>.yaml, with apiVersion and kind first", () => {
     const files = readdirSync(join(repoRoot, "rendered", "prod", "online-boutique", "frontend")).sort();
     expect(files).toEqual(["deployment-frontend.yaml", "horizontalpodautoscaler-frontend.yaml", "ingress-frontend.yaml", "poddisruptionbudget-frontend.yaml", "service-frontend.yaml", "serviceaccount-frontend.yaml"]);
-    const text = runCli(["--check", "--root", repoRoot]).stdout;
+    const text = renderInProcess(["--check", "--root", repoRoot]).stdout;
     expect(text).not.toContain("stale");
   });
 });
@@ -64,7 +64,7 @@ describe("render --check", () => {
   it("a hand edit to a rendered file makes --check exit 1 and name the file", () => {
     const root = scratch();
     appendFileSync(join(root, "rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml"), "# tweak\n");
-    const result = runCli(["--check", "--root", root]);
+    const result = renderInProcess(["--check", "--root", root]);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain("stale    rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml");
   });
@@ -74,7 +74,7 @@ describe("render --check", () => {
     rmSync(join(root, "rendered/dev/data/redis-cart/service-redis-cart.yaml"));
     writeFileSync(join(root, "rendered/dev/data/redis-cart/configmap-leftover.yaml"), "kind: ConfigMap\n");
     const before = treeDigest(join(root, "rendered"));
-    const result = runCli(["--check", "--root", root]);
+    const result = renderInProcess(["--check", "--root", root]);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain("missing  rendered/dev/data/redis-cart/service-redis-cart.yaml");
     expect(result.stdout).toContain("extra    rendered/dev/data/redis-cart/configmap-leftover.yaml");
@@ -83,11 +83,11 @@ describe("render --check", () => {
 
   it("--env may be given more than once: each named environment is rendered, the others are left alone", () => {
     const root = scratch();
-    const result = runCli(["--root", root, "--check", "--env", "prod", "--env", "dev", "--env", "prod"]);
+    const result = renderInProcess(["--root", root, "--check", "--env", "prod", "--env", "dev", "--env", "prod"]);
     expect(result.stderr).toBe("");
     expect(result.stdout).toMatch(/^dev: \d+ objects.*\nprod: \d+ objects/);
     expect(result.status).toBe(0);
-    expect(runCli(["--root", root, "--env", "dev", "--env", "staging"]).stderr).toMatch(/--env staging: no such environment \(environments\/ has: dev, prod\)/);
+    expect(renderInProcess(["--root", root, "--env", "dev", "--env", "staging"]).stderr).toMatch(/--env staging: no such environment \(environments\/ has: dev, prod\)/);
   });
 
   it("--env limits the check and the render to one environment", () => {
@@ -95,8 +95,8 @@ describe("render --check", () => {
     appendFileSync(join(root, "rendered/prod/argocd/application-prod-root.yaml"), "# tweak\n");
     writeFileSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"), "kind: Deployment\n");
     const prodBefore = treeDigest(join(root, "rendered/prod"));
-    expect(runCli(["--check", "--env", "dev", "--root", root]).status).toBe(1);
-    const result = runCli(["--env", "dev", "--root", root]);
+    expect(renderInProcess(["--check", "--env", "dev", "--root", root]).status).toBe(1);
+    const result = renderInProcess(["--env", "dev", "--root", root]);
     expect(result.stdout).toMatch(/^dev: /m);
     expect(result.stdout).not.toMatch(/^prod: /m);
     // dev is rendered (its stray file deleted); prod is left exactly as it was, tweak and all.
@@ -112,7 +112,7 @@ describe("render writes", () => {
     mkdirSync(join(root, "rendered/retired/online-boutique"), { recursive: true });
     writeFileSync(join(root, "rendered/retired/online-boutique/deployment-x.yaml"), "kind: Deployment\n");
     writeFileSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"), "kind: Deployment\n");
-    expect(runCli(["--root", root]).status).toBe(0);
+    expect(renderInProcess(["--root", root]).status).toBe(0);
     expect(existsSync(join(root, "rendered/retired"))).toBe(false);
     expect(existsSync(join(root, "rendered/dev/online-boutique/frontend/deployment-old.yaml"))).toBe(false);
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
@@ -145,16 +145,10 @@ describe("render writes", () => {
       workloads: [],
       render: (context) => [new Service({ metadata: { name: "Frontend_2", namespace: context.settings.namespaces.app }, spec: { ports: [{ port: 80 }] } })],
     };
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (message: string) => errors.push(message);
-    try {
-      expect(main(["--root", root], [...apps, badName])).toBe(1);
-    } finally {
-      console.error = original;
-    }
-    expect(errors.join("\n")).toMatch(/service-Frontend_2\.yaml: \/metadata\/name: name "Frontend_2" is not a valid Service name/);
-    expect(errors.join("\n")).not.toMatch(/\n\s+at /);
+    const result = renderInProcess(["--root", root], [...apps, badName]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^render: environment dev: 1 problem\(s\) with the generated objects:\n  rendered\/dev\/online-boutique\/bad-name\/service-Frontend_2\.yaml: \/metadata\/name: name "Frontend_2" is not a valid Service name/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(treeDigest(join(root, "rendered"))).toEqual(before);
   });
 
@@ -220,5 +214,85 @@ describe("apps and the settings agree", () => {
     const root = scratch();
     const withoutClaims = apps.map((app) => (app.name === "postgres" ? { ...app, render: (context: Parameters<App["render"]>[0]) => app.render(context).filter((o) => o.kind !== "PersistentVolumeClaim") } : app));
     expect(() => runRender(["--root", root, "--env", "prod"], withoutClaims)).toThrow(/postgres-backup's record has volume claim postgres-backups, but no app renders it/);
+  });
+});
+
+// What the render tells its user, line by line (in this process: test/bundle.test.ts runs the bundle).
+describe("render CLI messages", () => {
+  it("--help prints the usage and exits 0; an unknown option is a usage error (exit 2)", () => {
+    expect(renderInProcess(["--help"])).toEqual({ status: 0, stdout: "usage: npm run render -- [--check] [--env <name> ...] [--root <repo>] [--timings]\n", stderr: "" });
+    const unknown = renderInProcess(["--chek"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^render: Unknown option '--chek'[^]*\nusage: npm run render -- /);
+  });
+
+  it("--check on an up-to-date tree: the summary, the example values still set, and the file count", () => {
+    const root = scratch();
+    const result = renderInProcess(["--check", "--root", root]);
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n")).toEqual([
+      expect.stringMatching(/^dev: 67 objects, requests \d\.\d\d CPU, \d\.\d\d GiB memory$/),
+      expect.stringMatching(/^prod: 89 objects, requests \d\.\d\d CPU, \d\.\d\d GiB memory$/),
+      'dev: example values still set (images.orderPersistence, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'prod: example values still set (images.orderPersistence, frontendExposure.host, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      "rendered/ is up to date (156 files)",
+      "",
+    ]);
+  });
+
+  it("an environment whose settings carry no example value gets no reminder", () => {
+    const root = scratch();
+    const dev = join(root, "environments/dev/settings.yaml");
+    const text = readFileSync(dev, "utf8");
+    const examples = [...new Set(text.match(/[^\s"']*example[^\s"']*/g))];
+    expect(examples.length).toBeGreaterThan(0);
+    writeFileSync(dev, examples.reduce((t, example) => t.split(example).join(example.replace(/example/g, "acme")), text));
+    const result = renderInProcess(["--check", "--env", "dev", "--root", root]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).not.toContain("example values");
+  });
+
+  it("a render with nothing to change says so and rewrites nothing", () => {
+    const root = scratch();
+    const file = join(root, "rendered/dev/online-boutique/frontend/service-frontend.yaml");
+    const before = statSync(file).mtimeMs;
+    const result = renderInProcess(["--root", root]);
+    expect(result.stdout).toMatch(/\nrendered\/ unchanged \(156 files\)\n$/);
+    expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  it("a render that writes counts what changed, was added and was deleted", () => {
+    const root = scratch();
+    appendFileSync(join(root, "rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml"), "# tweak\n");
+    rmSync(join(root, "rendered/dev/data/redis-cart/service-redis-cart.yaml"));
+    writeFileSync(join(root, "rendered/dev/extra-1.yaml"), "x\n");
+    writeFileSync(join(root, "rendered/dev/extra-2.yaml"), "x\n");
+    const result = renderInProcess(["--root", root]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\nwrote 156 files to rendered\/ \(1 changed, 1 added, 2 deleted\)\n$/);
+    expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
+  });
+
+  it("--check on a drifted tree advises the render and lists each file, indented", () => {
+    const root = scratch();
+    appendFileSync(join(root, "rendered/prod/online-boutique/cartservice/deployment-cartservice.yaml"), "# tweak\n");
+    const result = renderInProcess(["--check", "--root", root]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/\nrendered\/ is out of date \(1 file\(s\)\); run `npm run render` and commit the result:\n {2}stale {4}rendered\/prod\/online-boutique\/cartservice\/deployment-cartservice\.yaml\n$/);
+  });
+
+  it("--timings adds a timing report on stderr; without it stderr stays empty", () => {
+    const root = scratch();
+    expect(renderInProcess(["--check", "--root", root]).stderr).toBe("");
+    expect(renderInProcess(["--check", "--timings", "--root", root]).stderr).toMatch(/^timings:\n {2}settings +\d+\.\d ms\n[^]* {2}compare +\d+\.\d ms\n/);
+  });
+
+  it("another environment's broken settings do not stop the render of the one asked for", () => {
+    const root = scratch();
+    writeFileSync(join(root, "environments/prod/settings.yaml"), "replicas: [\n");
+    const result = renderInProcess(["--check", "--env", "dev", "--root", root]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(renderInProcess(["--check", "--root", root]).status).toBe(2);
   });
 });

@@ -10,6 +10,8 @@ import { loadEnvironment } from "../../core/settings/load";
 import type { Settings } from "../../core/settings/schema";
 import { listFiles } from "../../generator/output";
 import { cliNodeArgs } from "../../generator/cli-command.mjs";
+import { main as renderMain } from "../../generator/cli";
+import type { App } from "../../apps/lib/app";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
@@ -67,6 +69,24 @@ function run(command: "render" | "policy", args: string[], env: NodeJS.ProcessEn
 /** `npm run render -- <args>` */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   return run("render", args, env);
+}
+
+/**
+ * The render CLI's main() in this process, its console output captured: the same decisions as
+ * runCli without the bundle and a process start, and visible to mutation testing. The bundle
+ * itself is run by runCli (and test/bundle.test.ts).
+ */
+export function renderInProcess(args: string[], apps?: readonly App[]): CliRun {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const { log, error } = console;
+  console.log = (line: string) => stdout.push(`${line}\n`);
+  console.error = (line: string) => stderr.push(`${line}\n`);
+  try {
+    return { status: renderMain(args, apps), stdout: stdout.join(""), stderr: stderr.join("") };
+  } finally {
+    Object.assign(console, { log, error });
+  }
 }
 
 /** `npm run policy -- <args>`, from the repository root (where environments/ is). */
