@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, scratchRepo, treeDigest } from "./support/repo";
+import { renderInProcess, runCli, scratchRepo, treeDigest } from "./support/repo";
 
 const prodSettings = "environments/prod/settings.yaml";
 const devSettings = "environments/dev/settings.yaml";
@@ -295,7 +295,7 @@ describe("settings that a cluster would refuse are settings errors", () => {
     const said = "render: environments/prod-bootstrap: its Argo CD AppProject prod-bootstrap (namespace argocd) is also environment prod's; rename the folder\n";
     // Whichever environments are rendered: the clash is in Argo CD, where both exist.
     for (const args of [[], ["--env", "prod-bootstrap"], ["--env", "prod"], ["--env", "dev"]]) {
-      const result = runCli(["--root", repo.root, ...args]);
+      const result = renderInProcess(["--root", repo.root, ...args]);
       expect(result.stderr, args.join(" ")).toBe(said);
       expect(result.status, args.join(" ")).toBe(2);
     }
