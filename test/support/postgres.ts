@@ -2,7 +2,7 @@
 // loopback port, trust authentication (loopback only), stopped and deleted by stop().
 // PostgreSQL refuses to run as root; when the tests run as root (CI) the server runs as the
 // "postgres" user that Debian's package creates. A missing installation fails, never skips.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -111,5 +111,18 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     },
   };
   server.start();
+  reapWhenGone(dataDir, home);
   return server;
+}
+
+/**
+ * A test process killed before its afterAll (Ctrl-C, a mutation-testing timeout) would leave its
+ * servers running: a detached watcher stops the server and deletes its folder once this process
+ * is gone. (After a normal destroy() it finds nothing left to do.)
+ */
+function reapWhenGone(dataDir: string, home: string): void {
+  const pgCtl = join(postgresBinDir(), "pg_ctl");
+  const stop = runningAsRoot ? `runuser -u postgres -- ${pgCtl}` : pgCtl;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -f '${dataDir}/postmaster.pid' ] && ${stop} -D '${dataDir}' -m immediate -w stop; rm -rf '${home}'`;
+  spawn("sh", ["-c", script], { cwd: "/", detached: true, stdio: "ignore" }).unref();
 }
