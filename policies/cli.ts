@@ -34,7 +34,7 @@ function settingsFor(repoRoot: string, environment: string): Settings | undefine
   return loadEnvironment(environmentsDir, environment, repoRoot).settings;
 }
 
-function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCode: number; output: string } {
+export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { exitCode: number; output: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
