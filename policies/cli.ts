@@ -28,6 +28,15 @@ function checkTree(root: string, environment: string, settings: Settings | undef
   return { environment, root: shownRoot, objects: manifests.length, findings, flows: actual, missingFlows: missing.length, extraFlows: extra.length };
 }
 
+/** rendered/<env> folders, by name; a file beside them (a README, .DS_Store) is not an environment. */
+function environmentTrees(renderedDir: string): string[] {
+  if (!existsSync(renderedDir)) return [];
+  return readdirSync(renderedDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
+    .map((entry) => join(renderedDir, entry.name))
+    .sort();
+}
+
 function settingsFor(repoRoot: string, environment: string): Settings | undefined {
   const environmentsDir = join(repoRoot, "environments");
   if (!existsSync(join(environmentsDir, environment, settingsFileName))) return undefined;
@@ -51,8 +60,11 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
   if (!["text", "json", "sarif"].includes(values.format!)) throw new UserError(`--format ${values.format}: expected text, json or sarif`, 2);
   const repoRoot = resolve(values.root ?? process.cwd());
   const renderedDir = join(repoRoot, "rendered");
-  const dirs = positionals.length > 0 ? positionals.map((p) => resolve(p)) : existsSync(renderedDir) ? readdirSync(renderedDir).sort().map((env) => join(renderedDir, env)) : [];
-  if (dirs.length === 0) throw new UserError(`nothing to check: no directories given and ${relative(process.cwd(), renderedDir) || renderedDir} is empty`, 2);
+  const dirs = positionals.length > 0 ? positionals.map((p) => resolve(p)) : environmentTrees(renderedDir);
+  if (dirs.length === 0) {
+    const shown = relative(process.cwd(), renderedDir) || renderedDir;
+    throw new UserError(`nothing to check: no directories given and ${shown} ${existsSync(renderedDir) ? "holds no environment folder" : "does not exist"} (run \`npm run render\` first)`, 2);
+  }
   const results = dirs.map((dir) => {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
     const environment = values.env ?? basename(dir);

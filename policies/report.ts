@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import { pointerLocator, type PointerLocator } from "../core/yaml/locate";
 import type { Flow } from "./network/reachability";
+import { failing } from "./engine/run";
 import type { Finding, Rule } from "./engine/types";
 
 export interface TreeResult {
@@ -20,11 +21,11 @@ const flowText = (f: Flow) => `${f.from} → ${f.to}:${f.port === 0 ? "any" : f.
 export function textReport(results: TreeResult[], rules: readonly Rule[], showMatrix: boolean): string {
   const lines: string[] = [];
   for (const result of results) {
-    const failing = result.findings.filter((f) => f.severity === "error" && !f.exemption);
-    const warnings = result.findings.filter((f) => f.severity === "warning" && !f.exemption);
-    const exempted = result.findings.filter((f) => f.exemption);
-    lines.push(`${result.root} (environment ${result.environment}): ${result.objects} objects, ${rules.length} rules — ${failing.length} error(s), ${warnings.length} warning(s), ${exempted.length} exemption(s)`);
-    for (const finding of [...failing, ...warnings]) {
+    const errors = failing(result.findings);
+    const warnings = result.findings.filter((f) => f.severity === "warning" && f.exemption === undefined);
+    const exempted = result.findings.filter((f) => f.exemption !== undefined);
+    lines.push(`${result.root} (environment ${result.environment}): ${result.objects} objects, ${rules.length} rules — ${errors.length} error(s), ${warnings.length} warning(s), ${exempted.length} exemption(s)`);
+    for (const finding of [...errors, ...warnings]) {
       lines.push(`  ${finding.severity === "error" ? "ERROR" : "warn "} ${finding.rule} ${finding.file} ${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}`);
       lines.push(`        fix: ${finding.fix}`);
     }
@@ -47,7 +48,7 @@ export function jsonReport(results: TreeResult[]): string {
 function sarifLocation(finding: Finding, repoRoot: string, locator: (file: string) => PointerLocator | undefined) {
   const uri = relative(repoRoot, resolve(finding.file)).split(sep).join("/");
   const locate = finding.path !== undefined ? locator(finding.file) : undefined;
-  const position = locate?.(finding.path!);
+  const position = locate?.(finding.path!, finding.document);
   return { physicalLocation: { artifactLocation: { uri }, ...(position ? { region: { startLine: position.line, startColumn: position.col } } : {}) } };
 }
 
@@ -81,10 +82,10 @@ export function sarifReport(results: TreeResult[], rules: readonly Rule[], repoR
           },
           results: findings.map((finding) => ({
             ruleId: finding.rule,
-            level: finding.exemption ? "note" : finding.severity === "error" ? "error" : "warning",
+            level: finding.exemption !== undefined ? "note" : finding.severity === "error" ? "error" : "warning",
             message: { text: `${finding.object}${finding.path ? ` ${finding.path}` : ""}: ${finding.message}` },
             locations: [sarifLocation(finding, repoRoot, locator)],
-            ...(finding.exemption ? { suppressions: [{ kind: "inSource", justification: finding.exemption }] } : {}),
+            ...(finding.exemption !== undefined ? { suppressions: [{ kind: "inSource", justification: finding.exemption }] } : {}),
           })),
         },
       ],

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadManifests } from "../policies/engine/load";
 import { selectorMatches } from "../policies/engine/objects";
+import { runRules } from "../policies/engine/run";
+import type { Rule } from "../policies/engine/types";
 
 describe("label selectors", () => {
   const labels = { app: "cart", tier: "web" };
@@ -95,6 +97,16 @@ describe("reading a tree of manifests", () => {
     expect(problems.map((p) => [p.manifest.file.slice(root.length), p.message.replace(/:.*/s, "")])).toEqual([
       ["/bad.yaml", "not valid YAML"],
       ...Array(5).fill(["/shapes.yaml", "not a Kubernetes object (apiVersion and kind are required)"]),
+    ]);
+  });
+});
+
+describe("running rules", () => {
+  it("a finding carries its object's file, YAML document, identity and field, and the rule's id, severity and fix", () => {
+    const object = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "app" } };
+    const rule: Rule = { id: "TST001", theme: "secrets", severity: "error", title: "t", fix: "do this", check: () => [{ manifest: { file: "a.yaml", document: 2, object }, path: "/data", message: "m" }] };
+    expect(runRules({ environment: "dev", root: ".", manifests: [], settings: undefined, loadProblems: [] }, [rule])).toEqual([
+      { rule: "TST001", severity: "error", file: "a.yaml", document: 2, object: "Secret app/s", path: "/data", message: "m", fix: "do this" },
     ]);
   });
 });

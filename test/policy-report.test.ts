@@ -315,6 +315,19 @@ describe("sarifReport", () => {
     expect(image.locations).toEqual([{ physicalLocation: { artifactLocation: { uri: "rendered/prod/daemonset-agent.yaml" }, region: { startLine: 11, startColumn: 11 } } }]);
   });
 
+  it("in a file of several YAML documents, a finding is located in its own object's document", () => {
+    const root = scratchDir();
+    const file = join(root, "rendered", "prod", "bundle.yaml");
+    mkdirSync(join(root, "rendered", "prod"), { recursive: true });
+    writeFileSync(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: second\nstringData:\n  password: x\n");
+    const { manifests } = loadManifests([file]);
+    expect(manifests.map((m) => m.document)).toEqual([undefined, 1]);
+    const [secret] = resultsOf([finding({ file, document: 1, path: "/stringData/password" })], root);
+    expect(secret.locations[0].physicalLocation.region).toEqual({ startLine: 11, startColumn: 3 });
+    const [configMap] = resultsOf([finding({ file, path: "/metadata/name" })], root);
+    expect(configMap.locations[0].physicalLocation.region).toEqual({ startLine: 4, startColumn: 3 });
+  });
+
   it("a file is read once for the whole report, however many findings locate in it", () => {
     const { root, file } = yamlRepo();
     reads.length = 0;
@@ -384,17 +397,30 @@ describe("runPolicy", () => {
     }
   });
 
-  it("without directories and with no or an empty rendered/ in the repository there is nothing to check (exit 2)", () => {
+  it("without directories and with no rendered/, or one without environment folders, there is nothing to check (exit 2)", () => {
     const root = scratchDir();
     const error = failure(["--root", root]);
     expect(error).toBeInstanceOf(UserError);
-    expect(error.message).toBe(`nothing to check: no directories given and ${shown(join(root, "rendered"))} is empty`);
+    expect(error.message).toBe(`nothing to check: no directories given and ${shown(join(root, "rendered"))} does not exist (run \`npm run render\` first)`);
     expect(error.exitCode).toBe(2);
     mkdirSync(join(root, "rendered"));
-    expect(failure(["--root", root]).message).toBe(`nothing to check: no directories given and ${shown(join(root, "rendered"))} is empty`);
+    writeFileSync(join(root, "rendered", "README.md"), "not an environment\n");
+    mkdirSync(join(root, "rendered", ".git-crypt"));
+    expect(failure(["--root", root]).message).toBe(`nothing to check: no directories given and ${shown(join(root, "rendered"))} holds no environment folder (run \`npm run render\` first)`);
     // From inside that rendered/ its relative name would be empty: the full path is given instead.
     vi.spyOn(process, "cwd").mockReturnValue(join(root, "rendered"));
-    expect(failure(["--root", root]).message).toBe(`nothing to check: no directories given and ${join(root, "rendered")} is empty`);
+    expect(failure(["--root", root]).message).toBe(`nothing to check: no directories given and ${join(root, "rendered")} holds no environment folder (run \`npm run render\` first)`);
+  });
+
+  it("a file or hidden folder beside the environment folders of rendered/ is not checked as an environment", () => {
+    const root = scratchDir();
+    cpSync(join(repoRoot, "rendered", "prod"), join(root, "rendered", "prod"), { recursive: true });
+    cpSync(join(repoRoot, "environments"), join(root, "environments"), { recursive: true });
+    writeFileSync(join(root, "rendered", "README.md"), "what this folder is\n");
+    mkdirSync(join(root, "rendered", ".cache"));
+    const { exitCode, output } = runPolicy(["--root", root]);
+    expect(exitCode).toBe(0);
+    expect(output.split("\n").filter((line) => !line.startsWith(" "))).toEqual([expect.stringMatching(/rendered\/prod \(environment prod\): /)]);
   });
 
   it("a copy of rendered/prod checked as prod passes (exit 0) with the text report", () => {

@@ -1,6 +1,6 @@
 // Where a value sits in a YAML file: the line and column of the deepest node of a path that
 // exists, so errors and code-scanning results point at the field, not at the file.
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 
 export interface Position {
   line: number;
@@ -27,17 +27,21 @@ export function positionOf(document: Document, lineCounter: LineCounter, path: r
   return lineCounter.linePos(offset);
 }
 
-/** The position of a JSON pointer in one parsed YAML text. */
-export type PointerLocator = (pointer: string) => Position;
+/** The position of a JSON pointer in one YAML document (by index, 0 = first) of a parsed text. */
+export type PointerLocator = (pointer: string, documentIndex?: number) => Position;
 
 /**
- * Positions of JSON pointers ("/spec/template/spec/containers/0") in a YAML text: the text is
- * parsed once, here, and every pointer asked of the result is looked up in that parse.
+ * Positions of JSON pointers ("/spec/template/spec/containers/0") in a YAML text of one or more
+ * documents: the text is parsed once, here, and every pointer asked of the result is looked up
+ * in that parse. A document index past the last points at the end of the text.
  */
 export function pointerLocator(text: string): PointerLocator {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, version: "1.1" });
-  return (pointer) => {
+  const parsed = parseAllDocuments(text, { lineCounter, version: "1.1" });
+  const documents = Array.isArray(parsed) ? parsed : [];
+  return (pointer, documentIndex = 0) => {
+    const document = documents[documentIndex];
+    if (document === undefined) return lineCounter.linePos(text.length);
     const path = pointer.split("/").slice(1).map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
     return positionOf(document, lineCounter, path);
   };

@@ -19,7 +19,7 @@ export function loadManifests(paths: string[]): { manifests: Manifest[]; problem
   const problems: Violation[] = [];
   for (const file of paths.flatMap(filesBelow)) {
     const shown = file.split("\\").join("/");
-    for (const document of readYamlDocuments(readFileSync(file, "utf8"))) {
+    for (const [index, document] of readYamlDocuments(readFileSync(file, "utf8")).entries()) {
       if (document.error !== undefined) {
         problems.push({ manifest: { file: shown }, message: `not valid YAML: ${document.error}` });
         continue;
@@ -30,7 +30,7 @@ export function loadManifests(paths: string[]): { manifests: Manifest[]; problem
         problems.push({ manifest: { file: shown }, message: "not a Kubernetes object (apiVersion and kind are required)" });
         continue;
       }
-      manifests.push({ file: shown, object: object as Manifest["object"] });
+      manifests.push({ file: shown, ...(index > 0 ? { document: index } : {}), object: object as Manifest["object"] });
     }
   }
   return { manifests, problems };

@@ -4,7 +4,7 @@
 // stop one in a namespace that must enforce privileged for its node agents.
 import { exemptionAnnotation } from "../../core/contract/index";
 import { identity } from "../../core/objects";
-import type { Finding, Json, PolicyContext, Rule, Violation } from "./types";
+import type { Finding, Json, Manifest, PolicyContext, Rule, Violation } from "./types";
 
 /** "SEC008: reads host network statistics" lines → rule id → reason. */
 function exemptionsOf(object: Json | undefined): Map<string, string> {
@@ -32,7 +32,7 @@ export function runRules(context: PolicyContext, rules: readonly Rule[]): Findin
   const findings: Finding[] = [];
   for (const rule of rules) {
     for (const violation of checkSafely(rule, context)) {
-      const object = violation.manifest.object;
+      const { object, document } = violation.manifest as Partial<Manifest>;
       const reason = exemptionsOf(object).get(rule.id);
       findings.push({
         rule: rule.id,
@@ -40,6 +40,7 @@ export function runRules(context: PolicyContext, rules: readonly Rule[]): Findin
         file: violation.manifest.file,
         object: object ? identity(object) : "(whole tree)",
         ...(violation.path !== undefined ? { path: violation.path } : {}),
+        ...(document !== undefined ? { document } : {}),
         message: violation.message,
         fix: rule.fix,
         ...(reason ? { exemption: reason } : {}),

@@ -7,6 +7,8 @@ export type Json = Record<string, any>;
 export interface Manifest {
   /** File the object was read from, as given on the command line (forward slashes). */
   file: string;
+  /** Which YAML document of the file holds it, when not the first (0). */
+  document?: number;
   object: Json;
 }
 
@@ -22,6 +24,8 @@ export interface Finding {
   object: string;
   /** JSON pointer inside the object, when the finding is about one field. */
   path?: string;
+  /** The object's YAML document in its file, when not the first (0). */
+  document?: number;
   message: string;
   fix: string;
   /** Set when the object carries an exemption for this rule; exempted findings do not fail the run. */
