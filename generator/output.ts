@@ -57,17 +57,27 @@ export function writeRendered(repoRoot: string, renderedRoot: string, environmen
   );
 }
 
-/** The old tree must be removable after the swap (the root and every folder of rendered/ writable), or nothing is changed. */
-function checkReplaceable(repoRoot: string, renderedRoot: string): void {
+/** Whether this process may create and remove entries in a folder. */
+function canChange(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The old tree must be removable after the swap (the root and every folder of rendered/
+ * writable), or nothing is changed. `writable` is the permission check (tests that run as root,
+ * whom permissions do not stop, pass their own).
+ */
+export function checkReplaceable(repoRoot: string, renderedRoot: string, writable: (dir: string) => boolean = canChange): void {
   const unwritable: string[] = [];
   const check = (dir: string): boolean => {
-    try {
-      accessSync(dir, constants.W_OK | constants.X_OK);
-      return true;
-    } catch {
-      unwritable.push(relative(repoRoot, dir) || ".");
-      return false;
-    }
+    if (writable(dir)) return true;
+    unwritable.push(relative(repoRoot, dir) || ".");
+    return false;
   };
   const visit = (dir: string): void => {
     if (!check(dir)) return;
@@ -88,21 +98,16 @@ function swapIn(repoRoot: string, renderedRoot: string, environments: string[], 
   const previous = join(repoRoot, `.${renderedRoot}-previous-${process.pid}`);
   checkReplaceable(repoRoot, renderedRoot);
   try {
-    mkdirSync(staging, { recursive: true });
+    mkdirSync(staging);
     if (!allEnvironments && existsSync(target)) {
       // Keep the environments this run does not render.
       for (const entry of readdirSync(target)) {
         if (!environments.includes(entry)) cpSync(join(target, entry), join(staging, entry), { recursive: true });
       }
     }
-    const made = new Set<string>();
     for (const file of files) {
       const destination = join(staging, file.path.slice(renderedRoot.length + 1));
-      const folder = dirname(destination);
-      if (!made.has(folder)) {
-        mkdirSync(folder, { recursive: true });
-        made.add(folder);
-      }
+      mkdirSync(dirname(destination), { recursive: true });
       writeFileSync(destination, file.content);
     }
   } catch (error) {

@@ -3,9 +3,10 @@
 // child process; these specify the module itself, where mutation testing can see it.)
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { compareWithDisk, listFiles, writeRendered } from "../generator/output";
+import { UserError } from "../core/errors";
+import { checkReplaceable, compareWithDisk, listFiles, writeRendered } from "../generator/output";
 
 let root: string;
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -56,12 +57,45 @@ describe("writeRendered", () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
+  it("leftovers of a live render are never touched; this pid's are a dead render's; an old tree aside beside a present rendered/ is removed", () => {
+    const live = process.ppid;
+    const dir = scratch({
+      ...dev,
+      ...prod,
+      [`.rendered-staging-${live}/dev/busy.yaml`]: "being written\n",
+      [`.rendered-previous-${live}/prod/a/x.yaml`]: "being swapped\n",
+      [`.rendered-staging-${process.pid}/dev/half.yaml`]: "half\n",
+      ".rendered-previous-999999/dev/a/x.yaml": "older tree\n",
+      ".rendered-previous-x/keep.yaml": "not a render's folder\n",
+    });
+    writeRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
+    expect(onDisk(dir)).toEqual({ ...dev, ...prod });
+    expect(leftovers(dir).sort()).toEqual([`.rendered-previous-${live}`, ".rendered-previous-x", `.rendered-staging-${live}`].sort());
+  });
+
+  it("this pid's old tree aside, with rendered/ missing, is put back (a killed render whose pid came back)", () => {
+    const dir = scratch({ [`.rendered-previous-${process.pid}/prod/a/x.yaml`]: "prod x\n" });
+    writeRendered(dir, "rendered", ["dev"], files(dev), false);
+    expect(onDisk(dir)).toEqual({ ...dev, ...prod });
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   it("a render that fails while writing leaves the tree as it was and no staging folder", () => {
     const dir = scratch({ ...dev, ...prod });
     const broken = files({ "rendered/dev/a": "a file where a folder must be\n", "rendered/dev/a/x.yaml": "x\n" });
     expect(() => writeRendered(dir, "rendered", ["dev"], broken, false)).toThrow();
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir)).toEqual([]);
+  });
+});
+
+describe("listFiles", () => {
+  it("lists every file below a folder, sorted, relative to the base, with forward slashes; a missing folder has none", () => {
+    // Sorted as whole paths ("b-c/…" before "b/…"), not folder by folder as the directory listing comes.
+    const dir = scratch({ "rendered/z.yaml": "", "rendered/b/m.yaml": "", "rendered/a.yaml": "", "rendered/b/c/d.yaml": "", "rendered/b-c/e.yaml": "" });
+    expect(listFiles(join(dir, "rendered"), dir)).toEqual(["rendered/a.yaml", "rendered/b-c/e.yaml", "rendered/b/c/d.yaml", "rendered/b/m.yaml", "rendered/z.yaml"]);
+    expect(listFiles(join(dir, "rendered", "b"), join(dir, "rendered"))).toEqual(["b/c/d.yaml", "b/m.yaml"]);
+    expect(listFiles(join(dir, "missing"), dir)).toEqual([]);
   });
 });
 
@@ -79,5 +113,41 @@ describe("compareWithDisk", () => {
   it("an up-to-date tree has no drift", () => {
     const dir = scratch({ ...dev, ...prod });
     expect(compareWithDisk(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true)).toEqual({ stale: [], missing: [], extra: [] });
+  });
+});
+
+describe("checkReplaceable (the permission check before any write)", () => {
+  // The real check runs in test/render.test.ts as an unprivileged process; root may write anywhere,
+  // so here the permission answer is given.
+  const refusing = (dir: string, ...refused: string[]) => (path: string) => !refused.map((r) => join(dir, r)).includes(path);
+
+  it("passes when the root and every folder of rendered/ may be changed, asking about folders only", () => {
+    const dir = scratch({ ...dev, ...prod });
+    const asked: string[] = [];
+    checkReplaceable(dir, "rendered", (path) => (asked.push(path), true));
+    expect(asked.map((path) => relative(dir, path) || ".").sort()).toEqual([".", "rendered", "rendered/dev", "rendered/dev/a", "rendered/dev/b", "rendered/prod", "rendered/prod/a"]);
+  });
+
+  it("names each folder that may not be changed, and does not look inside one", () => {
+    const dir = scratch({ ...dev, ...prod });
+    const asked: string[] = [];
+    const writable = refusing(dir, "rendered/dev", "rendered/prod/a");
+    expect(() => checkReplaceable(dir, "rendered", (path) => (asked.push(path), writable(path)))).toThrow(new UserError("rendered/dev, rendered/prod/a: not writable, so rendered/ cannot be replaced; nothing was changed", 2));
+    expect(asked).not.toContain(join(dir, "rendered/dev/a"));
+  });
+
+  it("the repository root itself is shown as '.'; without rendered/ only the root is asked about", () => {
+    const dir = scratch();
+    expect(() => checkReplaceable(dir, "rendered", refusing(dir, ""))).toThrow(/^\.: not writable, so rendered\/ cannot be replaced/);
+    const asked: string[] = [];
+    checkReplaceable(dir, "rendered", (path) => (asked.push(path), true));
+    expect(asked).toEqual([dir]);
+  });
+
+  it("lists five folders and counts the rest", () => {
+    const dir = scratch(Object.fromEntries(["a", "b", "c", "d", "e", "f", "g"].map((name) => [`rendered/${name}/x.yaml`, ""])));
+    const refused = (count: number) => ["a", "b", "c", "d", "e", "f", "g"].slice(0, count).map((name) => `rendered/${name}`);
+    expect(() => checkReplaceable(dir, "rendered", refusing(dir, ...refused(5)))).toThrow(/^rendered\/a, rendered\/b, rendered\/c, rendered\/d, rendered\/e: not writable/);
+    expect(() => checkReplaceable(dir, "rendered", refusing(dir, ...refused(7)))).toThrow(/^rendered\/a, rendered\/b, rendered\/c, rendered\/d, rendered\/e and 2 more: not writable/);
   });
 });

@@ -3,7 +3,7 @@
 // real processes on it; these specify each decision where mutation testing can see it.)
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -71,10 +71,21 @@ describe("taking a free lock", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("leaves a lock that is no longer ours in place (it was replaced during the work)", () => {
+  it("leaves a lock that is no longer ours in place (replaced during the work, even by one it cannot read), and minds a lock already gone", () => {
     const other = holderFile({ pid: 1 });
     withRenderLock(lock, () => writeFileSync(lock, other));
     expect(readFileSync(lock, "utf8")).toBe(other);
+    rmSync(lock);
+    withRenderLock(lock, () => writeFileSync(lock, "garbage"));
+    expect(readFileSync(lock, "utf8")).toBe("garbage");
+    rmSync(lock);
+    expect(withRenderLock(lock, () => rmSync(lock))).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a lock path that cannot be read as a file is an error, not a wait", () => {
+    mkdirSync(lock);
+    expect(() => withRenderLock(lock, () => 1)).toThrow(/EISDIR|EEXIST/);
   });
 });
 
@@ -123,8 +134,17 @@ describe("a lock whose holder may still run is waited for, then refused with a w
     expect(result.error!.message).toMatch(/^\.render\.lock: held by pid [0-9]+ on host build-7 \(another machine: whether it still runs cannot be seen from here\) for over 2 s;/);
   });
 
+  it("waits about waitMs before giving up, and needs no onWait to do so", () => {
+    writeFileSync(lock, holderFile(liveParent()));
+    const started = Date.now();
+    expect(() => withRenderLock(lock, () => 1, { waitMs: 300 })).toThrow(UserError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   it.each([
     ["not JSON", "garbage"],
+    ["digits after other text (not the bare-pid format)", "pid 12"],
+    ["digits before other text (not the bare-pid format)", "12 pid"],
     ["JSON without a pid", JSON.stringify({ host: "h", token: "t" })],
     ["JSON without a host", JSON.stringify({ pid: 5, token: "t" })],
     ["JSON without a token", JSON.stringify({ pid: 5, host: "h" })],
@@ -169,13 +189,19 @@ describe("leftovers of killed renders are removed by the next holder", () => {
       dead: `.render.lock.tmp-${dead}-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`,
       live: `.render.lock.tmp-${live}-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`,
       oldTicket: ".render.lock.takeover-0123456789abcdef",
+      // A taker that judges this very lock stale (wrongly or not) is mid-way: its ticket stays.
+      ticketForOurs: `.render.lock.takeover-${sha16(heldByUs())}`,
       unrelated: ".render.lock-notes",
+      sameStem: ".render.lock.keep",
+      otherLocksTemp: `.other.lock.tmp-${dead}-0f1e2d3c-aaaa-bbbb-cccc-0123456789ab`,
+      otherLocksTicket: ".other.lock.takeover-0123456789abcdef",
       otherFile: "rendered.yaml",
     };
     for (const entry of Object.values(entries)) writeFileSync(join(dir, entry), "x");
     const result = take();
     expect(result.error).toBeUndefined();
-    expect(readdirSync(dir).sort()).toEqual([entries.live, entries.unrelated, entries.otherFile].sort());
+    const { dead: _dead, oldTicket: _oldTicket, ...kept } = entries;
+    expect(readdirSync(dir).sort()).toEqual(Object.values(kept).sort());
   });
 });
 
