@@ -5,7 +5,7 @@ import { apps as allApps } from "../apps/index";
 import type { App, KubeObject, RenderContext } from "../apps/lib/app";
 import { isWorkloadName, records, type AppGroupName, type WorkloadName } from "../core/contract/index";
 import { ObjectValidationError } from "../core/errors";
-import { objectKey } from "../core/objects";
+import { identity, objectKey } from "../core/objects";
 import type { Environment } from "../core/settings/load";
 import { timed } from "../core/timings";
 import { validateModel } from "../core/validate/index";
@@ -139,15 +139,16 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const files: RenderedFile[] = [];
   const objects: Record<string, unknown>[] = [];
   const seenPaths = new Map<string, string>();
-  const seenKeys = new Set<string>();
+  const seenKeys = new Map<string, string>();
   for (const { owner, model } of entries) {
     applyLabels(model, owner);
     const json = model.toJSON() as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
     const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json, owner.homeNamespace)}`;
     for (const problem of timed("validate", () => validateModel(model, json))) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
     const key = objectKey(json);
-    if (seenKeys.has(key)) problems.push(`${path}: two objects are ${key}`);
-    seenKeys.add(key);
+    const builtBy = seenKeys.get(key);
+    if (builtBy !== undefined) problems.push(`${path}: ${identity(json)} (${String(json.apiVersion)}) is built twice (also by app ${builtBy})`);
+    seenKeys.set(key, owner.name);
     if (seenPaths.has(path)) problems.push(`${path}: written twice (also by ${seenPaths.get(path)})`);
     seenPaths.set(path, owner.name);
     objects.push(json);

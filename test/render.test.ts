@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { afterEach, describe, expect, it } from "vitest";
 import { apps } from "../apps/index";
@@ -208,6 +209,14 @@ describe("apps and the settings agree", () => {
   it("a workload built as another kind than its record's fails the render", () => {
     const root = scratch();
     expect(() => runRender(["--root", root, "--env", "dev"], [...apps, rogueDeployment("postgres")])).toThrow(/app builds-postgres builds postgres as a Deployment; its record says StatefulSet/);
+  });
+
+  it("two objects of the same kind, namespace and name fail the render, naming the file and both apps", () => {
+    const root = scratch();
+    const config = (name: string) => platformApp(name, (context) => [new ConfigMap({ metadata: { name: "shared", namespace: context.settings.namespaces.app }, data: { from: name } })]);
+    const twice = platformApp("twice", (context) => [new ConfigMap({ metadata: { name: "same", namespace: context.settings.namespaces.app } }), new ConfigMap({ metadata: { name: "same", namespace: context.settings.namespaces.app } })]);
+    expect(() => runRender(["--root", root, "--env", "dev"], [...apps, config("one"), config("two")])).toThrow(/\n  rendered\/dev\/platform\/two\/configmap-shared\.yaml: ConfigMap microservices-demo\/shared \(v1\) is built twice \(also by app one\)$/);
+    expect(() => runRender(["--root", root, "--env", "dev"], [...apps, twice])).toThrow(/rendered\/dev\/platform\/twice\/configmap-same\.yaml: ConfigMap microservices-demo\/same \(v1\) is built twice \(also by app twice\)\n  rendered\/dev\/platform\/twice\/configmap-same\.yaml: written twice \(also by twice\)$/);
   });
 
   it("a standalone volume claim of a record that no app renders fails the render", () => {
