@@ -11,9 +11,10 @@ import { apps } from "../apps/index";
 import type { App } from "../apps/lib/app";
 import { runRender } from "../generator/cli";
 import { ObjectValidationError } from "../core/errors";
-import { writeRendered } from "../generator/output";
+import { listFiles, writeRendered } from "../generator/output";
 import { cliNodeArgs } from "../generator/cli-command.mjs";
-import { renderInProcess, repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { render, renderInProcess, repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { formatQuantities, requestedResources } from "../generator/summary";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -228,6 +229,12 @@ describe("apps and the settings agree", () => {
 
 // What the render tells its user, line by line (in this process: test/bundle.test.ts runs the bundle).
 describe("render CLI messages", () => {
+  const fileCount = () => listFiles(join(repoRoot, "rendered"), repoRoot).length;
+  const summaryLine = (environment: string) => {
+    const { objects } = render(environment);
+    return `${environment}: ${objects.length} objects, ${formatQuantities(requestedResources(objects))}`;
+  };
+
   it("--help prints the usage and exits 0; an unknown option is a usage error (exit 2)", () => {
     expect(renderInProcess(["--help"])).toEqual({ status: 0, stdout: "usage: npm run render -- [--check] [--env <name> ...] [--root <repo>] [--timings]\n", stderr: "" });
     const unknown = renderInProcess(["--chek"]);
@@ -240,11 +247,11 @@ describe("render CLI messages", () => {
     const result = renderInProcess(["--check", "--root", root]);
     expect(result.status).toBe(0);
     expect(result.stdout.split("\n")).toEqual([
-      expect.stringMatching(/^dev: 67 objects, requests \d\.\d\d CPU, \d\.\d\d GiB memory$/),
-      expect.stringMatching(/^prod: 89 objects, requests \d\.\d\d CPU, \d\.\d\d GiB memory$/),
+      summaryLine("dev"),
+      summaryLine("prod"),
       'dev: example values still set (images.orderPersistence, argocd.repoURL): change them before the first sync (README "Before the first sync")',
       'prod: example values still set (images.orderPersistence, frontendExposure.host, argocd.repoURL): change them before the first sync (README "Before the first sync")',
-      "rendered/ is up to date (156 files)",
+      `rendered/ is up to date (${fileCount()} files)`,
       "",
     ]);
   });
@@ -266,7 +273,7 @@ describe("render CLI messages", () => {
     const file = join(root, "rendered/dev/online-boutique/frontend/service-frontend.yaml");
     const before = statSync(file).mtimeMs;
     const result = renderInProcess(["--root", root]);
-    expect(result.stdout).toMatch(/\nrendered\/ unchanged \(156 files\)\n$/);
+    expect(result.stdout.endsWith(`\nrendered/ unchanged (${fileCount()} files)\n`)).toBe(true);
     expect(statSync(file).mtimeMs).toBe(before);
   });
 
@@ -278,7 +285,7 @@ describe("render CLI messages", () => {
     writeFileSync(join(root, "rendered/dev/extra-2.yaml"), "x\n");
     const result = renderInProcess(["--root", root]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/\nwrote 156 files to rendered\/ \(1 changed, 1 added, 2 deleted\)\n$/);
+    expect(result.stdout.endsWith(`\nwrote ${fileCount()} files to rendered/ (1 changed, 1 added, 2 deleted)\n`)).toBe(true);
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
   });
 
