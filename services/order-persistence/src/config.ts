@@ -33,11 +33,13 @@ export interface Config {
   logger: Logger;
 }
 
+/** A decimal integer in min..max; unset, empty or blank means the default (as for text settings). */
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  // Decimal digits only: Number() would also read "1e3", "0x10" or "5." as ports.
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(env[name])}`);
   return value;
 }
 

@@ -13,7 +13,7 @@ export interface Logger {
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function isLogLevel(value: string): value is LogLevel {
-  return value in rank;
+  return Object.hasOwn(rank, value);
 }
 
 /** Errors do not survive JSON.stringify (their fields are not enumerable); keep what helps an operator. */
@@ -27,7 +27,8 @@ export function jsonLogger(minLevel: LogLevel = "info", write: (line: string) =>
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (rank[level] < rank[minLevel]) return;
     const entry: LogFields = { time: new Date().toISOString(), level, msg };
-    if (fields) for (const [key, value] of Object.entries(fields)) entry[key] = plain(value);
+    // A field named like an entry key (time, level, msg) is kept beside it, never over it.
+    if (fields) for (const [key, value] of Object.entries(fields)) entry[Object.hasOwn(entry, key) ? `field.${key}` : key] = plain(value);
     write(`${JSON.stringify(entry)}\n`);
   };
   return {

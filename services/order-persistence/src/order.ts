@@ -34,6 +34,7 @@ export interface OrderRecord {
 }
 
 const INT32_MAX = 2_147_483_647;
+const INT32_MIN = -INT32_MAX - 1;
 
 /**
  * Longest text per field, in UTF-8 bytes. A B-tree index entry must fit in a third of a page
@@ -115,7 +116,7 @@ export function toOrderRecord(request: SendOrderConfirmationRequest): OrderRecor
 
   const address = order.shipping_address;
   const zipCode = address.zip_code;
-  if (!Number.isInteger(zipCode)) throw new InvalidOrderError("order.shipping_address.zip_code is not an integer");
+  if (!Number.isInteger(zipCode) || zipCode < INT32_MIN || zipCode > INT32_MAX) throw new InvalidOrderError(`order.shipping_address.zip_code is not an integer in ${INT32_MIN}..${INT32_MAX}`);
   return {
     orderId,
     userId: textField(request.email, "email", textLimits.email),
@@ -188,7 +189,7 @@ export function checkRecord(value: unknown): OrderRecord {
   });
   const orderId = recordText(record.orderId, "orderId", textLimits.orderId);
   if (orderId === "") throw new InvalidOrderError("orderId is empty");
-  return {
+  const checked: OrderRecord = {
     orderId,
     userId: recordText(record.userId, "userId", textLimits.email),
     shippingTrackingId: recordText(record.shippingTrackingId, "shippingTrackingId", textLimits.shippingTrackingId),
@@ -200,7 +201,28 @@ export function checkRecord(value: unknown): OrderRecord {
     city: recordText(record.city, "city", textLimits.addressLine),
     state: recordText(record.state, "state", textLimits.addressLine),
     country: recordText(record.country, "country", textLimits.addressLine),
-    zipCode: recordInteger(record.zipCode, "zipCode", -INT32_MAX - 1),
+    zipCode: recordInteger(record.zipCode, "zipCode", INT32_MIN),
     items,
   };
+  checkConsistent(checked);
+  return checked;
+}
+
+/** nanos of a decimal literal that recordAmount accepted ("12.990000000"). */
+function nanosOf(amount: string): bigint {
+  return BigInt(amount.replace(".", ""));
+}
+
+/**
+ * What PostgreSQL would refuse for ever, or store wrong, although each field is fine: lines must
+ * run 1..n (the order_items key), one currency throughout, and the total must add up.
+ */
+function checkConsistent(record: OrderRecord): void {
+  record.items.forEach((item, index) => {
+    if (item.line !== index + 1) throw new InvalidOrderError(`items[${index}].line is ${item.line}, expected ${index + 1}`);
+    if (item.unitPriceCurrency !== record.shippingCostCurrency) throw new InvalidOrderError(`items[${index}].unitPriceCurrency is ${item.unitPriceCurrency} but the order is in ${record.shippingCostCurrency}`);
+  });
+  if (record.totalCurrency !== record.shippingCostCurrency) throw new InvalidOrderError(`totalCurrency is ${record.totalCurrency} but the shipping cost is in ${record.shippingCostCurrency}`);
+  const sum = record.items.reduce((total, item) => total + nanosOf(item.unitPrice) * BigInt(item.quantity), nanosOf(record.shippingCost));
+  if (sum !== nanosOf(record.total)) throw new InvalidOrderError(`total is ${record.total} but shipping and items add up to ${formatNanos(sum)}`);
 }
