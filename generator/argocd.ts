@@ -9,6 +9,7 @@ import { dirname, relative } from "node:path";
 import { appGroups, argoCd, namespaceRoles, type AppGroupName } from "../core/contract/index";
 import { objectKey } from "../core/objects";
 import type { Environment } from "../core/settings/load";
+import { sortedBy } from "../core/sort";
 
 export const argocdFolder = "argocd";
 
@@ -62,7 +63,7 @@ function uniqueKinds(contents: GroupContents[], clusterScoped: boolean) {
       if (entry.clusterScoped === clusterScoped) seen.set(`${entry.group}/${entry.kind}`, { group: entry.group, kind: entry.kind });
     }
   }
-  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, kind]) => kind);
+  return sortedBy([...seen.entries()], ([key]) => key).map(([, kind]) => kind);
 }
 
 /** The AppProject that fences the workloads: our repository, the two namespaces, exactly the rendered kinds. */

@@ -14,6 +14,7 @@ import { exampleValues } from "../core/settings/examples";
 import { listEnvironments, loadEnvironments, type Environment } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
 import { timed, timingReport } from "../core/timings";
+import { sortedBy } from "../core/sort";
 
 const usage = "usage: npm run render -- [--check] [--env <name> ...] [--root <repo>] [--timings]";
 
@@ -53,7 +54,7 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
       throw error;
     }
   });
-  const everyEnvironment = [...environments, ...others].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const everyEnvironment = sortedBy([...environments, ...others], (environment) => environment.name);
   const clashes = argocdClashes(everyEnvironment, repoRoot);
   if (clashes.length > 0) throw new SettingsError(clashes.join("\n"));
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));

@@ -12,6 +12,7 @@ import { validateModel } from "../core/validate/index";
 import { apiGroupOf, isClusterScoped } from "../core/validate/scope";
 import { toYaml } from "../core/yaml/write";
 import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
+import { sortedBy } from "../core/sort";
 
 export const renderedRoot = "rendered";
 const partOf = "online-boutique";
@@ -157,6 +158,5 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   if (problems.length > 0) {
     throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} problem(s) with the generated objects:\n  ${problems.join("\n  ")}`);
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { environment: environment.name, files, objects };
+  return { environment: environment.name, files: sortedBy(files, (file) => file.path), objects };
 }

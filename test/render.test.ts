@@ -54,6 +54,18 @@ describe("render output", () => {
     expect(result.stdout).toMatch(/^prod: \d+ objects, requests \d+\.\d\d CPU, \d+\.\d\d GiB memory$/m);
   });
 
+  it("an environment's files come sorted by path, and its AppProject lists the kinds it allows sorted by group and kind", () => {
+    const { files, objects } = render("prod");
+    const paths = files.map((file) => file.path);
+    expect(paths).toEqual([...paths].sort());
+    const project = objects.find((object) => object.kind === "AppProject" && (object as { metadata: { name: string } }).metadata.name === "prod") as { spec: Record<string, { group: string; kind: string }[]> };
+    for (const list of [project.spec.namespaceResourceWhitelist!, project.spec.clusterResourceWhitelist!]) {
+      const keys = list.map(({ group, kind }) => `${group}/${kind}`);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys).toEqual([...keys].sort());
+    }
+  });
+
   it("one object per file, at rendered/<env>/<group>/<app>/<kind>-<name>.yaml, with apiVersion and kind first", () => {
     const files = readdirSync(join(repoRoot, "rendered", "prod", "online-boutique", "frontend")).sort();
     expect(files).toEqual(["deployment-frontend.yaml", "horizontalpodautoscaler-frontend.yaml", "ingress-frontend.yaml", "poddisruptionbudget-frontend.yaml", "service-frontend.yaml", "serviceaccount-frontend.yaml"]);

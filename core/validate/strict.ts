@@ -5,6 +5,7 @@
 import catalogData from "./field-catalog.json";
 import type { FieldCatalog } from "./field-catalog-build";
 import { isClusterScoped } from "./scope";
+import { sortedBy } from "../sort";
 
 // The render bundle embeds the catalog as a JSON string (generator/build.mjs: faster to parse
 // than a 600 kB object literal); tests and tsx import it as an object.
@@ -44,7 +45,7 @@ export function strictProblems(object: Record<string, unknown>): Problem[] {
 
 /** Problems ordered by where they are, whatever order the object's keys were set in. */
 export function byPath(problems: Problem[]): Problem[] {
-  return problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sortedBy(problems, (problem) => problem.path);
 }
 
 function walk(value: unknown, type: string, path: string, problems: Problem[]): void {

@@ -9,6 +9,7 @@
 // trivially plain is still formatted by yaml, and an object holding anything the emitter does
 // not handle (multi-line strings, nested lists, floats) goes to yaml whole.
 import { stringify, type ToStringOptions, type CreateNodeOptions, type DocumentOptions, type SchemaOptions } from "yaml";
+import { byCodeUnits } from "../sort";
 
 type StringifyOptions = DocumentOptions & SchemaOptions & CreateNodeOptions & ToStringOptions;
 export const yamlOptions: StringifyOptions = { version: "1.1", lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false };
@@ -21,7 +22,7 @@ function compareKeys(a: string, b: string): number {
   const rankA = leadingRank.get(a) ?? leadingKeys.length;
   const rankB = leadingRank.get(b) ?? leadingKeys.length;
   if (rankA !== rankB) return rankA - rankB;
-  return a < b ? -1 : a > b ? 1 : 0; // code-unit order: locale-independent
+  return byCodeUnits(a, b);
 }
 
 export function canonical(value: unknown): unknown {

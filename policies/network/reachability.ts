@@ -16,6 +16,7 @@
 //   "every port of that protocol".
 import { isIPv4 } from "node:net";
 import { cidrContains, parseCidr, type Cidr } from "../../core/cidr";
+import { byCodeUnits } from "../../core/sort";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 export interface Endpoint {
@@ -301,13 +302,9 @@ function collapseAnyPort(flows: Flow[]): Flow[] {
   return flows.filter((f) => f.port === ANY_PORT || !anyPort.has(flowKey({ ...f, port: ANY_PORT })));
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0; // code-unit order: stable across locales
-}
-
 function sortFlows(flows: Flow[]): Flow[] {
   return [...flows].sort(
-    (a, b) => compareStrings(a.from, b.from) || compareStrings(a.to, b.to) || a.port - b.port || compareStrings(a.protocol, b.protocol),
+    (a, b) => byCodeUnits(a.from, b.from) || byCodeUnits(a.to, b.to) || a.port - b.port || byCodeUnits(a.protocol, b.protocol),
   );
 }
 
