@@ -36,6 +36,8 @@ export default {
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: `${reportDir}/index.html` },
   jsonReporter: { fileName: `${reportDir}/mutation.json` },
+  // Another area's sandbox or the reports are not part of the project under test.
+  ignorePatterns: [".stryker-tmp*", "reports"],
   tempDirName: area === undefined ? ".stryker-tmp" : `.stryker-tmp-${area}`,
   cleanTempDir: "always",
 };

@@ -11,34 +11,10 @@ import type { Money, SendOrderConfirmationRequest } from "../services/order-pers
 import { checkRange, formatNanos, InvalidOrderError, MAX_ABS_NANOS, moneyToNanos, NANOS_PER_UNIT } from "../services/order-persistence/src/money";
 import { checkRecord, maxItemsPerOrder, orderFingerprint, textLimits, toOrderRecord, type OrderRecord } from "../services/order-persistence/src/order";
 import { spoolFileName } from "../services/order-persistence/src/spool";
-import type { OrderOptions } from "./support/order-service";
+import { money, orderRequest, type OrderOptions } from "./support/orders";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** The same order as test/support/order-service.ts's orderRequest builds. Not imported from there:
- *  that module loads gRPC, the server and the render generator (over a second), and this file is
- *  meant to run in milliseconds. */
-function money(currency_code: string, units: string | number, nanos: number): Money {
-  return { currency_code, units, nanos };
-}
-
-function orderRequest(orderId: string, options: OrderOptions = {}): SendOrderConfirmationRequest {
-  const items = options.items ?? [
-    ["OLJCESPC7Z", 1, money("USD", "19", 990000000)],
-    ["66VCHSJNUP", 2, money("USD", "3", 500000000)],
-  ];
-  return {
-    email: options.email ?? "someone@example.com",
-    order: {
-      order_id: orderId,
-      shipping_tracking_id: options.trackingId ?? `TRACK-${orderId}`,
-      shipping_cost: options.shipping ?? money("USD", "8", 990000000),
-      shipping_address: { street_address: "1600 Amphitheatre Parkway", city: "Mountain View", state: "CA", country: "United States", zip_code: 94043, ...options.address },
-      items: items.map(([product_id, quantity, cost]) => ({ item: { product_id, quantity }, cost })),
-    },
-  };
-}
 
 /** orderRequest("order-1"), then changed by `adjust` (the order is always present in it). */
 function requestWith(adjust: (request: SendOrderConfirmationRequest & { order: NonNullable<SendOrderConfirmationRequest["order"]> }) => void, options: OrderOptions = {}): SendOrderConfirmationRequest {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import type { Config } from "../../services/order-persistence/src/config";
 import { silentLogger } from "../../services/order-persistence/src/log";
-import type { Money, SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
+import type { SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
 import { defaultMigrationsDir, protoDir } from "../../services/order-persistence/src/paths";
 import type { PersisterOptions } from "../../services/order-persistence/src/persister";
 import { loadProtos } from "../../services/order-persistence/src/proto";
@@ -208,36 +208,7 @@ export async function healthStatus(c: Clients, service = ""): Promise<string> {
   return response!.status;
 }
 
-export function money(currency_code: string, units: string, nanos: number): Money {
-  return { currency_code, units, nanos };
-}
-
-export interface OrderOptions {
-  shipping?: Money;
-  /** [product, quantity, unit price] */
-  items?: [string, number, Money][];
-  email?: string;
-  address?: Partial<{ street_address: string; city: string; state: string; country: string }>;
-  trackingId?: string;
-}
-
-/** An order as checkout sends it. */
-export function orderRequest(orderId: string, options: OrderOptions = {}): SendOrderConfirmationRequest {
-  const items = options.items ?? [
-    ["OLJCESPC7Z", 1, money("USD", "19", 990000000)],
-    ["66VCHSJNUP", 2, money("USD", "3", 500000000)],
-  ];
-  return {
-    email: options.email ?? "someone@example.com",
-    order: {
-      order_id: orderId,
-      shipping_tracking_id: options.trackingId ?? `TRACK-${orderId}`,
-      shipping_cost: options.shipping ?? money("USD", "8", 990000000),
-      shipping_address: { street_address: "1600 Amphitheatre Parkway", city: "Mountain View", state: "CA", country: "United States", zip_code: 94043, ...options.address },
-      items: items.map(([product_id, quantity, cost]) => ({ item: { product_id, quantity }, cost })),
-    },
-  };
-}
+export { money, orderRequest, type OrderOptions } from "./orders";
 
 export async function metricsText(metricsPort: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
