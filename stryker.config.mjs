@@ -12,7 +12,11 @@ const areas = {
   "render-output": ["generator/output.ts", "generator/render-lock.ts"],
   // Benchmarks are measured, not specified by tests.
   generator: ["generator/**/*.ts", "!generator/output.ts", "!generator/render-lock.ts", "!generator/bench*.ts"],
-  "order-service": ["services/order-persistence/src/**/*.ts"],
+  // The order service in two parts: what its fast in-process specs decide (validation, money,
+  // configuration, logs, metrics), and its I/O (spool, PostgreSQL, gRPC), which only the tests
+  // with a real PostgreSQL and real processes decide — slow per mutant (tens of seconds).
+  "order-service-logic": ["services/order-persistence/src/{config,email,health,log,messages,metrics,money,order,paths,proto}.ts"],
+  "order-service-io": ["services/order-persistence/src/{db,main,migrate,persister,server,spool,store}.ts"],
 };
 
 const area = process.env.MUTATION_AREA;
