@@ -163,3 +163,24 @@ export const undeployedUpstreamAddresses: Readonly<Record<string, string>> = {
 
 /** ServiceAccounts ("namespace/name") that RBAC may allow to read Secrets. None so far. */
 export const secretReaders: readonly string[] = [];
+
+/**
+ * Where alerts fire: the thresholds of the Prometheus rules (apps/prometheus-rules.ts), in one
+ * place so a number changed here changes the rule, its unit test and its runbook together.
+ */
+export const alertThresholds = {
+  /** Share of a service's server spans that end in an error, over 5 minutes. */
+  errorRatio: 0.05,
+  /** Below this many requests per second a service's error ratio and latency are noise. */
+  minimumRequestRate: 0.1,
+  /** p99 of a service's server spans, in milliseconds (Online Boutique's calls take tens of ms). */
+  latencyP99Ms: 1_000,
+  /** Container restarts within 15 minutes that count as crash-looping. */
+  restartsIn15m: 3,
+  /** Used share of a persistent volume. */
+  volumeUsedRatio: 0.85,
+  /** WAL a PostgreSQL replica may be behind its primary, in bytes (a few seconds of busy writing). */
+  postgresReplicaLagBytes: 64 * 2 ** 20,
+  /** Share of Prometheus' notifications to Alertmanager that may fail. */
+  notificationErrorRatio: 0.01,
+} as const;
