@@ -3,7 +3,7 @@
 // alert fires on the failure it names with its summary, description and runbook, and stays quiet
 // on a healthy series; the RED recording rules compute what the dashboards read.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -48,6 +48,13 @@ describe("rule files", () => {
       expect(rule.annotations.description.length).toBeGreaterThan(20);
       expect(rule.annotations.runbook_url).toBe(`${runbook}#${rule.alert.toLowerCase()}`);
     }
+  });
+
+  it("every alert's runbook is a section of the README's Alert runbooks, and every section is an alert's", () => {
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Alert runbooks"), readme.indexOf("\n## ", readme.indexOf("## Alert runbooks") + 3));
+    const headings = [...section.matchAll(/^### (\w+)$/gm)].map((match) => match[1]);
+    expect(headings.sort()).toEqual([...prodAlerts.keys()].sort());
   });
 
   it("alerts about workloads an environment does not run are left out: dev has no replica, no Sentinels", () => {
