@@ -2,6 +2,7 @@
 // rendered after them by the pipeline (generator/argocd.ts), because they describe all of these.
 // A new workload: its module here, and its record in core/contract/workloads.ts.
 import { adservice } from "./adservice";
+import { alertmanager } from "./alertmanager";
 import { cartservice } from "./cartservice";
 import { checkoutservice } from "./checkoutservice";
 import { currencyservice } from "./currencyservice";
@@ -22,6 +23,7 @@ import { shippingservice } from "./shippingservice";
 export const apps: readonly App[] = [
   namespaces,
   networkPolicies,
+  alertmanager,
   redisCart,
   redisHa,
   postgres,

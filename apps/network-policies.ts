@@ -4,12 +4,16 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, kubernetesApi, namespaceRoles, portOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
+import { allowedFlows, clusterDns, kubernetesApi, namespaceRoles, portOf, protocolsOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
 import { namespaceOf, type App, type RenderContext } from "./lib/app";
 import { selectorLabels } from "./lib/workload";
 
 const namespaceNameLabel = "kubernetes.io/metadata.name";
-const tcp = (port: number) => ({ protocol: "TCP" as const, port });
+/** A NetworkPolicy's port entries for a named port of a workload: one per protocol it listens on. */
+const portEntries = (workload: WorkloadName, port: string) => {
+  const record = portOf(workload, port);
+  return protocolsOf(record).map((protocol) => ({ protocol, port: record.port }));
+};
 
 /** A peer selecting a workload's pods; cross-namespace peers also select the namespace by name. */
 function workloadPeer(context: RenderContext, workload: WorkloadName, policyNamespace: string): INetworkPolicyPeer {
@@ -35,23 +39,16 @@ function defaultDeny(namespace: string): NetworkPolicy {
   });
 }
 
-/** Ports on which the workload's own pods talk to each other (replication, gossip, scrapers scraping each other). */
-function peerPorts(workload: WorkloadName): number[] {
-  const record = records[workload];
-  return Object.values(record.ports ?? {})
-    .filter((port) => port.peers || (port.metrics && record.scrapesMetrics))
-    .map((port) => port.port);
-}
-
 /** Each named port admits its clients: anyone for an external port, else the calling workloads. */
 function ingressRules(context: RenderContext, workload: WorkloadName, inbound: AllowedFlow[], namespace: string): INetworkPolicyIngressRule[] {
   const rules: INetworkPolicyIngressRule[] = [];
-  for (const [name, port] of Object.entries(records[workload].ports ?? {})) {
+  for (const name of Object.keys(records[workload].ports ?? {})) {
     const clients = inbound.filter((flow) => "port" in flow && flow.port === name).map((flow) => flow.from);
+    const ports = portEntries(workload, name);
     // External clients (load balancer, node port, ingress controller) have no stable labels: any source.
-    if (clients.includes("external")) rules.push({ ports: [tcp(port.port)] });
+    if (clients.includes("external")) rules.push({ ports });
     const sources = clients.filter((client): client is WorkloadName => client !== "external");
-    if (sources.length > 0) rules.push({ from: sources.map((source) => workloadPeer(context, source, namespace)), ports: [tcp(port.port)] });
+    if (sources.length > 0) rules.push({ from: sources.map((source) => workloadPeer(context, source, namespace)), ports });
   }
   return rules;
 }
@@ -60,9 +57,9 @@ function egressRules(context: RenderContext, outbound: AllowedFlow[], namespace:
   return outbound.map((flow): INetworkPolicyEgressRule => {
     if (flow.to === kubernetesApi) {
       const api = context.settings.kubernetesApi!; // required by the settings check whenever an API user runs
-      return { to: api.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(api.port)] };
+      return { to: api.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: api.port }] };
     }
-    return { to: [workloadPeer(context, flow.to, namespace)], ports: [tcp(portOf(flow.to, flow.port).port)] };
+    return { to: [workloadPeer(context, flow.to, namespace)], ports: portEntries(flow.to, flow.port) };
   });
 }
 
@@ -70,12 +67,6 @@ function workloadPolicy(context: RenderContext, workload: WorkloadName, flows: A
   const namespace = namespaceOf(context, workload);
   const ingress = ingressRules(context, workload, flows.filter((flow) => flow.to === workload), namespace);
   const egress = [dnsEgress, ...egressRules(context, flows.filter((flow) => flow.from === workload), namespace)];
-  const peers = peerPorts(workload);
-  if (peers.length > 0) {
-    const ports = peers.map(tcp);
-    ingress.push({ from: [workloadPeer(context, workload, namespace)], ports });
-    egress.push({ to: [workloadPeer(context, workload, namespace)], ports });
-  }
   return new NetworkPolicy({
     metadata: { name: workload, namespace },
     spec: { podSelector: { matchLabels: selectorLabels(workload) }, policyTypes: ["Ingress", "Egress"], ingress, egress },

@@ -61,11 +61,13 @@ describe("isolation", () => {
       "shop/cart -> external:0/SCTP",
       "shop/cart -> external:0/TCP",
       "shop/cart -> external:0/UDP",
+      "shop/cart -> shop/cart:7070/TCP", // a workload's pods reach each other too
       "shop/cart -> shop/frontend:8080/TCP",
       "shop/frontend -> external:0/SCTP",
       "shop/frontend -> external:0/TCP",
       "shop/frontend -> external:0/UDP",
       "shop/frontend -> shop/cart:7070/TCP",
+      "shop/frontend -> shop/frontend:8080/TCP",
     ]);
   });
 
@@ -239,7 +241,8 @@ describe("peers", () => {
       cluster(endpoints, [
         netpol("shop/redis", { podSelector: { matchLabels: { app: "redis" } }, ingress: [{ from: [{ podSelector: { matchExpressions: [expression] } }] }] }),
       ]);
-    const sources = (input: ReachabilityInput) => computeReachability(input).filter((f) => f.to === "shop/redis").map((f) => f.from);
+    // Other pods' labels decide (redis's own pods, reaching each other, are another test's business).
+    const sources = (input: ReachabilityInput) => computeReachability(input).filter((f) => f.to === "shop/redis" && f.from !== "shop/redis").map((f) => f.from);
 
     expect(sources(onlyFrom({ key: "tier", operator: "NotIn", values: ["web"] }))).toEqual(["shop/b", "shop/c"]);
     expect(sources(onlyFrom({ key: "tier", operator: "In", values: ["web", "batch"] }))).toEqual(["shop/a", "shop/b"]);
@@ -269,6 +272,7 @@ describe("peers", () => {
       "external -> shop/redis:6379/TCP",
       "ops/backup -> shop/redis:6379/TCP",
       "shop/frontend -> shop/redis:6379/TCP",
+      "shop/redis -> shop/redis:6379/TCP",
     ]);
   });
 });
@@ -371,7 +375,8 @@ describe("external endpoints", () => {
     );
     expect(lines(computeReachability(input).filter((f) => f.to !== "external"))).toEqual([
       "external -> shop/redis:6379/TCP", // 0.0.0.0/0 admits the internet...
-      "shop/redis -> shop/frontend:8080/TCP", // ...the "all namespaces" selector admits pods, but not the internet
+      "shop/frontend -> shop/frontend:8080/TCP", // ...the "all namespaces" selector admits pods (frontend's own too), but not the internet
+      "shop/redis -> shop/frontend:8080/TCP",
     ]);
   });
 
@@ -416,13 +421,26 @@ describe("external endpoints", () => {
     expect(between(input, "shop/cart", "external")).toEqual(["shop/cart -> external:0/TCP"]);
   });
 
-  it("external to external is not computed and flows are sorted without self-connections", () => {
+  it("external to external is not computed, and flows are sorted", () => {
     const input = cluster([cart(), frontend(), internet(), external("another", "198.51.100.1")], []);
     const flows = computeReachability(input);
-    expect(flows.some((f) => f.from === f.to)).toBe(false);
+    expect(flows.some((f) => f.from === f.to && (f.from === "external" || f.from === "another"))).toBe(false);
     expect(flows.some((f) => (f.from === "external" && f.to === "another") || (f.from === "another" && f.to === "external"))).toBe(false);
     const sorted = [...flows].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : a.port - b.port || (a.protocol < b.protocol ? -1 : 1)));
     expect(flows).toEqual(sorted);
+  });
+});
+
+describe("a workload's pods talking to each other", () => {
+  it("is a flow from the workload to itself, allowed only when its policies admit it both ways, per protocol", () => {
+    const gossip = workload("mon/alertmanager", ["9094/TCP", "9094/UDP"]);
+    const self = { podSelector: { matchLabels: { app: "alertmanager" } } };
+    const both = cluster([gossip], [netpol("mon/alertmanager", { ...self, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [self], ports: [{ port: 9094, protocol: "TCP" }, { port: 9094, protocol: "UDP" }] }], egress: [{ to: [self], ports: [{ port: 9094, protocol: "TCP" }, { port: 9094, protocol: "UDP" }] }] })]);
+    expect(lines(computeReachability(both))).toEqual(["mon/alertmanager -> mon/alertmanager:9094/TCP", "mon/alertmanager -> mon/alertmanager:9094/UDP"]);
+    const tcpOnly = cluster([gossip], [netpol("mon/alertmanager", { ...self, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [self], ports: [{ port: 9094, protocol: "TCP" }] }], egress: [{ to: [self], ports: [{ port: 9094 }, { port: 9094, protocol: "UDP" }] }] })]);
+    expect(lines(computeReachability(tcpOnly))).toEqual(["mon/alertmanager -> mon/alertmanager:9094/TCP"]);
+    const ingressOnly = cluster([gossip], [netpol("mon/alertmanager", { ...self, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [self] }] })]);
+    expect(lines(computeReachability(ingressOnly))).toEqual([]);
   });
 });
 

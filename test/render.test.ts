@@ -261,8 +261,8 @@ describe("render CLI messages", () => {
     expect(result.stdout.split("\n")).toEqual([
       summaryLine("dev"),
       summaryLine("prod"),
-      'dev: example values still set (images.orderPersistence, argocd.repoURL): change them before the first sync (README "Before the first sync")',
-      'prod: example values still set (images.orderPersistence, frontendExposure.host, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'dev: example values still set (images.orderPersistence, monitoring.alertmanager.receivers.on-call.webhook.url, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'prod: example values still set (images.orderPersistence, frontendExposure.host, monitoring.alertmanager.receivers.pager.webhook.url, monitoring.alertmanager.receivers.dead-mans-switch.webhook.url, argocd.repoURL): change them before the first sync (README "Before the first sync")',
       `rendered/ is up to date (${fileCount()} files)`,
       "",
     ]);

@@ -1,6 +1,6 @@
 // Services and addresses for the contract's workloads: ports by name, from the record.
 import { Service } from "kubernetes-models/v1/Service";
-import { portOf, records, type WorkloadName } from "../../core/contract/index";
+import { portOf, protocolPortName, protocolsOf, records, type WorkloadName } from "../../core/contract/index";
 import { namespaceOf, type RenderContext } from "./app";
 import { selectorLabels } from "./workload";
 
@@ -32,6 +32,12 @@ export interface ServiceOptions {
   selector?: Record<string, string>;
 }
 
+/** A Service's entries for a named port of a workload: one per protocol it listens on. */
+function serviceEntries(workload: WorkloadName, port: string) {
+  const record = portOf(workload, port);
+  return protocolsOf(record).map((protocol) => ({ name: protocolPortName(port, protocol), port: servicePort(workload, port), targetPort: record.port, protocol }));
+}
+
 /** A ClusterIP Service in front of a workload, exposing one named port. */
 export function clusterService(context: RenderContext, workload: WorkloadName, port: string, options: ServiceOptions = {}): Service {
   return new Service({
@@ -39,21 +45,21 @@ export function clusterService(context: RenderContext, workload: WorkloadName, p
     spec: {
       type: "ClusterIP",
       selector: { ...selectorLabels(workload), ...options.selector },
-      ports: [{ name: port, port: servicePort(workload, port), targetPort: portOf(workload, port).port, protocol: "TCP" }],
+      ports: serviceEntries(workload, port),
     },
   });
 }
 
 /** A headless Service (clusterIP: None): stable per-pod DNS names, resolvable before the pods are ready. */
-export function headlessService(context: RenderContext, workload: WorkloadName, port: string, name: string): Service {
-  const { port: number } = portOf(workload, port);
+export function headlessService(context: RenderContext, workload: WorkloadName, ports: string | readonly string[], name: string): Service {
   return new Service({
     metadata: { name, namespace: namespaceOf(context, workload) },
     spec: {
       clusterIP: "None",
       publishNotReadyAddresses: true,
       selector: selectorLabels(workload),
-      ports: [{ name: port, port: number, targetPort: number, protocol: "TCP" }],
+      // The container ports themselves: peers dial each pod directly.
+      ports: [ports].flat().flatMap((port) => serviceEntries(workload, port).map((entry) => ({ ...entry, port: entry.targetPort }))),
     },
   });
 }

@@ -20,7 +20,7 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { bindsOnFirstRunAnnotation, exemptionAnnotation, records, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
+import { bindsOnFirstRunAnnotation, exemptionAnnotation, protocolPortName, protocolsOf, records, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
 import { imageOf } from "../../core/images";
 import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
@@ -48,6 +48,8 @@ export interface PodSpec {
   initContainers?: ContainerSpec[];
   volumes?: IPodSpec["volumes"];
   terminationGracePeriodSeconds?: number;
+  /** Pod annotations, e.g. a hash of a mounted configuration so that a change rolls the pods. */
+  podAnnotations?: Record<string, string>;
 }
 
 function contractError(workload: WorkloadName, message: string): Error {
@@ -59,7 +61,10 @@ function container(context: RenderContext, workload: WorkloadName, spec: Contain
   const record = records[workload].containers[spec.name];
   if (!record) throw contractError(workload, `has no container "${spec.name}"`);
   if ((record.init ?? false) !== init) throw contractError(workload, `says container "${spec.name}" is ${record.init ? "" : "not "}an init container`);
-  const ports = (record.ports ?? []).map((name) => ({ name, containerPort: records[workload].ports![name]!.port, protocol: "TCP" as const }));
+  const ports = (record.ports ?? []).flatMap((name) => {
+    const port = records[workload].ports![name]!;
+    return protocolsOf(port).map((protocol) => ({ name: protocolPortName(name, protocol), containerPort: port.port, protocol }));
+  });
   return {
     ...spec,
     image: imageOf(record.image, context.settings.images),
@@ -128,9 +133,9 @@ function podTemplate(context: RenderContext, spec: PodSpec, options: PodOptions)
   const { name } = spec;
   checkAgainstRecord(spec);
   const spread = context.settings.availability.topologySpread && options.replicas > 1;
-  const annotations = scrapeAnnotations(name);
+  const annotations = { ...scrapeAnnotations(name), ...spec.podAnnotations };
   return {
-    metadata: { labels: selectorLabels(name), ...(annotations ? { annotations } : {}) },
+    metadata: { labels: selectorLabels(name), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
     spec: {
       ...options.extra,
       ...(options.serviceAccount ? { serviceAccountName: name } : {}),
@@ -310,6 +315,10 @@ export function job(context: RenderContext, spec: PodSpec & RunToCompletion & { 
 
 export function grpcProbe(port: number, timing: Omit<IProbe, "grpc" | "httpGet" | "tcpSocket" | "exec"> = {}): IProbe {
   return { ...timing, grpc: { port } };
+}
+
+export function httpProbe(path: string, port: number, timing: Omit<IProbe, "grpc" | "httpGet" | "tcpSocket" | "exec"> = {}): IProbe {
+  return { ...timing, httpGet: { path, port } };
 }
 
 export function tcpProbe(port: number, timing: Omit<IProbe, "grpc" | "httpGet" | "tcpSocket" | "exec"> = {}): IProbe {

@@ -3,10 +3,12 @@
 /** App groups, in sync order: one Argo CD Application each; its wave orders the groups. */
 export const appGroups = {
   platform: { wave: 0, description: "Namespaces with Pod Security admission labels; default-deny NetworkPolicies and the allowed flows" },
-  data: { wave: 1, description: "Carts (Redis) and the order database (PostgreSQL, backups)" },
-  "online-boutique": { wave: 2, description: "The ten Online Boutique services" },
+  // Before the workloads it watches: their first minutes are seen, and alerts can fire from the start.
+  monitoring: { wave: 1, description: "Metrics and alerting: Prometheus, Alertmanager, exporters, the OpenTelemetry collector" },
+  data: { wave: 2, description: "Carts (Redis) and the order database (PostgreSQL, backups)" },
+  "online-boutique": { wave: 3, description: "The ten Online Boutique services" },
   // After the shop, which serves without it: checkout only logs a failed order confirmation. An
   // order tee that cannot start (image not yet published, say) must not hold the shop back.
-  orders: { wave: 3, description: "Order persistence: stores checkout's confirmations, forwards them to emailservice" },
+  orders: { wave: 4, description: "Order persistence: stores checkout's confirmations, forwards them to emailservice" },
 } as const satisfies Record<string, { wave: number; description: string }>;
 export type AppGroupName = keyof typeof appGroups;

@@ -3,7 +3,7 @@
 // view of those records or a fact about the cluster around them. apps/ build from it and
 // policies/ judge rendered manifests against it, so both sides move together.
 import { imageRegistry } from "../images";
-import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortRecord, WorkloadRecord } from "./types";
+import type { AvailabilityLevel, ContainerResources, NamespaceRole, PortProtocol, PortRecord, WorkloadRecord } from "./types";
 import { workloads, type WorkloadName } from "./workloads";
 
 export * from "./groups";
@@ -39,6 +39,19 @@ export function portOf(workload: WorkloadName, port: string): PortRecord {
   return found;
 }
 
+/** The protocols a port listens on (TCP unless its record says otherwise). */
+export function protocolsOf(port: PortRecord): readonly PortProtocol[] {
+  return port.protocols ?? ["TCP"];
+}
+
+/**
+ * The name of a port as a pod or Service lists it for one protocol: the record's name for TCP,
+ * "<name>-udp" for UDP (names are unique in a pod and in a Service, whatever their protocol).
+ */
+export function protocolPortName(name: string, protocol: PortProtocol): string {
+  return protocol === "TCP" ? name : `${name}-${protocol.toLowerCase()}`;
+}
+
 /** The pinned image of a container; throws when the record takes it from the settings (a bug in an app). */
 export function pinnedImageOf(workload: WorkloadName, container: string): string {
   const image = records[workload].containers[container]?.image;
@@ -56,9 +69,10 @@ export type AllowedFlow =
 
 /**
  * Who may talk to whom, derived from the records: clients outside the cluster to external
- * ports, each workload's calls, scrapers to every metrics port, API users to the API server.
- * Traffic between pods of one workload (peer ports) is not listed. With `deployed`, only flows
- * whose both ends run in the environment.
+ * ports, each workload's calls, the pods of one workload to each other on its peer ports
+ * (replication, gossip: a flow from the workload to itself), scrapers to every metrics port
+ * (their own included: HA replicas scrape each other), API users to the API server. With
+ * `deployed`, only flows whose both ends run in the environment.
  */
 export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames): AllowedFlow[] {
   const present = new Set(deployed);
@@ -70,8 +84,11 @@ export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames):
   for (const from of running) {
     for (const [to, port] of Object.entries(records[from].calls ?? {})) if (present.has(to as WorkloadName)) flows.push({ from, to: to as WorkloadName, port });
   }
+  for (const workload of running) {
+    for (const [port, record] of Object.entries(records[workload].ports ?? {})) if (record.peers) flows.push({ from: workload, to: workload, port });
+  }
   for (const from of running.filter((name) => records[name].scrapesMetrics)) {
-    for (const to of running.filter((name) => name !== from)) {
+    for (const to of running) {
       for (const [port, record] of Object.entries(records[to].ports ?? {})) if (record.metrics) flows.push({ from, to, port });
     }
   }
@@ -107,6 +124,8 @@ export const postgresServerSettings = { max_slot_wal_keep_size: "2GB", hot_stand
 export const secrets = {
   redisAuth: { name: "redis-auth", keys: { password: "password" } },
   postgres: { name: "postgres-secret", keys: { password: "password", replicationPassword: "replication-password" } },
+  /** Receiver credentials (Slack URL, SMTP password, bearer tokens): its keys are named in settings.monitoring.alertmanager.receivers. */
+  alertmanagerReceivers: { name: "alertmanager-receivers", keys: {} },
 } as const;
 
 /** Names of the Secrets workloads may reference. */

@@ -41,7 +41,11 @@ export interface PortRecord {
   peers?: boolean;
   /** Metrics for Prometheus: pods are annotated prometheus.io/scrape and /port, and scrapers may connect. */
   metrics?: boolean;
+  /** Protocols it listens on; default TCP only (gossip such as Alertmanager's uses TCP and UDP). */
+  protocols?: readonly PortProtocol[];
 }
+
+export type PortProtocol = "TCP" | "UDP";
 
 export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job";
 

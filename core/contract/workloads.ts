@@ -19,6 +19,8 @@ const redisExporterImage = { pinned: "oliver006/redis_exporter:v1.88.0" };
 const postgresImage = { pinned: "postgres:18.1-bookworm" };
 const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-exporter:v0.20.1" };
 
+const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
+
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
 const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
 
@@ -137,6 +139,20 @@ export const workloads = {
     minimumReplicas: { production: 2 },
     // Not in the overview: orders taken while PostgreSQL is unreachable wait here.
     volumeClaims: { "order-spool": "1Gi" },
+  },
+  /**
+   * Alert routing and notification (not in the overview's resource table). Production runs three
+   * that gossip silences and notification state on 9094, TCP and UDP; each keeps its silences on
+   * a small volume, so a single replica (dev) keeps them across restarts too.
+   */
+  alertmanager: {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "StatefulSet",
+    containers: { alertmanager: { image: alertmanagerImage, resources: resources("50m", "200m", "64Mi", "128Mi"), ports: ["web", "cluster"] } },
+    ports: { web: { port: 9093, metrics: true }, cluster: { port: 9094, peers: true, protocols: ["TCP", "UDP"] } },
+    minimumReplicas: { production: 3 },
+    volumeClaims: { "alertmanager-storage": "1Gi" },
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */
   "postgres-backup": {

@@ -12,6 +12,93 @@ const ipv4Cidr = `^(${ipv4Octet}\\.){3}${ipv4Octet}/(3[0-2]|[12]?[0-9])$`;
 
 const replicaCount = { type: "integer", minimum: 1, maximum: 100 } as const;
 
+/** A Prometheus/Alertmanager duration such as 30s, 5m or 4h (one unit: both engine versions read it). */
+const duration = { type: "string", pattern: "^[1-9][0-9]*(ms|s|m|h|d|w)$", patternMeaning: "a duration such as 30s, 5m or 4h" } as const;
+/** An Alertmanager label matcher, as both its versions parse it: name, operator, quoted value. */
+const matcher = { type: "string", pattern: '^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"[^"\\\\]*"$', patternMeaning: 'a label matcher such as severity="critical" or namespace=~"shop|data"' } as const;
+const labelName = { type: "string", pattern: "^[a-zA-Z_][a-zA-Z0-9_]*$", patternMeaning: "a label name such as alertname" } as const;
+const receiverName = { type: "string", pattern: dns1123Label, patternMeaning: dnsLabelMeaning, maxLength: 63 } as const;
+/** A key of the receivers' Secret (core/contract: secrets.alertmanagerReceivers), mounted as a file. */
+const secretKey = { type: "string", pattern: "^[-._a-zA-Z0-9]+$", patternMeaning: "a Secret key such as slack-api-url", maxLength: 253 } as const;
+
+const receiver = {
+  description: "Where notifications go; at least one integration. Credentials are keys of the Secret alertmanager-receivers, read from files: never in Git.",
+  type: "object",
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    webhook: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url"],
+      properties: {
+        url: { type: "string", pattern: "^https?://\\S+$", patternMeaning: "an http(s) URL (no credentials in it: use bearerTokenKey)" },
+        bearerTokenKey: { ...secretKey, description: "Key holding a bearer token sent as Authorization." },
+      },
+    },
+    slack: {
+      type: "object",
+      additionalProperties: false,
+      required: ["apiUrlKey", "channel"],
+      properties: {
+        apiUrlKey: { ...secretKey, description: "Key holding the Slack incoming-webhook URL (the URL is the credential)." },
+        channel: { type: "string", pattern: "^[#@]?[-_a-z0-9.]+$", patternMeaning: "a Slack channel such as #alerts" },
+      },
+    },
+    email: {
+      type: "object",
+      additionalProperties: false,
+      required: ["to", "from", "smarthost"],
+      properties: {
+        to: { type: "string", pattern: "^\\S+@\\S+$", patternMeaning: "an e-mail address" },
+        from: { type: "string", pattern: "^\\S+@\\S+$", patternMeaning: "an e-mail address" },
+        smarthost: { type: "string", pattern: "^[a-z0-9.-]+:[0-9]+$", patternMeaning: "host:port of the SMTP server" },
+        username: { type: "string", minLength: 1 },
+        passwordKey: { ...secretKey, description: "Key holding the SMTP password." },
+      },
+    },
+  },
+} as const;
+
+const alertmanagerSettings = {
+  description: "Alert routing: the default receiver, grouping, routes by label, inhibitions, and the always-firing Watchdog's receiver.",
+  type: "object",
+  additionalProperties: false,
+  required: ["receivers", "defaultReceiver", "groupBy", "groupWait", "groupInterval", "repeatInterval", "routes", "inhibit", "watchdogReceiver"],
+  properties: {
+    receivers: { type: "object", minProperties: 1, propertyNames: receiverName, additionalProperties: receiver },
+    defaultReceiver: { ...receiverName, description: "Receives every alert no route takes." },
+    groupBy: { type: "array", items: labelName, uniqueItems: true, description: "Alerts with equal values of these labels are sent together." },
+    groupWait: duration,
+    groupInterval: duration,
+    repeatInterval: duration,
+    routes: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["matchers", "receiver"],
+        properties: {
+          matchers: { type: "array", minItems: 1, items: matcher },
+          receiver: receiverName,
+          continue: { type: "boolean", description: "Also try the routes after this one." },
+        },
+      },
+    },
+    inhibit: {
+      description: "While an alert matching `source` fires, alerts matching `target` with the same `equal` labels are muted.",
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["source", "target", "equal"],
+        properties: { source: { type: "array", minItems: 1, items: matcher }, target: { type: "array", minItems: 1, items: matcher }, equal: { type: "array", items: labelName } },
+      },
+    },
+    watchdogReceiver: { ...receiverName, type: ["string", "null"], description: "Receives the Watchdog (a dead man's switch outside the cluster); null: it is dropped." },
+  },
+} as const;
+
 const autoscaling = {
   type: "object",
   additionalProperties: false,
@@ -90,7 +177,7 @@ export const settingsSchema = {
   $id: "https://online-boutique-gitops/settings.schema.json",
   type: "object",
   additionalProperties: false,
-  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "dataTier", "frontendExposure", "storage", "argocd"],
+  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "dataTier", "frontendExposure", "storage", "monitoring", "argocd"],
   properties: {
     description: { type: "string", description: "Free text: what this environment is for." },
     namespaces: {
@@ -152,6 +239,12 @@ export const settingsSchema = {
       properties: {
         storageClassName: { type: ["string", "null"], pattern: dns1123Subdomain, patternMeaning: "a StorageClass name: lower-case a-z, 0-9, '-' and '.'", maxLength: 253, description: "null = the cluster's default StorageClass." },
       },
+    },
+    monitoring: {
+      type: "object",
+      additionalProperties: false,
+      required: ["alertmanager"],
+      properties: { alertmanager: alertmanagerSettings },
     },
     kubernetesApi: {
       description: "Where pods reach the Kubernetes API server (egress NetworkPolicies of workloads that use the API). Required when such a workload runs.",

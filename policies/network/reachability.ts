@@ -114,7 +114,8 @@ export function computeReachability(input: ReachabilityInput): Flow[] {
   const flows: Flow[] = [];
   for (const source of model.endpoints.values()) {
     for (const destination of model.endpoints.values()) {
-      if (source.id === destination.id) continue;
+      // A workload to itself: its pods talking to each other (replication, gossip), which its
+      // own policies must allow in both directions like any other flow.
       if (isExternal(source) && isExternal(destination)) continue; // not our cluster's business
       for (const { port, protocol } of candidatePorts(model, source, destination)) {
         const connection: Connection = { source, destination, port, protocol };

@@ -1,6 +1,6 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, isWorkloadName, kubernetesApi, portOf, records, workloadNames, type WorkloadName } from "../../core/contract/index";
+import { allowedFlows, clusterDns, isWorkloadName, kubernetesApi, portOf, protocolsOf, records, workloadNames, type WorkloadName } from "../../core/contract/index";
 import type { Settings } from "../../core/settings/schema";
 import { containersOf, mapSelects, ofKind, podsSelectedBy, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
@@ -69,7 +69,8 @@ export function expectedFlows(manifests: Manifest[], settings?: Settings, input 
       if (api && settings?.kubernetesApi) flows.push({ from: from.id, to: api.id, port: settings.kubernetesApi.port, protocol: "TCP" });
       continue;
     }
-    flows.push({ from: from.id, to: byName.get(flow.to)!.id, port: portOf(flow.to, flow.port).port, protocol: "TCP" });
+    const port = portOf(flow.to, flow.port);
+    for (const protocol of protocolsOf(port)) flows.push({ from: from.id, to: byName.get(flow.to)!.id, port: port.port, protocol });
   }
   for (const endpoint of byName.values()) for (const protocol of ["TCP", "UDP"] as const) flows.push({ from: endpoint.id, to: dnsId, port: clusterDns.port, protocol });
   return flows;
