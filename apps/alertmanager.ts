@@ -8,7 +8,7 @@
 // 0.26+), their tokens go in http_config.authorization.credentials_file.
 import { createHash } from "node:crypto";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { portOf, secrets } from "../core/contract/index";
+import { droppedWatchdogReceiver, portOf, secrets } from "../core/contract/index";
 import type { Settings } from "../core/settings/schema";
 import { replicaCount } from "../core/settings/topology";
 import { toYaml } from "../core/yaml/write";
@@ -23,9 +23,6 @@ const configDir = "/etc/alertmanager/config";
 const configFile = "alertmanager.yml";
 const secretsDir = "/etc/alertmanager/secrets";
 const storageDir = "/alertmanager";
-
-/** The receiver that takes the Watchdog when the settings name none: it notifies nobody. */
-export const droppedWatchdogReceiver = "watchdog-dropped";
 
 type AlertmanagerSettings = Settings["monitoring"]["alertmanager"];
 type Receiver = AlertmanagerSettings["receivers"][string];

@@ -128,6 +128,9 @@ export const secrets = {
   alertmanagerReceivers: { name: "alertmanager-receivers", keys: {} },
 } as const;
 
+/** The Alertmanager receiver that takes the Watchdog when the settings name none (it notifies nobody); no receiver of the settings may be called so. */
+export const droppedWatchdogReceiver = "watchdog-dropped";
+
 /** Names of the Secrets workloads may reference. */
 export const externalSecrets: readonly string[] = Object.values(secrets).map((secret) => secret.name);
 

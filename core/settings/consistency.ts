@@ -1,7 +1,7 @@
 // Settings that pass the schema but contradict the architecture contract. Each would render and
 // then fail the policy run (or the cluster); refusing them here means one error, at the line
 // that causes it, before anything is written.
-import { minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
+import { droppedWatchdogReceiver, minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
 import type { Settings } from "./schema";
 import { contractMinimum, decidingSetting, multiReplicaWorkloads, replicaCount } from "./topology";
 
@@ -107,6 +107,22 @@ function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): S
   return users.length > 0 && !settings.kubernetesApi ? [{ path: [], message: `missing key "kubernetesApi": ${list(users)} use${users.length === 1 ? "s" : ""} the Kubernetes API, and its egress needs the API server's addresses` }] : [];
 }
 
+/** Every receiver a route names exists; none takes the name reserved for the dropped Watchdog. */
+function alertRouting(settings: Settings): SettingsProblem[] {
+  const routing = settings.monitoring.alertmanager;
+  const base = ["monitoring", "alertmanager"];
+  const known = Object.keys(routing.receivers);
+  const problems: SettingsProblem[] = [];
+  const check = (name: string | null, path: string[]) => {
+    if (name !== null && !known.includes(name)) problems.push({ path: [...base, ...path], message: `expected one of the receivers (${list(known)}), got "${name}"` });
+  };
+  check(routing.defaultReceiver, ["defaultReceiver"]);
+  routing.routes.forEach((route, index) => check(route.receiver, ["routes", String(index), "receiver"]));
+  check(routing.watchdogReceiver, ["watchdogReceiver"]);
+  if (known.includes(droppedWatchdogReceiver)) problems.push({ path: [...base, "receivers", droppedWatchdogReceiver], message: `expected another name: "${droppedWatchdogReceiver}" is the receiver that drops the Watchdog when watchdogReceiver is null` });
+  return problems;
+}
+
 export function contractProblems(settings: Settings, deployedList: readonly WorkloadName[]): SettingsProblem[] {
   const deployed = new Set(deployedList);
   return [
@@ -117,5 +133,6 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...kubernetesApi(settings, deployedList),
     ...productionTls(settings),
     ...productionImagePins(settings),
+    ...alertRouting(settings),
   ];
 }
