@@ -14,6 +14,7 @@ import { orderPersistence } from "./order-persistence";
 import { postgres } from "./postgres";
 import { networkPolicies } from "./network-policies";
 import { paymentservice } from "./paymentservice";
+import { prometheus } from "./prometheus";
 import { productcatalogservice } from "./productcatalogservice";
 import { recommendationservice } from "./recommendationservice";
 import { redisCart } from "./redis-cart";
@@ -24,6 +25,7 @@ export const apps: readonly App[] = [
   namespaces,
   networkPolicies,
   alertmanager,
+  prometheus,
   redisCart,
   redisHa,
   postgres,

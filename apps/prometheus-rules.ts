@@ -145,6 +145,23 @@ export function prometheusRuleGroups(context: RenderContext, runbookBase: string
     );
   }
 
+  // The order tee's own series (services/order-persistence/src/metrics.ts).
+  const orders: AlertingRule[] = [
+    // Every quarantined file is an order the caller was told is safe: never wait.
+    alert("OrderSpoolQuarantined", "critical", "max by (namespace, pod) (order_spool_quarantined) > 0", undefined,
+      "{{ $labels.pod }}: {{ $value }} spooled order(s) can never be stored and were set aside",
+      "Acknowledged orders sit in the spool volume as *.bad files (unparseable, or a record PostgreSQL would refuse). Inspect them, store what can be stored by hand, then delete the files."),
+    // Orders spool while PostgreSQL is down or read-only; a spool that does not drain for 15
+    // minutes means the outage, or a file the replay keeps failing on, needs a person.
+    alert("OrderSpoolBacklog", "warning", "max by (namespace, pod) (order_spool_depth) > 0", "15m",
+      "{{ $labels.pod }}: {{ $value }} order(s) waiting in the spool for 15 minutes",
+      "PostgreSQL has been unavailable or read-only, or replay keeps failing (see the pod's log: 'spool files could not be read' or 'spooled order could not be replayed')."),
+    // The same order_id with other content: a checkout bug or a forged call; the first version stands.
+    alert("OrderIdConflicts", "warning", "sum by (namespace) (increase(orders_conflicting_total[1h])) > 0", undefined,
+      "{{ $value }} order confirmation(s) in the last hour reused an order_id with other content",
+      "The first version of each order_id is kept; later versions were refused (ALREADY_EXISTS) or set aside as *.conflict files in the spool."),
+  ];
+
   const monitoring: AlertingRule[] = [
     alert("PrometheusConfigReloadFailed", "critical", "prometheus_config_last_reload_successful == 0", "10m",
       "{{ $labels.pod }}: Prometheus runs an older configuration",
@@ -178,6 +195,7 @@ export function prometheusRuleGroups(context: RenderContext, runbookBase: string
     { name: "workloads", rules: workloads },
     { name: "storage", rules: storage },
     { name: "data", rules: data },
+    ...(runs("order-persistence") ? [{ name: "orders", rules: orders }] : []),
     { name: "monitoring", rules: monitoring },
   ];
 }

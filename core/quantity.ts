@@ -38,3 +38,19 @@ export function parseCpu(text: string | number): number {
 export function parseBytes(text: string | number): number {
   return parseQuantity(text);
 }
+
+const durationUnits: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
+
+/** Seconds of a single-unit Prometheus duration ("30s", "15d"); NaN for anything else. */
+export function durationSeconds(text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d|w)$/.exec(text);
+  return match ? Number(match[1]) * durationUnits[match[2]!]! : Number.NaN;
+}
+
+const prometheusSizeUnits: Readonly<Record<string, number>> = { B: 1, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 };
+
+/** Bytes of a Prometheus size ("8GB": Prometheus counts in powers of 1024); NaN for anything else. */
+export function prometheusSizeBytes(text: string): number {
+  const match = /^([0-9]+)(B|KB|MB|GB|TB)$/.exec(text);
+  return match ? Number(match[1]) * prometheusSizeUnits[match[2]!]! : Number.NaN;
+}

@@ -103,9 +103,11 @@ describe("a new workload: module + contract record + index entry", () => {
   it("the app namespace admits it on the metrics port of postgres, not on postgres' own port", () => {
     const postgres = yamlAt("prod/platform/network-policies/networkpolicy-postgres.yaml");
     const fromCollector = postgres.spec.ingress.filter((rule: { from?: { podSelector?: { matchLabels?: { app?: string } } }[] }) => rule.from?.some((peer) => peer.podSelector?.matchLabels?.app === "scratch-collector"));
+    const monitoring = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } };
+    // Beside Prometheus, the other scraper.
     expect(fromCollector).toEqual([
       {
-        from: [{ podSelector: { matchLabels: { app: "scratch-collector" } }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+        from: [{ podSelector: { matchLabels: { app: "prometheus" } }, ...monitoring }, { podSelector: { matchLabels: { app: "scratch-collector" } }, ...monitoring }],
         ports: [{ protocol: "TCP", port: 9187 }],
       },
     ]);
@@ -131,7 +133,9 @@ describe("a workload that uses the Kubernetes API", () => {
   const api = "kubernetesApi:\n  cidrs: [172.18.0.2/32]\n  port: 6443\n";
 
   beforeAll(() => {
-    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n"));
+    // Settings without the API server's place, as before any workload used the API.
+    for (const environment of ["dev", "prod"]) edit(`environments/${environment}/settings.yaml`, (text) => text.replace(/(#[^\n]*\n)*kubernetesApi:\n(  [^\n]*\n)+/, ""));
+    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies"));
     edit("apps/scratch-collector.ts", (text) =>
       text
         .replace('import { clusterService } from "./lib/service";', 'import { clusterAccess } from "./lib/rbac";\nimport { clusterService } from "./lib/service";')
@@ -143,7 +147,7 @@ describe("a workload that uses the Kubernetes API", () => {
   it("needs the API server's addresses in the settings", () => {
     const result = run("render", ["--check"]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/environments\/dev\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi": scratch-collector uses the Kubernetes API/);
+    expect(result.stderr).toMatch(/environments\/dev\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi": prometheus, scratch-collector use the Kubernetes API/);
     expect(result.stderr).toMatch(/environments\/prod\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi"/);
   });
 

@@ -1,6 +1,6 @@
 // What the rendered Online Boutique must be, read as a specification.
 import { describe, expect, it } from "vitest";
-import { containerResources, records } from "../core/contract/index";
+import { containerResources, records, type WorkloadName } from "../core/contract/index";
 import { find, objectsOf, type Json } from "./support/repo";
 
 const environments = ["dev", "prod"] as const;
@@ -100,15 +100,18 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
     for (const deployment of podWorkloads(objects)) {
       const spec = podSpec(deployment);
       expect(spec.securityContext, deployment.metadata.name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
-      expect(spec.automountServiceAccountToken).toBe(false);
+      // Only a workload whose record says it uses the API mounts a token (Prometheus discovers pods).
+      expect(spec.automountServiceAccountToken, deployment.metadata.name).toBe(records[deployment.metadata.name as WorkloadName].usesKubernetesApi ?? false);
       for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
         expect(container.securityContext, deployment.metadata.name).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
       }
     }
   });
 
-  it("ServiceAccounts do not mount API tokens", () => {
-    for (const account of objects.filter((o) => o.kind === "ServiceAccount")) expect(account.automountServiceAccountToken, account.metadata.name).toBe(false);
+  it("ServiceAccounts mount API tokens only for the workloads that use the API", () => {
+    const accounts = objects.filter((o) => o.kind === "ServiceAccount");
+    for (const account of accounts) expect(account.automountServiceAccountToken, account.metadata.name).toBe(records[account.metadata.name as WorkloadName].usesKubernetesApi ?? false);
+    expect(accounts.filter((account) => account.automountServiceAccountToken).map((account) => account.metadata.name)).toEqual(["prometheus"]);
   });
 
   it("every container has readiness and liveness probes on its own port; gRPC services use gRPC probes", () => {

@@ -7,6 +7,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadManifests } from "../policies/engine/load";
 import { expectedFlows } from "../policies/rules/network";
 import { repoRoot, runPolicyCli, scratchRepo } from "./support/repo";
+import { loadEnvironment } from "../core/settings/load";
+
+/** The flows the contract allows in prod need its settings: where the API server is. */
+const prodSettings = loadEnvironment(join(repoRoot, "environments"), "prod", repoRoot).settings;
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -35,7 +39,7 @@ describe("npm run policy", () => {
     const result = runPolicyCli(["--matrix", "rendered/prod"]);
     expect(result.stdout).toContain("equals the contract");
     const printed = result.stdout.split("\n").filter((line) => line.startsWith("    ")).map((line) => line.trim()).sort();
-    const contract = expectedFlows(loadManifests([join(repoRoot, "rendered", "prod")]).manifests).map((f) => `${f.from} → ${f.to}:${f.port}/${f.protocol}`).sort();
+    const contract = expectedFlows(loadManifests([join(repoRoot, "rendered", "prod")]).manifests, prodSettings).map((f) => `${f.from} → ${f.to}:${f.port}/${f.protocol}`).sort();
     expect(printed.length).toBeGreaterThan(30);
     expect(printed).toEqual(contract);
   });

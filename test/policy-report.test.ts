@@ -14,6 +14,10 @@ import { jsonReport, sarifReport, textReport, type TreeResult } from "../policie
 import { rules as allRules } from "../policies/rules/index";
 import { expectedFlows } from "../policies/rules/network";
 import { repoRoot } from "./support/repo";
+import { loadEnvironment } from "../core/settings/load";
+
+/** The flows the contract allows in prod need its settings: where the API server is. */
+const prodSettings = loadEnvironment(join(repoRoot, "environments"), "prod", repoRoot).settings;
 
 // Every file read, so a test can count how often the SARIF report reads one.
 const reads = vi.hoisted(() => [] as string[]);
@@ -368,7 +372,7 @@ describe("runPolicy", () => {
     return [
       `${shown(dir)} (environment prod): ${manifests.length} objects, ${allRules.length} rules — ${findingLines.length / 2} error(s), 0 warning(s), 0 exemption(s)`,
       ...findingLines,
-      `  reachability: ${expectedFlows(manifests).length} allowed flows; equals the contract`,
+      `  reachability: ${expectedFlows(manifests, prodSettings).length} allowed flows; equals the contract`,
     ].join("\n");
   };
   const cleanProd = (dir: string) => prodReport(dir);
@@ -440,7 +444,7 @@ describe("runPolicy", () => {
     const { exitCode, output } = runPolicy(["--env", "prod", "--matrix", dir]);
     expect(exitCode).toBe(0);
     const printed = output.split("\n").filter((line) => line.startsWith("    "));
-    expect(printed).toHaveLength(expectedFlows(loadManifests([dir]).manifests).length);
+    expect(printed).toHaveLength(expectedFlows(loadManifests([dir]).manifests, prodSettings).length);
     expect(printed).toContain("    microservices-demo/cartservice → microservices-demo/redis:6379/TCP");
   });
 

@@ -98,7 +98,7 @@ describe("bad settings are rejected with file, path and what was expected", () =
 describe("settings that contradict the architecture contract are refused when they load", () => {
   it("production without PodDisruptionBudgets", () => {
     const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
-    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager run more than one replica/);
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus run more than one replica/);
   });
 
   it("production without spreading across nodes", () => {
@@ -308,11 +308,11 @@ describe("the committed settings are examples", () => {
     cleanups.push(repo.cleanup);
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, argocd\.repoURL\): change them before the first sync/m);
+    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, kubernetesApi\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
   });
 
   it("real values silence it", () => {
-    const result = renderWithSettings(devSettings, (text) => text.replaceAll("example-org", "shop-team").replace("alerts.example.com", "alerts.shop-team.net"));
+    const result = renderWithSettings(devSettings, (text) => text.replaceAll("example-org", "shop-team").replace("alerts.example.com", "alerts.shop-team.net").replace("192.0.2.10/32", "10.96.0.1/32"));
     expect(result.status).toBe(0);
     expect(result.stdout).not.toMatch(/^dev: example values/m);
     expect(result.stdout).toMatch(/^prod: example values/m);

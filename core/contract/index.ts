@@ -93,7 +93,12 @@ export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames):
     }
   }
   for (const from of running.filter((name) => records[name].usesKubernetesApi)) flows.push({ from, to: kubernetesApi });
-  return flows;
+  // A scraper that also calls a metrics port (Prometheus → Alertmanager's web port) is one flow.
+  const seen = new Set<string>();
+  return flows.filter((flow) => {
+    const key = `${flow.from}|${flow.to}|${"port" in flow ? flow.port : ""}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
 /** Registries of the contract's pinned images; environments add their own (settings.images). */

@@ -20,6 +20,7 @@ const postgresImage = { pinned: "postgres:18.1-bookworm" };
 const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-exporter:v0.20.1" };
 
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
+const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
 
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
 const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
@@ -153,6 +154,23 @@ export const workloads = {
     ports: { web: { port: 9093, metrics: true }, cluster: { port: 9094, peers: true, protocols: ["TCP", "UDP"] } },
     minimumReplicas: { production: 3 },
     volumeClaims: { "alertmanager-storage": "1Gi" },
+  },
+  /**
+   * Metrics: scrapes every metrics port (its own and its twin's in production, an HA pair with
+   * identical configuration), evaluates the rules, sends alerts to every Alertmanager pod. Finds
+   * its targets through the Kubernetes API.
+   */
+  prometheus: {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "StatefulSet",
+    containers: { prometheus: { image: prometheusImage, resources: resources("500m", "2000m", "2Gi", "4Gi"), ports: ["web"] } }, // overview
+    ports: { web: { port: 9090, metrics: true } },
+    calls: { alertmanager: "web" },
+    scrapesMetrics: true,
+    usesKubernetesApi: true,
+    minimumReplicas: { production: 2 },
+    volumeClaims: { "prometheus-storage": "10Gi" }, // overview
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */
   "postgres-backup": {

@@ -1,7 +1,8 @@
 // Settings that pass the schema but contradict the architecture contract. Each would render and
 // then fail the policy run (or the cluster); refusing them here means one error, at the line
 // that causes it, before anything is written.
-import { droppedWatchdogReceiver, minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
+import { droppedWatchdogReceiver, minimumReplicas, records, volumeClaimSizes, workloadNames, type WorkloadName } from "../contract/index";
+import { parseBytes, prometheusSizeBytes } from "../quantity";
 import type { Settings } from "./schema";
 import { contractMinimum, decidingSetting, multiReplicaWorkloads, replicaCount } from "./topology";
 
@@ -107,6 +108,14 @@ function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): S
   return users.length > 0 && !settings.kubernetesApi ? [{ path: [], message: `missing key "kubernetesApi": ${list(users)} use${users.length === 1 ? "s" : ""} the Kubernetes API, and its egress needs the API server's addresses` }] : [];
 }
 
+/** Prometheus deletes by size before its volume fills: the size limit leaves room for the WAL and compactions. */
+function prometheusRetention(settings: Settings): SettingsProblem[] {
+  const size = settings.monitoring.prometheus.retentionSize;
+  const volume = parseBytes(volumeClaimSizes["prometheus-storage"]!);
+  const limit = Math.floor((0.8 * volume) / 2 ** 30);
+  return prometheusSizeBytes(size) > 0.8 * volume ? [{ path: ["monitoring", "prometheus", "retentionSize"], message: `expected at most ${limit}GB (80 % of the ${volumeClaimSizes["prometheus-storage"]} prometheus-storage volume: the WAL and compactions need the rest), got ${size}` }] : [];
+}
+
 /** Every receiver a route names exists; none takes the name reserved for the dropped Watchdog. */
 function alertRouting(settings: Settings): SettingsProblem[] {
   const routing = settings.monitoring.alertmanager;
@@ -133,6 +142,7 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...kubernetesApi(settings, deployedList),
     ...productionTls(settings),
     ...productionImagePins(settings),
+    ...prometheusRetention(settings),
     ...alertRouting(settings),
   ];
 }

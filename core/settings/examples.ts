@@ -3,7 +3,8 @@
 // render names every value a first-time user still has to change.
 import type { Settings } from "./schema";
 
-const examplePattern = /\bexample-org\b|\bexample\.(com|org|net)\b|@sha256:0{64}$/;
+// Documentation addresses (RFC 5737) stand for the cluster's own, such as the API server's.
+const examplePattern = /\bexample-org\b|\bexample\.(com|org|net)\b|@sha256:0{64}$|^(192\.0\.2|198\.51\.100|203\.0\.113)\./;
 
 /** Dotted paths of settings whose value is still an example placeholder, in document order. */
 export function exampleValues(settings: Settings): string[] {

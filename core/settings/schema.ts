@@ -60,6 +60,19 @@ const receiver = {
   },
 } as const;
 
+const prometheusSettings = {
+  description: "Prometheus: how often it scrapes and evaluates rules, and how long it keeps samples.",
+  type: "object",
+  additionalProperties: false,
+  required: ["scrapeInterval", "evaluationInterval", "retentionTime", "retentionSize"],
+  properties: {
+    scrapeInterval: { ...duration, description: "How often every target is scraped (the overview: 30s)." },
+    evaluationInterval: { ...duration, description: "How often recording and alerting rules run." },
+    retentionTime: { ...duration, description: "Samples older than this are deleted." },
+    retentionSize: { type: "string", pattern: "^[1-9][0-9]*(MB|GB)$", patternMeaning: "a size such as 8GB (Prometheus counts 1GB as 2^30 bytes)", description: "The oldest samples are deleted beyond this size; at most 80 % of the prometheus-storage volume (the WAL and compactions need the rest)." },
+  },
+} as const;
+
 const alertmanagerSettings = {
   description: "Alert routing: the default receiver, grouping, routes by label, inhibitions, and the always-firing Watchdog's receiver.",
   type: "object",
@@ -243,8 +256,8 @@ export const settingsSchema = {
     monitoring: {
       type: "object",
       additionalProperties: false,
-      required: ["alertmanager"],
-      properties: { alertmanager: alertmanagerSettings },
+      required: ["prometheus", "alertmanager"],
+      properties: { prometheus: prometheusSettings, alertmanager: alertmanagerSettings },
     },
     kubernetesApi: {
       description: "Where pods reach the Kubernetes API server (egress NetworkPolicies of workloads that use the API). Required when such a workload runs.",

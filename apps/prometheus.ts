@@ -1,0 +1,142 @@
+// Prometheus: scrapes every pod annotated prometheus.io/scrape in both namespaces (the
+// architecture's contract: the annotations name the metrics port), evaluates the environment's
+// rules (apps/prometheus-rules.ts) and sends alerts to every Alertmanager pod. Production runs an HA pair with one configuration:
+// each replica labels its series with its pod name (external label `replica`, which Prometheus 3
+// expands from the environment) and drops that label from alerts, so Alertmanager sees one alert.
+//
+// The configuration stays inside what Prometheus 3.13 (the image) and 2.42 (the promtool the tests
+// run) both accept: Alertmanagers are found through the headless Service's DNS records, which
+// both read (Debian's 2.42 has no Kubernetes discovery at all, so the tests check the pod-discovery
+// job's shape themselves).
+import { createHash } from "node:crypto";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { portOf } from "../core/contract/index";
+import { durationSeconds } from "../core/quantity";
+import { toYaml } from "../core/yaml/write";
+import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
+import { namespaceAccess } from "./lib/rbac";
+import { clusterService, headlessService } from "./lib/service";
+import { httpProbe, statefulSet } from "./lib/workload";
+import { prometheusRuleGroups } from "./prometheus-rules";
+
+const webPort = portOf("prometheus", "web").port;
+const headless = "prometheus-headless";
+const configDir = "/etc/prometheus/config";
+const rulesDir = "/etc/prometheus/rules";
+const storageDir = "/prometheus";
+
+/** Where each alert's runbook is: the README of the repository Argo CD syncs, at the synced revision. */
+export function runbookBase(context: RenderContext): string {
+  const { repoURL, targetRevision } = context.settings.argocd;
+  const https = repoURL.replace(/^git@([^:]+):/, "https://$1/").replace(/^ssh:\/\/(git@)?/, "https://").replace(/\.git$/, "");
+  return `${https}/blob/${targetRevision}/README.md`;
+}
+
+/** The pod-discovery job: pods annotated prometheus.io/scrape, at the port (and path) the annotations name. */
+function podsJob(namespaces: string[]): Record<string, unknown> {
+  const annotation = (name: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${name}`;
+  return {
+    job_name: "pods",
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: namespaces } }],
+    relabel_configs: [
+      { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
+      // One target per pod: the container port the annotation names (a pod lists several).
+      { source_labels: [annotation("port")], target_label: "__tmp_scrape_port" },
+      { source_labels: ["__meta_kubernetes_pod_container_port_number"], target_label: "__tmp_scrape_port", action: "keepequal" },
+      { source_labels: [annotation("path")], regex: "(.+)", target_label: "__metrics_path__" },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      { source_labels: ["__meta_kubernetes_pod_label_app"], target_label: "app" },
+    ],
+  };
+}
+
+/** prometheus.yml for the environment. */
+export function prometheusConfig(context: RenderContext): Record<string, unknown> {
+  const settings = context.settings.monitoring.prometheus;
+  const monitoring = namespaceOf(context, "prometheus");
+  const alertmanagerPort = portOf("alertmanager", "web").port;
+  // Prometheus refuses a scrape timeout longer than the interval; 10 s is its default.
+  const timeout = durationSeconds(settings.scrapeInterval) < 10 ? settings.scrapeInterval : "10s";
+  return {
+    global: {
+      scrape_interval: settings.scrapeInterval,
+      scrape_timeout: timeout,
+      evaluation_interval: settings.evaluationInterval,
+      external_labels: { environment: context.environment, replica: "${POD_NAME}" },
+    },
+    alerting: {
+      // The pair's alerts are the same alert: Alertmanager deduplicates them once `replica` is gone.
+      alert_relabel_configs: [{ regex: "replica", action: "labeldrop" }],
+      alertmanagers: [{ api_version: "v2", dns_sd_configs: [{ names: [`alertmanager-headless.${monitoring}.svc.cluster.local`], type: "A", port: alertmanagerPort }] }],
+    },
+    rule_files: [`${rulesDir}/*.yml`],
+    scrape_configs: [podsJob([context.settings.namespaces.app, monitoring])],
+  };
+}
+
+/** The rule files, by file name. */
+export function prometheusRuleFiles(context: RenderContext): Record<string, string> {
+  return { "environment.yml": toYaml({ groups: prometheusRuleGroups(context, runbookBase(context)) }, "# Rendered from apps/prometheus-rules.ts.") };
+}
+
+const hash = (...texts: string[]) => createHash("sha256").update(texts.join("\0")).digest("hex");
+
+export const prometheus = workloadApp({
+  name: "prometheus",
+  component: "metrics",
+  workloads: ["prometheus"],
+  render: (context) => {
+    const settings = context.settings.monitoring.prometheus;
+    const namespace = namespaceOf(context, "prometheus");
+    const config = toYaml(prometheusConfig(context), "# Rendered from settings.monitoring.prometheus (apps/prometheus.ts).");
+    const rules = prometheusRuleFiles(context);
+    const discovery = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }];
+    return [
+      new ConfigMap({ metadata: { name: "prometheus-config", namespace }, data: { "prometheus.yml": config } }),
+      new ConfigMap({ metadata: { name: "prometheus-rules", namespace }, data: rules }),
+      // Pod discovery in exactly the two namespaces it scrapes: a Role in each, no cluster-wide read.
+      ...namespaceAccess(context, "prometheus", discovery, context.settings.namespaces.app),
+      ...namespaceAccess(context, "prometheus", discovery),
+      ...statefulSet(context, {
+        name: "prometheus",
+        serviceName: headless,
+        podManagementPolicy: "Parallel",
+        // A new configuration or new rules roll the pods (no lifecycle API is opened to reload them).
+        podAnnotations: { "checksum/config": hash(config, ...Object.values(rules)) },
+        terminationGracePeriodSeconds: 60,
+        containers: [
+          {
+            name: "prometheus",
+            args: [
+              `--config.file=${configDir}/prometheus.yml`,
+              `--storage.tsdb.path=${storageDir}`,
+              `--storage.tsdb.retention.time=${settings.retentionTime}`,
+              `--storage.tsdb.retention.size=${settings.retentionSize}`,
+              `--web.listen-address=:${webPort}`,
+              // The k6 traffic job pushes its results here.
+              "--web.enable-remote-write-receiver",
+            ],
+            env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+            readinessProbe: httpProbe("/-/ready", webPort, { periodSeconds: 10 }),
+            // Replaying a large WAL after a restart takes minutes: a generous start before liveness counts.
+            startupProbe: httpProbe("/-/ready", webPort, { periodSeconds: 10, failureThreshold: 60 }),
+            livenessProbe: httpProbe("/-/healthy", webPort, { periodSeconds: 30 }),
+            volumeMounts: [
+              { name: "config", mountPath: configDir, readOnly: true },
+              { name: "rules", mountPath: rulesDir, readOnly: true },
+              { name: "prometheus-storage", mountPath: storageDir },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "config", configMap: { name: "prometheus-config" } },
+          { name: "rules", configMap: { name: "prometheus-rules" } },
+        ],
+      }),
+      headlessService(context, "prometheus", "web", headless),
+      clusterService(context, "prometheus", "web"),
+    ];
+  },
+});
