@@ -11,6 +11,7 @@ import { frontend } from "./frontend";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
 import { orderPersistence } from "./order-persistence";
+import { otelCollector } from "./otel-collector";
 import { postgres } from "./postgres";
 import { networkPolicies } from "./network-policies";
 import { paymentservice } from "./paymentservice";
@@ -26,6 +27,7 @@ export const apps: readonly App[] = [
   networkPolicies,
   alertmanager,
   prometheus,
+  otelCollector,
   redisCart,
   redisHa,
   postgres,

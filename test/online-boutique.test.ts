@@ -66,7 +66,9 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
       for (const [name, value] of Object.entries(envOf(container)) as [string, string][]) {
         if (!name.endsWith("_ADDR") || name === "SHOPPING_ASSISTANT_SERVICE_ADDR") continue; // optional upstream feature, not deployed
         const [host, port] = value.split(",")[0]!.split(":");
-        const service = find(objects, "Service", host!);
+        // "name" in the caller's namespace, or "name.namespace.svc.cluster.local" in another.
+        const [serviceName, namespace = "microservices-demo"] = host!.split(".");
+        const service = objects.find((o) => o.kind === "Service" && o.metadata.name === serviceName && o.metadata.namespace === namespace);
         expect(service, `${workload} ${name}=${value}`).toBeDefined();
         expect(service!.spec.ports.map((p: Json) => String(p.port)), `${workload} ${name}`).toContain(port);
       }

@@ -98,7 +98,7 @@ describe("bad settings are rejected with file, path and what was expected", () =
 describe("settings that contradict the architecture contract are refused when they load", () => {
   it("production without PodDisruptionBudgets", () => {
     const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
-    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus run more than one replica/);
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus, otel-collector run more than one replica/);
   });
 
   it("production without spreading across nodes", () => {

@@ -3,8 +3,8 @@
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import { records } from "../../core/contract/index";
-import { workloadApp, type App, type KubeObject, type RenderContext } from "./app";
-import { clusterService } from "./service";
+import { namespaceOf, workloadApp, type App, type KubeObject, type RenderContext } from "./app";
+import { address, clusterService } from "./service";
 import { deployment, grpcProbe } from "./workload";
 
 /** The ten services of Online Boutique, named as upstream. */
@@ -42,6 +42,16 @@ export function boutiquePort(name: OnlineBoutiqueService): { name: string; port:
   return { name: port!, port: records[name].ports![port!]!.port };
 }
 
+/**
+ * A service whose record sends traces to the collector gets upstream's switch and the collector's
+ * address (another namespace: its full name), so its spans become RED metrics.
+ */
+function tracingEnv(context: RenderContext, name: OnlineBoutiqueService): Record<string, string> {
+  if (!records[name].calls || !("otel-collector" in records[name].calls)) return {};
+  const host = `otel-collector.${namespaceOf(context, "otel-collector")}.svc.cluster.local`;
+  return { ENABLE_TRACING: "1", COLLECTOR_SERVICE_ADDR: address(name, "otel-collector", host) };
+}
+
 export function boutiqueApp(spec: BoutiqueServiceSpec): App {
   const { name: portName, port } = boutiquePort(spec.name);
   return workloadApp({
@@ -49,7 +59,7 @@ export function boutiqueApp(spec: BoutiqueServiceSpec): App {
     component: spec.component,
     workloads: [spec.name],
     render(context): KubeObject[] {
-      const env = { ...(spec.portVariable === false ? {} : { PORT: String(port) }), ...spec.env(context) };
+      const env = { ...(spec.portVariable === false ? {} : { PORT: String(port) }), ...spec.env(context), ...tracingEnv(context, spec.name) };
       return [
         ...deployment(context, {
           name: spec.name,

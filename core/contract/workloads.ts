@@ -21,6 +21,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
+const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
 
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
 const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
@@ -38,6 +39,12 @@ function onlineBoutique(
   return { namespace: "app", group: "online-boutique", kind: "Deployment", containers: { server }, ports: { [name]: record }, ...rest };
 }
 
+/**
+ * The seven services that emit traces (ENABLE_TRACING) send them to the OpenTelemetry collector,
+ * which turns them into request, error and latency metrics (upstream's other three have no tracing).
+ */
+const sendsTraces = { "otel-collector": "otlp" } as const;
+
 export const workloads = {
   frontend: onlineBoutique("frontend", { name: "http", number: 8080, servicePort: 80, external: true }, resources("100m", "200m", "64Mi", "128Mi"), { // overview
     calls: {
@@ -48,6 +55,7 @@ export const workloads = {
       shippingservice: "grpc",
       checkoutservice: "grpc",
       adservice: "grpc",
+      ...sendsTraces,
     },
     minimumReplicas: { production: 3 },
   }),
@@ -60,23 +68,24 @@ export const workloads = {
       productcatalogservice: "grpc",
       currencyservice: "grpc",
       cartservice: "grpc",
+      ...sendsTraces,
     },
     minimumReplicas: { production: 3 },
   }),
   // Every page view needs the catalog and currency, the cart page a shipping quote, checkout
   // payment: at production level none of them may run as a single replica (a node drain would be an outage).
-  productcatalogservice: onlineBoutique("productcatalogservice", { name: "grpc", number: 3550 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
+  productcatalogservice: onlineBoutique("productcatalogservice", { name: "grpc", number: 3550 }, resources("100m", "200m", "64Mi", "128Mi"), { calls: sendsTraces, minimumReplicas: { production: 2 } }),
   cartservice: onlineBoutique("cartservice", { name: "grpc", number: 7070 }, resources("200m", "300m", "64Mi", "128Mi"), { // overview
     // One Redis (redis-cart), or in Sentinel mode the sentinels for the master's address, then the master.
     calls: { "redis-cart": "redis", "redis-sentinel": "sentinel", redis: "redis" },
     minimumReplicas: { production: 3 },
   }),
-  currencyservice: onlineBoutique("currencyservice", { name: "grpc", number: 7000 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
-  paymentservice: onlineBoutique("paymentservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
+  currencyservice: onlineBoutique("currencyservice", { name: "grpc", number: 7000 }, resources("100m", "200m", "64Mi", "128Mi"), { calls: sendsTraces, minimumReplicas: { production: 2 } }),
+  paymentservice: onlineBoutique("paymentservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi"), { calls: sendsTraces, minimumReplicas: { production: 2 } }),
   shippingservice: onlineBoutique("shippingservice", { name: "grpc", number: 50051 }, resources("100m", "200m", "64Mi", "128Mi"), { minimumReplicas: { production: 2 } }),
-  emailservice: onlineBoutique("emailservice", { name: "grpc", number: 8080, servicePort: 5000 }, resources("100m", "200m", "64Mi", "128Mi")),
+  emailservice: onlineBoutique("emailservice", { name: "grpc", number: 8080, servicePort: 5000 }, resources("100m", "200m", "64Mi", "128Mi"), { calls: sendsTraces }),
   recommendationservice: onlineBoutique("recommendationservice", { name: "grpc", number: 8080 }, resources("100m", "200m", "220Mi", "450Mi"), {
-    calls: { productcatalogservice: "grpc" },
+    calls: { productcatalogservice: "grpc", ...sendsTraces },
   }),
   adservice: onlineBoutique("adservice", { name: "grpc", number: 9555 }, resources("200m", "300m", "180Mi", "300Mi")),
 
@@ -171,6 +180,19 @@ export const workloads = {
     usesKubernetesApi: true,
     minimumReplicas: { production: 2 },
     volumeClaims: { "prometheus-storage": "10Gi" }, // overview
+  },
+  /**
+   * Request, error and latency metrics without forking the services: the seven that trace send
+   * their spans here (OTLP gRPC), the spanmetrics connector counts and times them, and Prometheus
+   * scrapes the result (with the collector's own health metrics) on one metrics port.
+   */
+  "otel-collector": {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "Deployment",
+    containers: { collector: { image: collectorImage, resources: resources("100m", "500m", "128Mi", "512Mi"), ports: ["otlp", "metrics", "health"] } },
+    ports: { otlp: { port: 4317 }, metrics: { port: 8889, metrics: true }, health: { port: 13133 } },
+    minimumReplicas: { production: 2 },
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */
   "postgres-backup": {
