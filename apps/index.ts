@@ -8,6 +8,7 @@ import { checkoutservice } from "./checkoutservice";
 import { currencyservice } from "./currencyservice";
 import { emailservice } from "./emailservice";
 import { frontend } from "./frontend";
+import { kubeStateMetrics } from "./kube-state-metrics";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
 import { orderPersistence } from "./order-persistence";
@@ -28,6 +29,7 @@ export const apps: readonly App[] = [
   alertmanager,
   prometheus,
   otelCollector,
+  kubeStateMetrics,
   redisCart,
   redisHa,
   postgres,

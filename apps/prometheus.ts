@@ -32,23 +32,46 @@ export function runbookBase(context: RenderContext): string {
   return `${https}/blob/${targetRevision}/README.md`;
 }
 
-/** The pod-discovery job: pods annotated prometheus.io/scrape, at the port (and path) the annotations name. */
+const annotation = (name: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${name}`;
+
+/** Running pods annotated prometheus.io/scrape, one target each: the container port (and path) the annotations name. */
+const annotatedTargets = [
+  { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
+  { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
+  // A pod lists several container ports: keep the one the annotation names.
+  { source_labels: [annotation("port")], target_label: "__tmp_scrape_port" },
+  { source_labels: ["__meta_kubernetes_pod_container_port_number"], target_label: "__tmp_scrape_port", action: "keepequal" },
+  { source_labels: [annotation("path")], regex: "(.+)", target_label: "__metrics_path__" },
+];
+
+/**
+ * Workloads whose series describe other objects (kube-state-metrics: a pod's namespace and
+ * name are the labels of its series): scraped by a job of their own that keeps those labels
+ * (honor_labels) and adds no namespace or pod of the exporter's.
+ */
+const objectExporters = ["kube-state-metrics"];
+
+/** The pod-discovery job: every annotated pod but the object exporters, labelled with its namespace, pod and app. */
 function podsJob(namespaces: string[]): Record<string, unknown> {
-  const annotation = (name: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${name}`;
   return {
     job_name: "pods",
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: namespaces } }],
     relabel_configs: [
-      { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
-      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
-      // One target per pod: the container port the annotation names (a pod lists several).
-      { source_labels: [annotation("port")], target_label: "__tmp_scrape_port" },
-      { source_labels: ["__meta_kubernetes_pod_container_port_number"], target_label: "__tmp_scrape_port", action: "keepequal" },
-      { source_labels: [annotation("path")], regex: "(.+)", target_label: "__metrics_path__" },
+      ...annotatedTargets,
+      { source_labels: ["__meta_kubernetes_pod_label_app"], regex: objectExporters.join("|"), action: "drop" },
       { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
       { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
       { source_labels: ["__meta_kubernetes_pod_label_app"], target_label: "app" },
     ],
+  };
+}
+
+function objectExportersJob(monitoring: string): Record<string, unknown> {
+  return {
+    job_name: "kube-state-metrics",
+    honor_labels: true,
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [monitoring] } }],
+    relabel_configs: [...annotatedTargets, { source_labels: ["__meta_kubernetes_pod_label_app"], regex: objectExporters.join("|"), action: "keep" }],
   };
 }
 
@@ -72,7 +95,7 @@ export function prometheusConfig(context: RenderContext): Record<string, unknown
       alertmanagers: [{ api_version: "v2", dns_sd_configs: [{ names: [`alertmanager-headless.${monitoring}.svc.cluster.local`], type: "A", port: alertmanagerPort }] }],
     },
     rule_files: [`${rulesDir}/*.yml`],
-    scrape_configs: [podsJob([context.settings.namespaces.app, monitoring])],
+    scrape_configs: [podsJob([context.settings.namespaces.app, monitoring]), objectExportersJob(monitoring)],
   };
 }
 

@@ -195,7 +195,7 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "SCR001", change: "a Secret with base64 data", mutate: (o) => o.add({ apiVersion: "v1", kind: "Secret", metadata: meta("db"), data: { password: "aHVudGVyMg==" } }) },
   { rule: "ARG001", change: "let the AppProject sync every kind of one group", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "rbac.authorization.k8s.io", kind: "*" }) },
   { rule: "ARG001", change: "let the AppProject sync one kind of every group", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "*", kind: "ClusterRole" }) },
-  { rule: "ARG001", change: "let the AppProject sync a cluster-scoped kind the tree does not render", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }) },
+  { rule: "ARG001", change: "let the AppProject sync a cluster-scoped kind the tree does not render", mutate: (o) => o.get("AppProject", "prod").spec.clusterResourceWhitelist.push({ group: "storage.k8s.io", kind: "StorageClass" }) },
   { rule: "ARG001", change: "an AppProject that does not allow the Namespaces the tree renders", mutate: (o) => (o.get("AppProject", "prod").spec.clusterResourceWhitelist = []) },
   { rule: "ARG001", change: "let the bootstrap project sync a cluster-scoped kind", mutate: (o) => (o.get("AppProject", "prod-bootstrap").spec.clusterResourceWhitelist = [{ group: "", kind: "Namespace" }]) },
   { rule: "ARG002", change: "turn off both pruning and self-heal", mutate: (o) => (o.get("Application", "prod-data").spec.syncPolicy.automated = {}) },

@@ -99,6 +99,8 @@ describe("deployment", () => {
 describe("a real Prometheus with the rendered rules and pod discovery", () => {
   let prometheus: ChildProcess;
   let metrics: Server;
+  let objectMetrics: Server;
+  let objectMetricsPort: number;
   let base: string;
   let metricsPort: number;
   const requests: string[] = [];
@@ -111,6 +113,12 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
       response.end("# TYPE shop_up gauge\nshop_up 1\n");
     });
     metricsPort = await new Promise<number>((resolve) => metrics.listen(0, "127.0.0.1", () => resolve((metrics.address() as { port: number }).port)));
+    // kube-state-metrics: its series carry the namespace of the object they describe.
+    objectMetrics = createServer((_, response) => {
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      response.end('# TYPE kube_deployment_spec_replicas gauge\nkube_deployment_spec_replicas{namespace="microservices-demo",deployment="frontend"} 3\n');
+    });
+    objectMetricsPort = await new Promise<number>((resolve) => objectMetrics.listen(0, "127.0.0.1", () => resolve((objectMetrics.address() as { port: number }).port)));
     const otherPort = await freePort();
     const pod = (name: string, port: number, extra: Record<string, string>) => ({
       targets: [`127.0.0.1:${port}`],
@@ -122,6 +130,18 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
       pod("postgres-abcde", metricsPort, annotated), // its metrics port: scraped at the annotated path
       pod("frontend-abcde", metricsPort, {}), // not annotated
       pod("cartservice-abcde", metricsPort, { ...annotated, __meta_kubernetes_pod_phase: "Pending" }),
+      {
+        targets: [`127.0.0.1:${objectMetricsPort}`],
+        labels: {
+          __meta_kubernetes_namespace: "monitoring",
+          __meta_kubernetes_pod_name: "kube-state-metrics-abcde",
+          __meta_kubernetes_pod_label_app: "kube-state-metrics",
+          __meta_kubernetes_pod_phase: "Running",
+          __meta_kubernetes_pod_container_port_number: String(objectMetricsPort),
+          __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true",
+          __meta_kubernetes_pod_annotation_prometheus_io_port: String(objectMetricsPort),
+        },
+      },
     ];
     const targetsFile = join(dir, "targets.json");
     writeFileSync(targetsFile, JSON.stringify(targets));
@@ -149,6 +169,7 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
     prometheus?.kill("SIGTERM");
     await new Promise((resolve) => (prometheus?.exitCode !== null ? resolve(undefined) : prometheus.once("exit", resolve)));
     await new Promise((resolve) => metrics?.close(resolve));
+    await new Promise((resolve) => objectMetrics?.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -156,12 +177,22 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
 
   it("scrapes only the annotated, running pod, on the annotated port and path, labelled with namespace, pod and app", async () => {
     const up = await waitFor("a healthy target", async () => {
-      const targets = (await api("/api/v1/targets")).activeTargets as Json[];
+      const targets = ((await api("/api/v1/targets")).activeTargets as Json[]).filter((target) => target.labels.job === "pods");
       return targets.length === 1 && targets[0]!.health === "up" ? targets : undefined;
     });
     expect(up[0]!.scrapeUrl).toBe(`http://127.0.0.1:${metricsPort}/custom-metrics`);
     expect(up[0]!.labels).toEqual({ app: "postgres", instance: `127.0.0.1:${metricsPort}`, job: "pods", namespace: "microservices-demo", pod: "postgres-abcde" });
     expect(requests.every((url) => url === "/custom-metrics")).toBe(true);
+  });
+
+  it("kube-state-metrics is scraped by its own job that keeps the namespace of the objects it describes", async () => {
+    const series = await waitFor("kube-state-metrics scraped", async () => {
+      const result = (await api(`/api/v1/query?query=kube_deployment_spec_replicas`)).result as Json[];
+      return result.length > 0 ? result : undefined;
+    });
+    expect(series.map((s) => s.metric)).toEqual([{ __name__: "kube_deployment_spec_replicas", deployment: "frontend", instance: `127.0.0.1:${objectMetricsPort}`, job: "kube-state-metrics", namespace: "microservices-demo" }]);
+    const targets = (await api("/api/v1/targets")).activeTargets as Json[];
+    expect(targets.filter((target) => target.labels.job === "kube-state-metrics").map((target) => target.scrapeUrl)).toEqual([`http://127.0.0.1:${objectMetricsPort}/metrics`]);
   });
 
   it("loads every rendered rule group and evaluates them without errors; the Watchdog fires", async () => {

@@ -22,6 +22,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
+const kubeStateMetricsImage = { pinned: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0" };
 
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
 const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
@@ -193,6 +194,19 @@ export const workloads = {
     containers: { collector: { image: collectorImage, resources: resources("100m", "500m", "128Mi", "512Mi"), ports: ["otlp", "metrics", "health"] } },
     ports: { otlp: { port: 4317 }, metrics: { port: 8889, metrics: true }, health: { port: 13133 } },
     minimumReplicas: { production: 2 },
+  },
+  /**
+   * The state of Kubernetes objects as metrics (replicas desired and available, pod phases,
+   * restarts), read through the API with list/watch only. One replica: it serves what the API
+   * holds, and a restart loses nothing.
+   */
+  "kube-state-metrics": {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "Deployment",
+    containers: { "kube-state-metrics": { image: kubeStateMetricsImage, resources: resources("50m", "200m", "64Mi", "256Mi"), ports: ["http", "telemetry"] } },
+    ports: { http: { port: 8080, metrics: true }, telemetry: { port: 8081 } },
+    usesKubernetesApi: true,
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */
   "postgres-backup": {
