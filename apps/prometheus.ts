@@ -14,7 +14,7 @@ import { portOf } from "../core/contract/index";
 import { durationSeconds } from "../core/quantity";
 import { toYaml } from "../core/yaml/write";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
-import { namespaceAccess } from "./lib/rbac";
+import { recordedAccess } from "./lib/rbac";
 import { clusterService, headlessService } from "./lib/service";
 import { httpProbe, statefulSet } from "./lib/workload";
 import { prometheusRuleGroups } from "./prometheus-rules";
@@ -115,13 +115,11 @@ export const prometheus = workloadApp({
     const namespace = namespaceOf(context, "prometheus");
     const config = toYaml(prometheusConfig(context), "# Rendered from settings.monitoring.prometheus (apps/prometheus.ts).");
     const rules = prometheusRuleFiles(context);
-    const discovery = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }];
     return [
       new ConfigMap({ metadata: { name: "prometheus-config", namespace }, data: { "prometheus.yml": config } }),
       new ConfigMap({ metadata: { name: "prometheus-rules", namespace }, data: rules }),
       // Pod discovery in exactly the two namespaces it scrapes: a Role in each, no cluster-wide read.
-      ...namespaceAccess(context, "prometheus", discovery, context.settings.namespaces.app),
-      ...namespaceAccess(context, "prometheus", discovery),
+      ...recordedAccess(context, "prometheus"),
       ...statefulSet(context, {
         name: "prometheus",
         serviceName: headless,

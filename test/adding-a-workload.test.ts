@@ -135,11 +135,11 @@ describe("a workload that uses the Kubernetes API", () => {
   beforeAll(() => {
     // Settings without the API server's place, as before any workload used the API.
     for (const environment of ["dev", "prod"]) edit(`environments/${environment}/settings.yaml`, (text) => text.replace(/(#[^\n]*\n)*kubernetesApi:\n(  [^\n]*\n)+/, ""));
-    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies"));
+    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n    apiAccess: { scope: \"cluster\", grants: [{ apiGroups: [\"\"], resources: [\"pods\", \"endpoints\", \"services\"], verbs: [\"get\", \"list\", \"watch\"] }] },\n    minimumReplicas: { production: 2 },\n  },\n} satisfies"));
     edit("apps/scratch-collector.ts", (text) =>
       text
-        .replace('import { clusterService } from "./lib/service";', 'import { clusterAccess } from "./lib/rbac";\nimport { clusterService } from "./lib/service";')
-        .replace('    clusterService(context, "scratch-collector", "http"),', '    clusterService(context, "scratch-collector", "http"),\n    ...clusterAccess(context, "scratch-collector", [{ apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] }]),'),
+        .replace('import { clusterService } from "./lib/service";', 'import { recordedAccess } from "./lib/rbac";\nimport { clusterService } from "./lib/service";')
+        .replace('    clusterService(context, "scratch-collector", "http"),', '    clusterService(context, "scratch-collector", "http"),\n    ...recordedAccess(context, "scratch-collector"),'),
     );
     execFileSync(process.execPath, [join(scratch, "generator", "build.mjs")], { cwd: scratch, stdio: "pipe" });
   });

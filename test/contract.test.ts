@@ -29,6 +29,16 @@ describe("the contract's records", () => {
     for (const [name, record] of entries) expect(Object.values(record.ports ?? {}).filter((port) => port.metrics).length, name).toBeLessThanOrEqual(1);
   });
 
+  it("a workload that uses the API says what it may do there, and only such a workload does; nothing writes, nothing reads Secrets", () => {
+    for (const [name, record] of Object.entries(records)) {
+      expect(record.apiAccess !== undefined, name).toBe(record.usesKubernetesApi === true);
+      for (const grant of record.apiAccess?.grants ?? []) {
+        expect(grant.verbs.filter((verb) => !["get", "list", "watch"].includes(verb)), name).toEqual([]);
+        expect(grant.resources, name).not.toContain("secrets");
+      }
+    }
+  });
+
   it("volume claim names are unique across workloads (a claim's size is looked up by its name)", () => {
     const claims = entries.flatMap(([, record]) => Object.keys(record.volumeClaims ?? {}));
     expect(new Set(claims).size).toBe(claims.length);

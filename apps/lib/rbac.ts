@@ -5,7 +5,7 @@ import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { IPolicyRule } from "kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule";
-import { records, type WorkloadName } from "../../core/contract/index";
+import { namespaceRoles, records, type WorkloadName } from "../../core/contract/index";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
 const rbacGroup = "rbac.authorization.k8s.io";
@@ -25,6 +25,15 @@ export function clusterAccess(context: RenderContext, workload: WorkloadName, ru
     new ClusterRole({ metadata: { name }, rules }),
     new ClusterRoleBinding({ metadata: { name }, roleRef: { apiGroup: rbacGroup, kind: "ClusterRole", name }, subjects: [subject(context, workload)] }),
   ];
+}
+
+/** The RBAC the workload's record grants it (apiAccess): one ClusterRole, or a Role in each namespace. */
+export function recordedAccess(context: RenderContext, workload: WorkloadName): KubeObject[] {
+  const access = records[workload].apiAccess;
+  if (!access) throw new Error(`core/contract: workload ${workload} gets RBAC but its record has no apiAccess`);
+  const rules = access.grants.map((grant) => ({ apiGroups: [...grant.apiGroups], resources: [...grant.resources], verbs: [...grant.verbs] }));
+  if (access.scope === "cluster") return clusterAccess(context, workload, rules);
+  return namespaceRoles.flatMap((role) => namespaceAccess(context, workload, rules, context.settings.namespaces[role]));
 }
 
 /** A Role and its binding in one namespace (the workload's own unless given). */

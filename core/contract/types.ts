@@ -47,6 +47,19 @@ export interface PortRecord {
 
 export type PortProtocol = "TCP" | "UDP";
 
+/** One grant: every verb on every resource of the API groups listed. */
+export interface ApiGrant {
+  apiGroups: readonly string[];
+  resources: readonly string[];
+  verbs: readonly string[];
+}
+
+export interface ApiAccess {
+  /** "cluster": one ClusterRole; "namespaces": a Role in each namespace of the architecture (nothing cluster-wide). */
+  scope: "cluster" | "namespaces";
+  grants: readonly ApiGrant[];
+}
+
 export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job";
 
 /** One workload: everything apps need to build it and policies need to judge it. */
@@ -65,6 +78,8 @@ export interface WorkloadRecord {
   scrapesMetrics?: boolean;
   /** Talks to the Kubernetes API server: its pods get a token and may reach the API (settings.kubernetesApi). */
   usesKubernetesApi?: boolean;
+  /** What it may do through the API: its Roles or ClusterRole hold exactly these grants (policy RBAC005). */
+  apiAccess?: ApiAccess;
   /** Fewer replicas than this is an availability failure at that level (an HPA target counts at its minimum). */
   minimumReplicas?: Partial<Record<AvailabilityLevel, number>>;
   /** Persistent volume claims and their size (a StatefulSet: per replica, as claim templates; otherwise one claim). */

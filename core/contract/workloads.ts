@@ -179,6 +179,8 @@ export const workloads = {
     calls: { alertmanager: "web" },
     scrapesMetrics: true,
     usesKubernetesApi: true,
+    // Pod discovery in the two namespaces it scrapes, read-only.
+    apiAccess: { scope: "namespaces", grants: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }] },
     minimumReplicas: { production: 2 },
     volumeClaims: { "prometheus-storage": "10Gi" }, // overview
   },
@@ -207,6 +209,17 @@ export const workloads = {
     containers: { "kube-state-metrics": { image: kubeStateMetricsImage, resources: resources("50m", "200m", "64Mi", "256Mi"), ports: ["http", "telemetry"] } },
     ports: { http: { port: 8080, metrics: true }, telemetry: { port: 8081 } },
     usesKubernetesApi: true,
+    // The kinds it reports on (its --resources flag is this list), list and watch only.
+    apiAccess: {
+      scope: "cluster",
+      grants: [
+        { apiGroups: [""], resources: ["namespaces", "nodes", "persistentvolumeclaims", "pods", "services"], verbs: ["list", "watch"] },
+        { apiGroups: ["apps"], resources: ["daemonsets", "deployments", "statefulsets"], verbs: ["list", "watch"] },
+        { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["list", "watch"] },
+        { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: ["list", "watch"] },
+        { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list", "watch"] },
+      ],
+    },
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */
   "postgres-backup": {

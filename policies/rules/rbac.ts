@@ -1,6 +1,6 @@
 // RBAC: no wildcards, no cluster-admin, no Secret reads unless the contract names the reader,
 // no privilege-escalation verbs.
-import { secretReaders } from "../../core/contract/index";
+import { isWorkloadName, records, secretReaders } from "../../core/contract/index";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
@@ -16,6 +16,22 @@ function subjectsOf(manifests: Manifest[], role: Json): string[] {
   return ofKind(manifests, ...bindingKinds)
     .filter((b) => b.object.roleRef?.kind === role.kind && b.object.roleRef?.name === role.metadata?.name && (role.kind === "ClusterRole" || b.object.metadata?.namespace === role.metadata?.namespace))
     .flatMap((b) => ((b.object.subjects ?? []) as Json[]).filter((s) => s.kind === "ServiceAccount").map((s) => `${s.namespace ?? b.object.metadata?.namespace}/${s.name}`));
+}
+
+/** The roles a binding grants, with the workload whose ServiceAccount (named after it) it binds. */
+function grantsToWorkloads(manifests: Manifest[]) {
+  return ofKind(manifests, ...bindingKinds).flatMap((binding) => {
+    const ref = binding.object.roleRef ?? {};
+    const role = manifests.find((m) => m.object.kind === ref.kind && m.object.metadata?.name === ref.name && (ref.kind === "ClusterRole" || m.object.metadata?.namespace === binding.object.metadata?.namespace));
+    const workloads = ((binding.object.subjects ?? []) as Json[]).filter((s) => s.kind === "ServiceAccount" && isWorkloadName(s.name)).map((s) => s.name as string);
+    return role ? workloads.map((workload) => ({ binding, role, workload })) : [];
+  });
+}
+
+/** Whether one (group, resource, verb) is among a record's grants. */
+function recorded(workload: string, group: string, resource: string, verb: string): boolean {
+  const access = isWorkloadName(workload) ? records[workload].apiAccess : undefined;
+  return (access?.grants ?? []).some((grant) => grant.apiGroups.includes(group) && grant.resources.includes(resource) && grant.verbs.includes(verb));
 }
 
 export const rbacRules: Rule[] = [
@@ -59,6 +75,25 @@ export const rbacRules: Rule[] = [
         if (!readsSecrets) return [];
         const readers = subjectsOf(manifests, manifest.object).filter((s) => !secretReaders.includes(s));
         return readers.length > 0 || subjectsOf(manifests, manifest.object).length === 0 ? [{ manifest, path, message: `grants reading Secrets${readers.length ? ` to ${readers.join(", ")}` : ""}` }] : [];
+      }),
+  },
+  {
+    id: "RBAC005",
+    theme: "rbac",
+    severity: "error",
+    title: "a workload's roles grant exactly what its record's apiAccess lists, in the scope it names",
+    fix: "Render the workload's RBAC from its record (apps/lib/rbac.ts recordedAccess), or add the grant to apiAccess in core/contract/workloads.ts if the workload needs it.",
+    check: ({ manifests }) =>
+      grantsToWorkloads(manifests).flatMap(({ binding, role, workload }): Violation[] => {
+        const access = isWorkloadName(workload) ? records[workload].apiAccess : undefined;
+        if (!access) return [{ manifest: binding, path: "/subjects", message: `binds ${workload}, whose record grants it no API access` }];
+        const cluster = binding.object.kind === "ClusterRoleBinding";
+        if (cluster !== (access.scope === "cluster")) return [{ manifest: binding, path: "/roleRef", message: `grants ${workload} ${cluster ? "cluster-wide" : "namespaced"} access; its record's apiAccess scope is ${access.scope}` }];
+        return ((role.object.rules ?? []) as Json[]).flatMap((rule, index) => {
+          const triples = ((rule.apiGroups ?? [""]) as string[]).flatMap((group) => ((rule.resources ?? []) as string[]).flatMap((resource) => ((rule.verbs ?? []) as string[]).map((verb) => ({ group, resource, verb }))));
+          const extra = triples.filter(({ group, resource, verb }) => !recorded(workload, group, resource, verb));
+          return extra.length > 0 ? [{ manifest: role, path: `/rules/${index}`, message: `grants ${workload} ${extra.map(({ group, resource, verb }) => `${verb} ${group ? `${group}/` : ""}${resource}`).join(", ")}, beyond its record's apiAccess` }] : [];
+        });
       }),
   },
   {
