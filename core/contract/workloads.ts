@@ -95,8 +95,12 @@ export const workloads = {
     namespace: "app",
     group: "data",
     kind: "Deployment",
-    containers: { redis: { image: redisImage, resources: resources("70m", "125m", "200Mi", "256Mi"), ports: ["redis"] } }, // overview
-    ports: { redis: { port: 6379 } },
+    containers: {
+      redis: { image: redisImage, resources: resources("70m", "125m", "200Mi", "256Mi"), ports: ["redis"] }, // overview
+      // Carts are watched in development too (RedisDown, the dashboards).
+      "redis-exporter": { image: redisExporterImage, resources: exporterResources, ports: ["metrics"] },
+    },
+    ports: { redis: { port: 6379 }, metrics: { port: 9121, metrics: true } },
   },
   /** Carts in production: one master and two replicas, watched by the sentinels. */
   redis: {
