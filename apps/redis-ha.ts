@@ -14,6 +14,7 @@ import { redisConf, redisInitScript, redisPreStopScript, sentinelInitScript } fr
 const redisPort = portOf("redis", "redis").port;
 const sentinelPort = portOf("redis-sentinel", "sentinel").port;
 const exporterPort = portOf("redis", "metrics").port;
+const sentinelExporterPort = portOf("redis-sentinel", "metrics").port;
 /** A master unreachable this long is down (when the quorum agrees); failover follows. */
 const downAfterMilliseconds = 5000;
 const failoverTimeoutMilliseconds = 60000;
@@ -140,6 +141,12 @@ function sentinels(context: RenderContext) {
         readinessProbe: tcpProbe(sentinelPort, { periodSeconds: 5 }),
         livenessProbe: tcpProbe(sentinelPort, { periodSeconds: 10 }),
         volumeMounts: [{ name: "conf", mountPath: "/conf" }],
+      },
+      {
+        name: "sentinel-exporter",
+        env: [passwordEnv, { name: "REDIS_ADDR", value: `redis://localhost:${sentinelPort}` }],
+        readinessProbe: tcpProbe(sentinelExporterPort),
+        livenessProbe: tcpProbe(sentinelExporterPort, { periodSeconds: 30 }),
       },
     ],
     volumes: [scriptsVolume, confVolume],

@@ -124,6 +124,7 @@ describe("a new workload: module + contract record + index entry", () => {
     expect(flows.filter((flow) => flow.startsWith("monitoring/scratch-collector → microservices-demo/")).sort()).toEqual([
       "monitoring/scratch-collector → microservices-demo/order-persistence:9464/TCP",
       "monitoring/scratch-collector → microservices-demo/postgres:9187/TCP",
+      "monitoring/scratch-collector → microservices-demo/redis-sentinel:9121/TCP",
       "monitoring/scratch-collector → microservices-demo/redis:9121/TCP",
     ]);
   });

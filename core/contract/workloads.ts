@@ -124,8 +124,10 @@ export const workloads = {
     containers: {
       "config-init": { init: true, image: redisImage, resources: configInitResources },
       sentinel: { image: redisImage, resources: resources("20m", "50m", "32Mi", "64Mi"), ports: ["sentinel"] },
+      // redis_exporter pointed at the sentinel: how many sentinels see the master (RedisSentinelQuorumLost).
+      "sentinel-exporter": { image: redisExporterImage, resources: exporterResources, ports: ["metrics"] },
     },
-    ports: { sentinel: { port: 26379, peers: true } },
+    ports: { sentinel: { port: 26379, peers: true }, metrics: { port: 9121, metrics: true } },
     calls: { redis: "redis" },
     minimumReplicas: { production: 3 },
   },
