@@ -183,6 +183,14 @@ export function prometheusRuleGroups(context: RenderContext, runbookBase: string
       "{{ $labels.pod }}: notifications through {{ $labels.integration }} fail",
       "Alertmanager cannot deliver to a receiver (a wrong URL or credential, the receiver down)."),
   ];
+  const peers = replicas("alertmanager");
+  if (peers > 1) {
+    monitoring.push(
+      alert("AlertmanagerClusterDegraded", "warning", `alertmanager_cluster_members < ${peers}`, "10m",
+        "{{ $labels.pod }} sees {{ $value }} of " + `${peers} cluster members`,
+        "The Alertmanager peers do not all see each other (gossip on 9094 TCP and UDP): a notification may go out twice, or a silence not hold everywhere."),
+    );
+  }
   monitoring.push(
     alert("Watchdog", "none", "vector(1)", undefined,
       "Always firing: the alerting pipeline works",

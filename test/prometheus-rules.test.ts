@@ -262,12 +262,21 @@ describe("each alert fires on its failure and stays quiet when healthy", () => {
     ]);
   });
 
+  it("AlertmanagerClusterDegraded: a peer that sees fewer members than prod runs; quiet with all three", () => {
+    const members = 'alertmanager_cluster_members{namespace="monitoring",pod="alertmanager-2"}';
+    alertTest("AlertmanagerClusterDegraded", [
+      { series: { [members]: "2x15" }, at: 12, fires: { labels: { namespace: "monitoring", pod: "alertmanager-2" }, summary: "alertmanager-2 sees 2 of 3 cluster members" } },
+      { series: { [members]: "3x15" }, at: 12 },
+    ]);
+    expect(alertsOf(groupsOf("dev")).map((rule) => rule.alert)).not.toContain("AlertmanagerClusterDegraded");
+  });
+
   it("Watchdog always fires", () => {
     alertTest("Watchdog", [{ series: {}, at: 1, fires: { labels: {}, summary: "Always firing: the alerting pipeline works" } }]);
   });
 
   it("every alert of prod is specified above", () => {
-    const specified: string[] = ["ServiceErrorRatioHigh", "ServiceLatencyHigh", "TargetDown", "DeploymentUnavailable", "DeploymentReplicasMissing", "StatefulSetReplicasMissing", "PodCrashLooping", "PersistentVolumeFillingUp", "PersistentVolumeFullIn24h", "PostgresDown", "RedisDown", "PostgresReplicaLagging", "PostgresReplicaNotStreaming", "RedisNoMaster", "RedisSentinelQuorumLost", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailing", "PrometheusNotConnectedToAlertmanagers", "PrometheusNotificationsFailing", "AlertmanagerConfigReloadFailed", "AlertmanagerNotificationsFailing", "Watchdog"];
+    const specified: string[] = ["ServiceErrorRatioHigh", "ServiceLatencyHigh", "TargetDown", "DeploymentUnavailable", "DeploymentReplicasMissing", "StatefulSetReplicasMissing", "PodCrashLooping", "PersistentVolumeFillingUp", "PersistentVolumeFullIn24h", "PostgresDown", "RedisDown", "PostgresReplicaLagging", "PostgresReplicaNotStreaming", "RedisNoMaster", "RedisSentinelQuorumLost", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailing", "PrometheusNotConnectedToAlertmanagers", "PrometheusNotificationsFailing", "AlertmanagerConfigReloadFailed", "AlertmanagerNotificationsFailing", "AlertmanagerClusterDegraded", "Watchdog"];
     // The order tee's, in test/order-persistence-alerts.test.ts.
     specified.push("OrderSpoolQuarantined", "OrderSpoolBacklog", "OrderIdConflicts");
     expect([...prodAlerts.keys()].sort()).toEqual(specified.sort());
