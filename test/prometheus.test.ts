@@ -163,6 +163,9 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
     prometheus.on("error", (error) => (log += `could not start prometheus (Debian package prometheus; .ci/run installs it): ${error.message}`));
     const ready = await waitFor("Prometheus ready or gone", async () => (prometheus.exitCode !== null ? "exited" : (await fetch(`${base}/-/ready`)).ok && "ready"), 30_000).catch((error: Error) => error.message);
     if (ready !== "ready") throw new Error(`Prometheus did not start (${ready}); its log:\n${log.slice(-2000)}`);
+    // The one answering is ours (not another left on a port that freePort handed out again).
+    const flags = ((await (await fetch(`${base}/api/v1/status/flags`)).json()) as Json).data;
+    expect(flags["storage.tsdb.path"]).toBe(join(dir, "data"));
   }, 60_000);
 
   afterAll(async () => {
