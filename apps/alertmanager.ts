@@ -6,7 +6,6 @@
 // value is rendered. The rendered configuration stays inside what both Alertmanager 0.34 (the
 // image) and 0.25 (the amtool the tests run) accept: webhook URLs are plain settings (url_file is
 // 0.26+), their tokens go in http_config.authorization.credentials_file.
-import { createHash } from "node:crypto";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { droppedWatchdogReceiver, portOf, secrets } from "../core/contract/index";
 import type { Settings } from "../core/settings/schema";
@@ -14,7 +13,7 @@ import { replicaCount } from "../core/settings/topology";
 import { toYaml } from "../core/yaml/write";
 import { namespaceOf, workloadApp } from "./lib/app";
 import { clusterService, headlessService } from "./lib/service";
-import { httpProbe, podHost, statefulSet } from "./lib/workload";
+import { configChecksum, httpProbe, podHost, statefulSet } from "./lib/workload";
 
 const webPort = portOf("alertmanager", "web").port;
 const clusterPort = portOf("alertmanager", "cluster").port;
@@ -102,7 +101,7 @@ export const alertmanager = workloadApp({
         // Peers find each other by name: all pods start at once, none waits for another to be ready.
         podManagementPolicy: "Parallel",
         // A new configuration rolls the pods (Alertmanager reads it at start).
-        podAnnotations: { "checksum/config": createHash("sha256").update(config).digest("hex") },
+        podAnnotations: configChecksum(config),
         containers: [
           {
             name: "alertmanager",

@@ -9,13 +9,12 @@
 // seconds), and the Prometheus exporter's suffixes (_total, _milliseconds): the RED recording
 // rules (apps/prometheus-rules.ts) read exactly those, and test/otel-collector.test.ts holds the two
 // together. There is no collector binary on the machines that run the tests.
-import { createHash } from "node:crypto";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { portOf } from "../core/contract/index";
 import { toYaml } from "../core/yaml/write";
 import { namespaceOf, workloadApp } from "./lib/app";
 import { clusterService } from "./lib/service";
-import { deployment, httpProbe } from "./lib/workload";
+import { configChecksum, deployment, httpProbe } from "./lib/workload";
 
 const otlpPort = portOf("otel-collector", "otlp").port;
 const metricsPort = portOf("otel-collector", "metrics").port;
@@ -68,7 +67,7 @@ export const otelCollector = workloadApp({
       new ConfigMap({ metadata: { name: "otel-collector-config", namespace }, data: { "config.yaml": config } }),
       ...deployment(context, {
         name: "otel-collector",
-        podAnnotations: { "checksum/config": createHash("sha256").update(config).digest("hex") },
+        podAnnotations: configChecksum(config),
         containers: [
           {
             name: "collector",

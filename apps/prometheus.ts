@@ -8,7 +8,6 @@
 // run) both accept: Alertmanagers are found through the headless Service's DNS records, which
 // both read (Debian's 2.42 has no Kubernetes discovery at all, so the tests check the pod-discovery
 // job's shape themselves).
-import { createHash } from "node:crypto";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { portOf } from "../core/contract/index";
 import { durationSeconds } from "../core/quantity";
@@ -16,7 +15,7 @@ import { toYaml } from "../core/yaml/write";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { recordedAccess } from "./lib/rbac";
 import { clusterService, headlessService } from "./lib/service";
-import { httpProbe, statefulSet } from "./lib/workload";
+import { configChecksum, httpProbe, statefulSet } from "./lib/workload";
 import { prometheusRuleGroups } from "./prometheus-rules";
 
 const webPort = portOf("prometheus", "web").port;
@@ -104,8 +103,6 @@ export function prometheusRuleFiles(context: RenderContext): Record<string, stri
   return { "environment.yml": toYaml({ groups: prometheusRuleGroups(context, runbookBase(context)) }, "# Rendered from apps/prometheus-rules.ts.") };
 }
 
-const hash = (...texts: string[]) => createHash("sha256").update(texts.join("\0")).digest("hex");
-
 export const prometheus = workloadApp({
   name: "prometheus",
   component: "metrics",
@@ -125,7 +122,7 @@ export const prometheus = workloadApp({
         serviceName: headless,
         podManagementPolicy: "Parallel",
         // A new configuration or new rules roll the pods (no lifecycle API is opened to reload them).
-        podAnnotations: { "checksum/config": hash(config, ...Object.values(rules)) },
+        podAnnotations: configChecksum(config, ...Object.values(rules)),
         terminationGracePeriodSeconds: 60,
         containers: [
           {

@@ -3,6 +3,7 @@
 // namespace, image, ports, resources, volume claims, scrape annotations — and hardens the pod:
 // Pod Security "restricted", its own ServiceAccount, and the PDB, HPA and spreading the
 // environment asks for.
+import { createHash } from "node:crypto";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
@@ -80,6 +81,14 @@ function scrapeAnnotations(workload: WorkloadName): Record<string, string> | und
   const metrics = Object.values(records[workload].ports ?? {}).filter((port) => port.metrics);
   if (metrics.length > 1) throw contractError(workload, "has more than one metrics port; prometheus.io/port names one");
   return metrics[0] ? { "prometheus.io/scrape": "true", "prometheus.io/port": String(metrics[0].port) } : undefined;
+}
+
+/**
+ * The pod annotation that rolls a workload when a configuration it reads at start changes (a hash
+ * of the mounted texts): no reload endpoint has to be opened.
+ */
+export function configChecksum(...texts: string[]): Record<string, string> {
+  return { "checksum/config": createHash("sha256").update(texts.join("\0")).digest("hex") };
 }
 
 /** Workloads that do not call the Kubernetes API get no token: a stolen pod cannot use one. */
