@@ -6,19 +6,20 @@
 // the rendered rules. The alerts read the series these exporters really expose, and
 // PostgresDown goes pending when PostgreSQL stops.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { freePort, removeServerOwnedTempDirs, startPostgres, type PostgresServer } from "./support/postgres";
-import { repoRoot, type Json } from "./support/repo";
+import { startPrometheus, type RunningPrometheus } from "./support/prometheus";
+import { type Json } from "./support/repo";
 import { waitFor } from "./support/wait";
 
 const dir = mkdtempSync(join(tmpdir(), "prometheus-exporters-"));
 const processes: ChildProcess[] = [];
 let postgres: PostgresServer;
 let base: string;
+let prometheus: RunningPrometheus;
 
 /** Starts a program of a Debian package; a missing one fails the test with the package to install. */
 function start(program: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
@@ -31,11 +32,10 @@ function start(program: string, args: string[], env: NodeJS.ProcessEnv = {}): Ch
   return child;
 }
 
-const rendered = (file: string) => parse(readFileSync(join(repoRoot, "rendered/prod/monitoring/prometheus", file), "utf8")) as Json;
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  const [redisPort, redisExporterPort, postgresExporterPort, prometheusPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [redisPort, redisExporterPort, postgresExporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
   start("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
   start("prometheus-redis-exporter", ["-web.listen-address", `127.0.0.1:${redisExporterPort}`, "-redis.addr", `redis://127.0.0.1:${redisPort}`]);
   start("prometheus-postgres-exporter", [`--web.listen-address=127.0.0.1:${postgresExporterPort}`], { DATA_SOURCE_NAME: `postgresql://postgres@127.0.0.1:${postgres.port}/postgres?sslmode=disable` });
@@ -54,30 +54,15 @@ beforeAll(async () => {
         __meta_kubernetes_pod_annotation_prometheus_io_port: String(exporterPort),
       },
     }));
-  writeFileSync(join(dir, "targets.json"), JSON.stringify([...pod("postgres-0", "postgres", postgres.port, postgresExporterPort), ...pod("redis-cart-abcde", "redis-cart", redisPort, redisExporterPort)]));
-  const rulesDir = join(dir, "rules");
-  mkdirSync(rulesDir);
-  for (const [name, text] of Object.entries(rendered("configmap-prometheus-rules.yaml").data as Record<string, string>)) writeFileSync(join(rulesDir, name), text);
-  const config = parse(rendered("configmap-prometheus-config.yaml").data["prometheus.yml"]) as Json;
+  const targets = [...pod("postgres-0", "postgres", postgres.port, postgresExporterPort), ...pod("redis-cart-abcde", "redis-cart", redisPort, redisExporterPort)];
   // Faster than the rendered 30 s, but not tighter than the exporter needs: with PostgreSQL gone it
   // takes over a second to answer on a loaded machine (the rendered timeout is 10 s).
-  config.global = { ...config.global, scrape_interval: "3s", scrape_timeout: "3s", evaluation_interval: "1s" };
-  config.alerting.alertmanagers = [];
-  config.rule_files = [join(rulesDir, "*.yml")];
-  config.scrape_configs = (config.scrape_configs as Json[]).map(({ kubernetes_sd_configs: _, ...job }) => ({ ...job, file_sd_configs: [{ files: [join(dir, "targets.json")], refresh_interval: "1s" }] }));
-  writeFileSync(join(dir, "prometheus.yml"), stringify(config));
-  const prometheus = start("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${prometheusPort}`]);
-  base = `http://127.0.0.1:${prometheusPort}`;
-  await waitFor("Prometheus ready", async () => {
-    if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${(prometheus as unknown as { log: () => string }).log().slice(-1000)}`);
-    return (await fetch(`${base}/-/ready`)).ok;
-  });
-  // The one answering is ours (not another left on a port that freePort handed out again).
-  const flags = ((await (await fetch(`${base}/api/v1/status/flags`)).json()) as Json).data;
-  expect(flags["storage.tsdb.path"]).toBe(join(dir, "data"));
+  prometheus = await startPrometheus(dir, targets, { scrape_interval: "3s", scrape_timeout: "3s", evaluation_interval: "1s" });
+  base = prometheus.base;
 }, 60_000);
 
 afterAll(async () => {
+  await prometheus?.stop();
   for (const child of processes) child.kill("SIGTERM");
   await Promise.all(processes.map((child) => (child.pid === undefined || child.exitCode !== null ? undefined : new Promise((resolve) => child.once("exit", resolve)))));
   postgres?.destroy();

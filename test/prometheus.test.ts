@@ -5,8 +5,8 @@
 // the same __meta_kubernetes_* labels a pod would have: the rendered relabelling then picks the
 // targets for real. The deployment facts (HA pair, volumes, resources, RBAC) are checked on the
 // rendered objects.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { find, objectsOf, repoRoot, type Json } from "./support/repo";
 import { freePort } from "./support/postgres";
+import { startPrometheus, withFileDiscovery, type RunningPrometheus } from "./support/prometheus";
 import { waitFor } from "./support/wait";
 
 const dir = mkdtempSync(join(tmpdir(), "prometheus-"));
@@ -25,18 +26,6 @@ function promtool(args: string[]) {
   const result = spawnSync("promtool", args, { cwd: dir, encoding: "utf8" });
   if (result.error) throw new Error(`promtool could not run (Debian package prometheus; .ci/run installs it): ${result.error.message}`);
   return { status: result.status, output: result.stdout + result.stderr };
-}
-
-/** The rendered configuration with Kubernetes discovery swapped for files (Debian's promtool and prometheus lack it). */
-function withFileDiscovery(config: Json, targetsFile: string): Json {
-  const copy = structuredClone(config);
-  for (const job of copy.scrape_configs as Json[]) {
-    if (job.kubernetes_sd_configs) {
-      delete job.kubernetes_sd_configs;
-      job.file_sd_configs = [{ files: [targetsFile], refresh_interval: "1s" }];
-    }
-  }
-  return copy;
 }
 
 describe("the rendered configuration", () => {
@@ -97,11 +86,10 @@ describe("deployment", () => {
 });
 
 describe("a real Prometheus with the rendered rules and pod discovery", () => {
-  let prometheus: ChildProcess;
+  let running: RunningPrometheus;
   let metrics: Server;
   let objectMetrics: Server;
   let objectMetricsPort: number;
-  let base: string;
   let metricsPort: number;
   const requests: string[] = [];
 
@@ -143,40 +131,17 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
         },
       },
     ];
-    const targetsFile = join(dir, "targets.json");
-    writeFileSync(targetsFile, JSON.stringify(targets));
-    const rulesDir = join(dir, "rules");
-    mkdirSync(rulesDir);
-    for (const [name, text] of Object.entries(rulesOf("prod"))) writeFileSync(join(rulesDir, name), text);
-    const config = withFileDiscovery(configOf("prod"), targetsFile);
-    config.global.scrape_interval = "1s";
-    config.global.scrape_timeout = "1s";
-    config.global.evaluation_interval = "1s";
-    config.rule_files = [join(rulesDir, "*.yml")];
-    config.alerting.alertmanagers = []; // no Alertmanager here: the alerts are read from the API
-    writeFileSync(join(dir, "prometheus.yml"), stringify(config));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    prometheus = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    prometheus.stderr!.on("data", (chunk) => (log += chunk));
-    prometheus.on("error", (error) => (log += `could not start prometheus (Debian package prometheus; .ci/run installs it): ${error.message}`));
-    const ready = await waitFor("Prometheus ready or gone", async () => (prometheus.exitCode !== null ? "exited" : (await fetch(`${base}/-/ready`)).ok && "ready"), 30_000).catch((error: Error) => error.message);
-    if (ready !== "ready") throw new Error(`Prometheus did not start (${ready}); its log:\n${log.slice(-2000)}`);
-    // The one answering is ours (not another left on a port that freePort handed out again).
-    const flags = ((await (await fetch(`${base}/api/v1/status/flags`)).json()) as Json).data;
-    expect(flags["storage.tsdb.path"]).toBe(join(dir, "data"));
+    running = await startPrometheus(dir, targets, { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" });
   }, 60_000);
 
   afterAll(async () => {
-    prometheus?.kill("SIGTERM");
-    await new Promise((resolve) => (prometheus?.exitCode !== null ? resolve(undefined) : prometheus.once("exit", resolve)));
+    await running?.stop();
     await new Promise((resolve) => metrics?.close(resolve));
     await new Promise((resolve) => objectMetrics?.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const api = async (path: string) => ((await (await fetch(`${base}${path}`)).json()) as Json).data;
+  const api = (path: string) => running.api(path);
 
   it("scrapes only the annotated, running pod, on the annotated port and path, labelled with namespace, pod and app", async () => {
     const up = await waitFor("a healthy target", async () => {
