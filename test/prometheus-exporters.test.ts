@@ -24,10 +24,7 @@ let prometheus: RunningPrometheus;
 /** Starts a program of a Debian package; a missing one fails the test with the package to install. */
 function start(program: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   if (spawnSync("sh", ["-c", `command -v ${program}`]).status !== 0) throw new Error(`${program} is not installed (the Debian package of that name; .ci/run installs it)`);
-  const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr!.on("data", (chunk) => (log += chunk));
-  Object.assign(child, { log: () => log });
+  const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: "ignore" });
   processes.push(child);
   return child;
 }
