@@ -54,13 +54,13 @@ function receiverConfig(name: string, receiver: Receiver): Record<string, unknow
 }
 
 /** Keys of the receivers' Secret the configuration reads (none: the Secret is not mounted). */
-export function receiverSecretKeys(settings: AlertmanagerSettings): string[] {
+function receiverSecretKeys(settings: AlertmanagerSettings): string[] {
   const keys = Object.values(settings.receivers).flatMap(({ webhook, slack, email }) => [webhook?.bearerTokenKey, slack?.apiUrlKey, email?.passwordKey]);
   return [...new Set(keys.filter((key): key is string => key !== undefined))].sort();
 }
 
 /** alertmanager.yml for the environment's settings. */
-export function alertmanagerConfig(settings: AlertmanagerSettings): Record<string, unknown> {
+function alertmanagerConfig(settings: AlertmanagerSettings): Record<string, unknown> {
   const watchdogReceiver = settings.watchdogReceiver ?? droppedWatchdogReceiver;
   return {
     route: {

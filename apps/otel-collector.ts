@@ -24,9 +24,9 @@ const telemetryPort = 8888;
 const configDir = "/etc/otelcol-contrib";
 
 /** Latency buckets of the spanmetrics histogram (Online Boutique's calls take milliseconds to seconds). */
-export const latencyBucketsMs = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const latencyBucketsMs = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
-export function collectorConfig(): Record<string, unknown> {
+function collectorConfig(): Record<string, unknown> {
   return {
     extensions: { health_check: { endpoint: `0.0.0.0:${healthPort}` } },
     receivers: {

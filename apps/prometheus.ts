@@ -25,7 +25,7 @@ const rulesDir = "/etc/prometheus/rules";
 const storageDir = "/prometheus";
 
 /** Where each alert's runbook is: the README of the repository Argo CD syncs, at the synced revision. */
-export function runbookBase(context: RenderContext): string {
+function runbookBase(context: RenderContext): string {
   const { repoURL, targetRevision } = context.settings.argocd;
   const https = repoURL.replace(/^git@([^:]+):/, "https://$1/").replace(/^ssh:\/\/(git@)?/, "https://").replace(/\.git$/, "");
   return `${https}/blob/${targetRevision}/README.md`;
@@ -75,7 +75,7 @@ function objectExportersJob(monitoring: string): Record<string, unknown> {
 }
 
 /** prometheus.yml for the environment. */
-export function prometheusConfig(context: RenderContext): Record<string, unknown> {
+function prometheusConfig(context: RenderContext): Record<string, unknown> {
   const settings = context.settings.monitoring.prometheus;
   const monitoring = namespaceOf(context, "prometheus");
   const alertmanagerPort = portOf("alertmanager", "web").port;
@@ -99,7 +99,7 @@ export function prometheusConfig(context: RenderContext): Record<string, unknown
 }
 
 /** The rule files, by file name. */
-export function prometheusRuleFiles(context: RenderContext): Record<string, string> {
+function prometheusRuleFiles(context: RenderContext): Record<string, string> {
   return { "environment.yml": toYaml({ groups: prometheusRuleGroups(context, runbookBase(context)) }, "# Rendered from apps/prometheus-rules.ts.") };
 }
 
