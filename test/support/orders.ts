@@ -1,6 +1,9 @@
 // Orders as checkout sends them, for tests: plain data with no server or database behind it, so
-// that the fast specifications (test/order-rules.test.ts) need not load gRPC or PostgreSQL helpers.
+// that the fast specifications (test/order-rules.test.ts) need not load gRPC or PostgreSQL helpers;
+// and the service's log lines captured as data.
+import { jsonLogger, type Logger } from "../../services/order-persistence/src/log";
 import type { Money, SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
+import { toOrderRecord, type OrderRecord } from "../../services/order-persistence/src/order";
 
 export function money(currency_code: string, units: string | number, nanos: number): Money {
   return { currency_code, units, nanos };
@@ -31,4 +34,24 @@ export function orderRequest(orderId: string, options: OrderOptions = {}): SendO
       items: items.map(([product_id, quantity, cost]) => ({ item: { product_id, quantity }, cost })),
     },
   };
+}
+
+/** The record the service stores for such an order (validated as the server would). */
+export function orderRecord(orderId: string, options: OrderOptions = {}): OrderRecord {
+  return toOrderRecord(orderRequest(orderId, options));
+}
+
+/** One line the service logged, parsed. */
+export interface LogEntry {
+  time: string;
+  level: "debug" | "info" | "warn" | "error";
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The service's own JSON logger, writing into an array instead of stdout. */
+export function capturedLogs(): { logger: Logger; entries: LogEntry[]; withMessage(msg: string): LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const logger = jsonLogger("debug", (line) => void entries.push(JSON.parse(line) as LogEntry));
+  return { logger, entries, withMessage: (msg) => entries.filter((entry) => entry.msg === msg) };
 }
