@@ -4,13 +4,16 @@
 import * as grpc from "@grpc/grpc-js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { expect } from "vitest";
 import type { Config } from "../../services/order-persistence/src/config";
 import { silentLogger } from "../../services/order-persistence/src/log";
 import type { SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
+import { migrate } from "../../services/order-persistence/src/migrate";
 import { defaultMigrationsDir, protoDir } from "../../services/order-persistence/src/paths";
 import type { PersisterOptions } from "../../services/order-persistence/src/persister";
 import { loadProtos } from "../../services/order-persistence/src/proto";
@@ -80,6 +83,40 @@ export class OrderTestbed {
   createDatabase(name: string): string {
     this.postgres.sql(`CREATE DATABASE ${name}`);
     return name;
+  }
+
+  /** A new database with the service's schema migrated. */
+  async migratedDatabase(name: string): Promise<string> {
+    const pool = new pg.Pool({ connectionString: this.postgres.url(this.createDatabase(name)), max: 1 });
+    try {
+      await migrate(pool, defaultMigrationsDir);
+    } finally {
+      await pool.end();
+    }
+    return name;
+  }
+
+  /** Empties the order tables and removes the triggers failInserts made: a migrated database as new. */
+  async resetOrders(pool: pg.Pool): Promise<void> {
+    await pool.query(`DO $$ DECLARE t record; BEGIN
+      FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND tgname LIKE 'fail\\_%' LOOP
+        EXECUTE format('DROP TRIGGER %I ON orders', t.tgname);
+      END LOOP;
+    END $$; TRUNCATE orders, order_items`);
+  }
+
+  /**
+   * Makes PostgreSQL itself fail inserts of the orders whose order_id matches `pattern` (LIKE) with
+   * `sqlstate`: 25006 (read-only) is an outage, P0001 a refusal. Returns the undo.
+   */
+  failInserts(database: string, pattern: string, sqlstate: string): () => void {
+    const name = `fail_${sqlstate.toLowerCase()}_${createHash("sha256").update(pattern).digest("hex").slice(0, 8)}`;
+    this.postgres.sql(
+      `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'insert of % refused by a test trigger', NEW.order_id USING ERRCODE = '${sqlstate}'; END $$; ` +
+        `CREATE OR REPLACE TRIGGER ${name} BEFORE INSERT ON orders FOR EACH ROW WHEN (NEW.order_id LIKE '${pattern}') EXECUTE FUNCTION ${name}()`,
+      database,
+    );
+    return () => void this.postgres.sql(`DROP TRIGGER IF EXISTS ${name} ON orders`, database);
   }
 
   count(database: string, query: string): number {
@@ -208,7 +245,7 @@ export async function healthStatus(c: Clients, service = ""): Promise<string> {
   return response!.status;
 }
 
-export { money, orderRequest, type OrderOptions } from "./orders";
+export { capturedLogs, money, orderRecord, orderRequest, type LogEntry, type OrderOptions } from "./orders";
 
 export async function metricsText(metricsPort: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
