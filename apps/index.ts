@@ -11,6 +11,7 @@ import { frontend } from "./frontend";
 import { kubeStateMetrics } from "./kube-state-metrics";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
+import { nodeExporter } from "./node-exporter";
 import { orderPersistence } from "./order-persistence";
 import { otelCollector } from "./otel-collector";
 import { postgres } from "./postgres";
@@ -30,6 +31,7 @@ export const apps: readonly App[] = [
   prometheus,
   otelCollector,
   kubeStateMetrics,
+  nodeExporter,
   redisCart,
   redisHa,
   postgres,

@@ -9,7 +9,7 @@ import { deployment, httpProbe } from "./lib/workload";
 
 const httpPort = portOf("kube-state-metrics", "http").port;
 const telemetryPort = portOf("kube-state-metrics", "telemetry").port;
-const observedKinds = (records["kube-state-metrics"].apiAccess?.grants ?? []).flatMap((grant) => grant.resources);
+const observedKinds = (records["kube-state-metrics"].apiAccess?.cluster ?? []).flatMap((grant) => ("resources" in grant ? grant.resources : []));
 
 export const kubeStateMetrics = workloadApp({
   name: "kube-state-metrics",

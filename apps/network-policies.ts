@@ -4,7 +4,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, kubernetesApi, namespaceRoles, portOf, protocolsOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
+import { allowedFlows, clusterDns, kubelet, kubeletPort, kubernetesApi, namespaceRoles, onHostNetwork, portOf, protocolsOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
 import { namespaceOf, type App, type RenderContext } from "./lib/app";
 import { selectorLabels } from "./lib/workload";
 
@@ -53,12 +53,18 @@ function ingressRules(context: RenderContext, workload: WorkloadName, inbound: A
   return rules;
 }
 
+/**
+ * Each flow out: to a workload's pods by labels; to the API server, the kubelets or a workload on
+ * the host network by the addresses the settings give (pod selectors do not select the host).
+ */
 function egressRules(context: RenderContext, outbound: AllowedFlow[], namespace: string): INetworkPolicyEgressRule[] {
+  const toAddresses = (cidrs: readonly string[], ports: INetworkPolicyEgressRule["ports"]) => ({ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports });
+  // The settings check requires these addresses whenever such a flow runs.
+  const nodes = () => context.settings.nodes!.cidrs;
   return outbound.map((flow): INetworkPolicyEgressRule => {
-    if (flow.to === kubernetesApi) {
-      const api = context.settings.kubernetesApi!; // required by the settings check whenever an API user runs
-      return { to: api.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: api.port }] };
-    }
+    if (flow.to === kubernetesApi) return toAddresses(context.settings.kubernetesApi!.cidrs, [{ protocol: "TCP", port: context.settings.kubernetesApi!.port }]);
+    if (flow.to === kubelet) return toAddresses(nodes(), [{ protocol: "TCP", port: kubeletPort }]);
+    if (onHostNetwork(flow.to)) return toAddresses(nodes(), portEntries(flow.to, flow.port));
     return { to: [workloadPeer(context, flow.to, namespace)], ports: portEntries(flow.to, flow.port) };
   });
 }

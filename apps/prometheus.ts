@@ -9,7 +9,7 @@
 // both read (Debian's 2.42 has no Kubernetes discovery at all, so the tests check the pod-discovery
 // job's shape themselves).
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { portOf } from "../core/contract/index";
+import { kubeletPort, portOf } from "../core/contract/index";
 import { durationSeconds } from "../core/quantity";
 import { toYaml } from "../core/yaml/write";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
@@ -61,6 +61,7 @@ function podsJob(namespaces: string[]): Record<string, unknown> {
       { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
       { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
       { source_labels: ["__meta_kubernetes_pod_label_app"], target_label: "app" },
+      { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
     ],
   };
 }
@@ -72,6 +73,42 @@ function objectExportersJob(monitoring: string): Record<string, unknown> {
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [monitoring] } }],
     relabel_configs: [...annotatedTargets, { source_labels: ["__meta_kubernetes_pod_label_app"], regex: objectExporters.join("|"), action: "keep" }],
   };
+}
+
+/** The pod's ServiceAccount credentials, which the kubelets and the API server authenticate and authorize (RBAC). */
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** HTTPS with the pod's token, the server certificate checked against the cluster CA unless told otherwise. */
+function withServiceAccount(verify: boolean): Record<string, unknown> {
+  return {
+    scheme: "https",
+    authorization: { credentials_file: `${serviceAccountDir}/token` },
+    tls_config: { ca_file: `${serviceAccountDir}/ca.crt`, ...(verify ? {} : { insecure_skip_verify: true }) },
+  };
+}
+
+/**
+ * A job per node kubelet endpoint, straight to each node's kubelet on its authenticated port (the
+ * kubelet asks the API whether our account may get nodes/metrics): its own metrics (volume
+ * usage, pod start latency) and cAdvisor's per-container CPU, memory and network.
+ */
+function kubeletJob(jobName: string, metricsPath: string, verify: boolean): Record<string, unknown> {
+  return {
+    job_name: jobName,
+    metrics_path: metricsPath,
+    ...withServiceAccount(verify),
+    kubernetes_sd_configs: [{ role: "node" }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
+      // Discovery gives the node's address and the kubelet's port as the kubelet reports it; the kubelet's is fixed.
+      { source_labels: ["__address__"], regex: "([^:]+)(?::\\d+)?", replacement: `$1:${kubeletPort}`, target_label: "__address__" },
+    ],
+  };
+}
+
+/** The API server's own metrics, through the cluster's Service (one of its instances per scrape). */
+function apiServerJob(): Record<string, unknown> {
+  return { job_name: "apiserver", ...withServiceAccount(true), static_configs: [{ targets: ["kubernetes.default.svc:443"] }] };
 }
 
 /** prometheus.yml for the environment. */
@@ -94,7 +131,13 @@ function prometheusConfig(context: RenderContext): Record<string, unknown> {
       alertmanagers: [{ api_version: "v2", dns_sd_configs: [{ names: [`alertmanager-headless.${monitoring}.svc.cluster.local`], type: "A", port: alertmanagerPort }] }],
     },
     rule_files: [`${rulesDir}/*.yml`],
-    scrape_configs: [podsJob([context.settings.namespaces.app, monitoring]), objectExportersJob(monitoring)],
+    scrape_configs: [
+      podsJob([context.settings.namespaces.app, monitoring]),
+      objectExportersJob(monitoring),
+      kubeletJob("kubelet", "/metrics", settings.verifyKubeletCertificates),
+      kubeletJob("cadvisor", "/metrics/cadvisor", settings.verifyKubeletCertificates),
+      apiServerJob(),
+    ],
   };
 }
 
@@ -115,7 +158,7 @@ export const prometheus = workloadApp({
     return [
       new ConfigMap({ metadata: { name: "prometheus-config", namespace }, data: { "prometheus.yml": config } }),
       new ConfigMap({ metadata: { name: "prometheus-rules", namespace }, data: rules }),
-      // Pod discovery in exactly the two namespaces it scrapes: a Role in each, no cluster-wide read.
+      // Pod discovery in exactly the two namespaces it scrapes (a Role in each); nodes, their metrics and the API server's cluster-wide.
       ...recordedAccess(context, "prometheus"),
       ...statefulSet(context, {
         name: "prometheus",

@@ -136,7 +136,7 @@ describe("a workload that uses the Kubernetes API", () => {
   beforeAll(() => {
     // Settings without the API server's place, as before any workload used the API.
     for (const environment of ["dev", "prod"]) edit(`environments/${environment}/settings.yaml`, (text) => text.replace(/(#[^\n]*\n)*kubernetesApi:\n(  [^\n]*\n)+/, ""));
-    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n    apiAccess: { scope: \"cluster\", grants: [{ apiGroups: [\"\"], resources: [\"pods\", \"endpoints\", \"services\"], verbs: [\"get\", \"list\", \"watch\"] }] },\n    minimumReplicas: { production: 2 },\n  },\n} satisfies"));
+    edit("core/contract/workloads.ts", (text) => text.replace("    scrapesMetrics: true,\n    minimumReplicas: { production: 2 },\n  },\n} satisfies", "    scrapesMetrics: true,\n    usesKubernetesApi: true,\n    apiAccess: { cluster: [{ apiGroups: [\"\"], resources: [\"pods\", \"endpoints\", \"services\"], verbs: [\"get\", \"list\", \"watch\"] }] },\n    minimumReplicas: { production: 2 },\n  },\n} satisfies"));
     edit("apps/scratch-collector.ts", (text) =>
       text
         .replace('import { clusterService } from "./lib/service";', 'import { recordedAccess } from "./lib/rbac";\nimport { clusterService } from "./lib/service";')

@@ -15,6 +15,7 @@ vi.mock("../core/contract/workloads", async (importOriginal) => {
       kind: "DaemonSet",
       containers: { agent: { image: { pinned: "quay.io/prometheus/node-exporter:v1.12.1" }, resources: small, ports: ["metrics"] } },
       ports: { metrics: { port: 9100, metrics: true } },
+      hostAccess: { hostNetwork: "reads the node's network statistics", hostPID: "sees every process of the node", hostPaths: { volumes: { "host-proc": "/proc" }, reason: "reads the node's /proc" } },
     },
     "nightly-report": { namespace: "app", group: "data", kind: "CronJob", containers: { report: { image: { pinned: "busybox:1.37.0" }, resources: small } }, volumeClaims: { "report-output": "1Gi" } },
     "first-run": { namespace: "app", group: "data", kind: "Job", containers: { run: { image: { pinned: "busybox:1.37.0" }, resources: small } } },
@@ -71,7 +72,7 @@ describe("DaemonSet builder", () => {
     daemonSet(context, {
       name: name("node-agent"),
       containers: [{ name: "agent", readinessProbe: { tcpSocket: { port: 9100 } }, livenessProbe: { tcpSocket: { port: 9100 } } }],
-      nodeAccess: { hostNetwork: true, hostPID: true, exemptions: { SEC008: "reads the node's network statistics", SEC009: "sees every process of the node" } },
+      volumes: [{ name: "scratch", emptyDir: {} }],
     }),
   );
   const daemon = objects.find((o) => o.kind === "DaemonSet")!;
@@ -84,12 +85,30 @@ describe("DaemonSet builder", () => {
     expect(daemon.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
   });
 
-  it("host access is exempted rule by rule, with the reason, and nothing else is", () => {
+  it("gets the host access its record grants, host paths after its own volumes", () => {
     expect(daemon.spec.template.spec).toMatchObject({ hostNetwork: true, hostPID: true });
+    expect(daemon.spec.template.spec.volumes).toEqual([{ name: "scratch", emptyDir: {} }, { name: "host-proc", hostPath: { path: "/proc", type: "Directory" } }]);
+  });
+
+  it("host access is exempted rule by rule, with the record's reason, and nothing else is", () => {
     expect(findings(objects, ["SEC008", "SEC009", "SEC010", "SEC012"])).toEqual([
       "SEC008: pod uses hostNetwork (exempt: reads the node's network statistics)",
       "SEC009: pod uses hostPID (exempt: sees every process of the node)",
+      "SEC012: volume host-proc mounts host path /proc (exempt: reads the node's /proc)",
     ]);
+  });
+
+  it("an exemption the record does not grant exempts nothing, whatever the annotation says", () => {
+    const claimed = structuredClone(objects);
+    const agent = claimed.find((o) => o.kind === "DaemonSet")!;
+    agent.metadata.annotations["online-boutique-gitops/policy-exemptions"] += "\nSEC010: shares the node's IPC";
+    agent.spec.template.spec.hostIPC = true;
+    expect(findings(claimed, ["SEC010"])).toEqual(["SEC010: pod uses hostIPC"]);
+  });
+
+  it("a Deployment is never exempt, even with the annotation", () => {
+    const deployed = structuredClone(objects).map((o) => (o.kind === "DaemonSet" ? { ...o, kind: "Deployment" } : o));
+    expect(findings(deployed, ["SEC008"])).toEqual(["SEC008: pod uses hostNetwork"]);
   });
 });
 

@@ -32,11 +32,17 @@ describe("the contract's records", () => {
   it("a workload that uses the API says what it may do there, and only such a workload does; nothing writes, nothing reads Secrets", () => {
     for (const [name, record] of Object.entries(records)) {
       expect(record.apiAccess !== undefined, name).toBe(record.usesKubernetesApi === true);
-      for (const grant of record.apiAccess?.grants ?? []) {
+      for (const grant of [...(record.apiAccess?.namespaces ?? []), ...(record.apiAccess?.cluster ?? [])]) {
         expect(grant.verbs.filter((verb) => !["get", "list", "watch"].includes(verb)), name).toEqual([]);
-        expect(grant.resources, name).not.toContain("secrets");
+        expect("resources" in grant ? grant.resources : [], name).not.toContain("secrets");
       }
     }
+  });
+
+  it("host access is for node agents only: DaemonSets that call nothing (a host-network pod's connections are the node's, which no NetworkPolicy confines)", () => {
+    const agents = Object.entries(records).filter(([, record]) => record.hostAccess !== undefined);
+    expect(agents.map(([name]) => name)).toEqual(["node-exporter"]);
+    for (const [name, record] of agents) expect({ name, kind: record.kind, calls: record.calls ?? {} }).toEqual({ name, kind: "DaemonSet", calls: {} });
   });
 
   it("volume claim names are unique across workloads (a claim's size is looked up by its name)", () => {

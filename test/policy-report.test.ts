@@ -6,6 +6,7 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { records } from "../core/contract/index";
 import { UserError } from "../core/errors";
 import { main, runPolicy } from "../policies/cli";
 import { loadManifests } from "../policies/engine/load";
@@ -366,12 +367,21 @@ describe("runPolicy", () => {
   };
   const shown = (dir: string) => relative(process.cwd(), dir);
 
+  /** The node agent's exemptions, as every run over rendered/prod lists them: its host access, with its record's reasons. */
+  const access = records["node-exporter"].hostAccess!;
+  const nodeAgentExemptions = [
+    `  exempt SEC008 DaemonSet monitoring/node-exporter: pod uses hostNetwork — reason: ${access.hostNetwork}`,
+    `  exempt SEC009 DaemonSet monitoring/node-exporter: pod uses hostPID — reason: ${access.hostPID}`,
+    ...Object.entries(access.hostPaths!.volumes).map(([volume, path]) => `  exempt SEC012 DaemonSet monitoring/node-exporter: volume ${volume} mounts host path ${path} — reason: ${access.hostPaths!.reason}`),
+  ];
+
   /** The whole text report of a copy of rendered/prod checked as prod, with these finding lines (errors). */
   const prodReport = (dir: string, findingLines: string[] = []) => {
     const manifests = loadManifests([dir]).manifests;
     return [
-      `${shown(dir)} (environment prod): ${manifests.length} objects, ${allRules.length} rules — ${findingLines.length / 2} error(s), 0 warning(s), 0 exemption(s)`,
+      `${shown(dir)} (environment prod): ${manifests.length} objects, ${allRules.length} rules — ${findingLines.length / 2} error(s), 0 warning(s), ${nodeAgentExemptions.length} exemption(s)`,
       ...findingLines,
+      ...nodeAgentExemptions,
       `  reachability: ${expectedFlows(manifests, prodSettings).length} allowed flows; equals the contract`,
     ].join("\n");
   };
@@ -433,7 +443,7 @@ describe("runPolicy", () => {
   });
 
   it("a directory is named relative to the working directory, and . when it is the working directory", () => {
-    expect(runPolicy(["rendered/prod"]).output.split("\n")[0]).toMatch(/^rendered\/prod \(environment prod\): \d+ objects, \d+ rules — 0 error\(s\), 0 warning\(s\), 0 exemption\(s\)$/);
+    expect(runPolicy(["rendered/prod"]).output.split("\n")[0]).toMatch(/^rendered\/prod \(environment prod\): \d+ objects, \d+ rules — 0 error\(s\), 0 warning\(s\), 5 exemption\(s\)$/);
     const dir = prodCopy();
     vi.spyOn(process, "cwd").mockReturnValue(dir);
     expect(runPolicy(["--env", "prod", "--root", repoRoot, "."]).output.split("\n")[0]).toMatch(/^\. \(environment prod\): /);
@@ -467,7 +477,8 @@ describe("runPolicy", () => {
     expect(exitCode).toBe(0);
     const json = JSON.parse(output);
     expect(json.results).toHaveLength(1);
-    expect(json.results[0]).toMatchObject({ environment: "prod", root: shown(dir), findings: [], missingFlows: 0, extraFlows: 0 });
+    expect(json.results[0]).toMatchObject({ environment: "prod", root: shown(dir), missingFlows: 0, extraFlows: 0 });
+    expect(json.results[0].findings.map((finding: { rule: string; exemption?: string }) => `${finding.rule}: ${finding.exemption}`)).toEqual(nodeAgentExemptions.map((line) => line.replace(/^ {2}exempt (\w+) .* — reason: (.*)$/, "$1: $2")));
   });
 
   it("--format sarif is the SARIF report, with every rule and locations relative to the repository", () => {
@@ -488,7 +499,7 @@ describe("runPolicy", () => {
     const { exitCode, output } = runPolicy([dir]);
     expect(exitCode).toBe(1);
     const lines = output.split("\n");
-    expect(lines[0]).toMatch(new RegExp(`^${shown(dir)} \\(environment ${basename(dir)}\\): \\d+ objects, ${allRules.length} rules — [1-9]\\d* error\\(s\\), 1 warning\\(s\\), 0 exemption\\(s\\)$`));
+    expect(lines[0]).toMatch(new RegExp(`^${shown(dir)} \\(environment ${basename(dir)}\\): \\d+ objects, ${allRules.length} rules — [1-9]\\d* error\\(s\\), 1 warning\\(s\\), ${nodeAgentExemptions.length} exemption\\(s\\)$`));
     expect(lines).toContain(
       `  warn  POL001 ${dir} (whole tree): no environments/${basename(dir)}/settings.yaml: only the contract's registries are allowed (IMG002), storage class (STO002) and minimum replicas (AVL001) are not checked`,
     );
@@ -525,21 +536,23 @@ describe("runPolicy", () => {
   });
 
   describe("with the rules it is given", () => {
-    const everyObject = (severity: Rule["severity"]): Rule => ({ ...rule("TST001", severity, "schema", "flags every object", "Do not."), check: ({ manifests }) => manifests.map((manifest) => ({ manifest, message: "flagged" })) });
+    const everyObject = (severity: Rule["severity"], id = "TST001"): Rule => ({ ...rule(id, severity, "schema", "flags every object", "Do not."), check: ({ manifests }) => manifests.map((manifest) => ({ manifest, message: "flagged" })) });
+    /** A tree of one DaemonSet named like the node agent, whose record grants host access (and so the SEC008 exemption). */
     const treeWith = (annotation?: string) => {
       const dir = scratchDir();
       const annotations = annotation ? `  annotations:\n    online-boutique-gitops/policy-exemptions: "${annotation}"\n` : "";
-      writeFileSync(join(dir, "agent.yaml"), `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: monitoring\n${annotations}spec: {}\n`);
+      writeFileSync(join(dir, "agent.yaml"), `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: node-exporter\n  namespace: monitoring\n${annotations}spec: {}\n`);
       return dir;
     };
 
-    it("only an error that is not exempted fails the run", () => {
+    it("only an error that is not exempted fails the run; the node agent may be exempt only from what its host access breaks", () => {
       const dir = treeWith();
       expect(runPolicy(["--env", "test", dir], [everyObject("error")]).exitCode).toBe(1);
       expect(runPolicy(["--env", "test", dir], [everyObject("warning")]).exitCode).toBe(0);
-      const exempted = runPolicy(["--env", "test", treeWith("TST001: a node agent")], [everyObject("error")]);
+      const exempted = runPolicy(["--env", "test", treeWith("SEC008: a node agent")], [everyObject("error", "SEC008")]);
       expect(exempted.exitCode).toBe(0);
-      expect(exempted.output).toContain("  exempt TST001 DaemonSet monitoring/agent: flagged — reason: a node agent");
+      expect(exempted.output).toContain("  exempt SEC008 DaemonSet monitoring/node-exporter: flagged — reason: a node agent");
+      expect(runPolicy(["--env", "test", treeWith("TST001: a node agent")], [everyObject("error")]).exitCode).toBe(1);
     });
 
     it("the reports count and describe exactly those rules", () => {
@@ -549,7 +562,7 @@ describe("runPolicy", () => {
       const sarif = JSON.parse(runPolicy(["--env", "test", "--format", "sarif", dir], rules).output);
       expect(sarif.runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toEqual(["TST001"]);
       expect(sarif.runs[0].results).toEqual([
-        { ruleId: "TST001", level: "warning", message: { text: "DaemonSet monitoring/agent: flagged" }, locations: [{ physicalLocation: { artifactLocation: { uri: relative(repoRoot, join(dir, "agent.yaml")) } } }] },
+        { ruleId: "TST001", level: "warning", message: { text: "DaemonSet monitoring/node-exporter: flagged" }, locations: [{ physicalLocation: { artifactLocation: { uri: relative(repoRoot, join(dir, "agent.yaml")) } } }] },
       ]);
     });
   });

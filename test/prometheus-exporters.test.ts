@@ -1,18 +1,24 @@
-// The data tier's exporters as Prometheus sees them, with real engines end to end: a real
-// PostgreSQL and its real postgres-exporter, a real Redis and its real redis_exporter (Debian
-// packages prometheus-postgres-exporter 0.11 and prometheus-redis-exporter 1.45, older than the
-// images; .ci/run installs them), scraped by a real Prometheus 2.42 with the rendered scrape
-// relabelling (pods found through file discovery carrying their __meta_kubernetes_* labels) and
-// the rendered rules. The alerts read the series these exporters really expose, and
-// PostgresDown goes pending when PostgreSQL stops.
+// The exporters as Prometheus sees them, with real engines end to end: a real PostgreSQL and its
+// real postgres-exporter, a real Redis and its real redis_exporter, a real node-exporter started
+// with the rendered DaemonSet's flags (Debian packages prometheus-postgres-exporter 0.11,
+// prometheus-redis-exporter 1.45 and prometheus-node-exporter 1.5, older than the images;
+// .ci/run installs them), and the order persistence service itself, all scraped by a real
+// Prometheus 2.42 with the rendered scrape relabelling (pods found through file discovery carrying
+// their __meta_kubernetes_* labels) and the rendered rules. The alerts read the series these
+// exporters really expose, and PostgresDown goes pending when PostgreSQL stops.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { records } from "../core/contract/index";
+import { silentLogger } from "../services/order-persistence/src/log";
+import { defaultMigrationsDir } from "../services/order-persistence/src/paths";
+import { startServer, type RunningServer } from "../services/order-persistence/src/server";
 import { freePort, removeServerOwnedTempDirs, startPostgres, type PostgresServer } from "./support/postgres";
 import { startPrometheus, type RunningPrometheus } from "./support/prometheus";
-import { type Json } from "./support/repo";
+import { repoRoot, type Json } from "./support/repo";
 import { waitFor } from "./support/wait";
 
 const dir = mkdtempSync(join(tmpdir(), "prometheus-exporters-"));
@@ -30,9 +36,34 @@ function start(program: string, args: string[], env: NodeJS.ProcessEnv = {}): Ch
 }
 
 
+/**
+ * node-exporter's flags as the rendered DaemonSet gives them, with its container's view of the
+ * node (/host/proc, …) pointed back at this machine's own paths and the address on loopback.
+ */
+function renderedNodeExporterArgs(port: number): string[] {
+  const daemonSet = parse(readFileSync(join(repoRoot, "rendered/prod/monitoring/node-exporter/daemonset-node-exporter.yaml"), "utf8")) as Json;
+  const mounts = daemonSet.spec.template.spec.containers[0].volumeMounts as Json[];
+  const hostPaths = records["node-exporter"].hostAccess!.hostPaths!.volumes;
+  const onThisMachine = (value: string) => mounts.reduce((text: string, mount) => text.replace(new RegExp(`^${mount.mountPath}$`), hostPaths[mount.name]!), value);
+  return (daemonSet.spec.template.spec.containers[0].args as string[]).map((arg) => {
+    const [flag, value] = [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)];
+    if (flag === "--web.listen-address") return `${flag}=127.0.0.1:${port}`;
+    return flag.startsWith("--path.") ? `${flag}=${onThisMachine(value)}` : arg;
+  });
+}
+
+let orderService: RunningServer;
+let nodeExporter: ChildProcess;
+
 beforeAll(async () => {
   postgres = await startPostgres();
-  const [redisPort, redisExporterPort, postgresExporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [redisPort, redisExporterPort, postgresExporterPort, nodeExporterPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  nodeExporter = start("prometheus-node-exporter", renderedNodeExporterArgs(nodeExporterPort));
+  postgres.sql("CREATE DATABASE orders");
+  orderService = await startServer(
+    { host: "127.0.0.1", port: 0, metricsPort: 0, databaseUrl: postgres.url("orders"), poolSize: 2, emailServiceAddr: undefined, emailTimeoutMs: 2_000, spoolDir: mkdtempSync(join(dir, "spool-")), migrationsDir: defaultMigrationsDir, shutdownDelayMs: 0, shutdownTimeoutMs: 5_000, logger: silentLogger },
+    { migrationRetryMs: 100 },
+  );
   start("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
   start("prometheus-redis-exporter", ["-web.listen-address", `127.0.0.1:${redisExporterPort}`, "-redis.addr", `redis://127.0.0.1:${redisPort}`]);
   start("prometheus-postgres-exporter", [`--web.listen-address=127.0.0.1:${postgresExporterPort}`], { DATA_SOURCE_NAME: `postgresql://postgres@127.0.0.1:${postgres.port}/postgres?sslmode=disable` });
@@ -51,7 +82,15 @@ beforeAll(async () => {
         __meta_kubernetes_pod_annotation_prometheus_io_port: String(exporterPort),
       },
     }));
-  const targets = [...pod("postgres-0", "postgres", postgres.port, postgresExporterPort), ...pod("redis-cart-abcde", "redis-cart", redisPort, redisExporterPort)];
+  // node-exporter on the host network: its pod's address is the node's, and it listens on one port.
+  const nodeExporterPod: Json[] = pod("node-exporter-x7k2p", "node-exporter", nodeExporterPort, nodeExporterPort).slice(0, 1);
+  nodeExporterPod[0]!.labels = { ...nodeExporterPod[0]!.labels, __meta_kubernetes_namespace: "monitoring", __meta_kubernetes_pod_node_name: "node-a" };
+  const targets = [
+    ...pod("postgres-0", "postgres", postgres.port, postgresExporterPort),
+    ...pod("redis-cart-abcde", "redis-cart", redisPort, redisExporterPort),
+    ...pod("order-persistence-0", "order-persistence", orderService.port, orderService.metricsPort),
+    ...nodeExporterPod,
+  ];
   // Faster than the rendered 30 s, but not tighter than the exporter needs: with PostgreSQL gone it
   // takes over a second to answer on a loaded machine (the rendered timeout is 10 s).
   prometheus = await startPrometheus(dir, targets, { scrape_interval: "3s", scrape_timeout: "3s", evaluation_interval: "1s" });
@@ -60,6 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
+  await orderService?.close();
   for (const child of processes) child.kill("SIGTERM");
   await Promise.all(processes.map((child) => (child.pid === undefined || child.exitCode !== null ? undefined : new Promise((resolve) => child.once("exit", resolve)))));
   postgres?.destroy();
@@ -70,6 +110,34 @@ afterAll(async () => {
 const query = async (expr: string) => ((await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as Json).data.result as Json[];
 
 describe("the data tier's exporters, scraped through the rendered configuration", () => {
+  it("node-exporter accepts the rendered flags and is scraped as a pod of the node, with the node's CPU, memory and filesystems", async () => {
+    expect(nodeExporter.exitCode).toBeNull();
+    const series = await waitFor("node series scraped", async () => {
+      const found = await query('count by (__name__, namespace, pod, app, node) ({__name__=~"node_cpu_seconds_total|node_memory_MemAvailable_bytes|node_filesystem_avail_bytes"})');
+      return found.length === 3 ? found : undefined;
+    }, 30_000);
+    expect(series.map((s) => `${s.metric.__name__} ${s.metric.namespace}/${s.metric.pod} ${s.metric.app} ${s.metric.node}`).sort()).toEqual([
+      "node_cpu_seconds_total monitoring/node-exporter-x7k2p node-exporter node-a",
+      "node_filesystem_avail_bytes monitoring/node-exporter-x7k2p node-exporter node-a",
+      "node_memory_MemAvailable_bytes monitoring/node-exporter-x7k2p node-exporter node-a",
+    ]);
+    // The node's root filesystem is read through --path.rootfs; the excluded mount points (pseudo filesystems) are not reported.
+    const mountpoints = (await query("node_filesystem_avail_bytes")).map((s) => s.metric.mountpoint as string);
+    expect(mountpoints).toContain("/");
+    expect(mountpoints.filter((mount) => /^\/(dev|proc|run|sys)($|\/)/.test(mount))).toEqual([]);
+  });
+
+  it("the order persistence service is scraped on its metrics port, and the orders rules evaluate against its series", async () => {
+    const depth = await waitFor("order_spool_depth scraped", async () => (await query("order_spool_depth"))[0], 30_000);
+    expect([depth.metric.pod, depth.metric.app, depth.value[1]]).toEqual(["order-persistence-0", "order-persistence", "0"]);
+    const orders = await waitFor("orders rules evaluated", async () => {
+      const found = ((await (await fetch(`${base}/api/v1/rules`)).json()) as Json).data.groups as Json[];
+      const group = found.find((g) => g.name === "orders");
+      return group?.rules.every((rule: Json) => rule.health === "ok" && rule.lastEvaluation !== "0001-01-01T00:00:00Z") ? group : undefined;
+    });
+    expect(orders.rules.filter((rule: Json) => rule.state !== "inactive").map((rule: Json) => rule.name)).toEqual([]);
+  });
+
   it("pg_up and redis_up are 1, labelled with the pod they run beside", async () => {
     const up = await waitFor("both exporters scraped", async () => {
       const series = await query("pg_up or redis_up");

@@ -31,7 +31,7 @@ function promtool(args: string[]) {
 describe("the rendered configuration", () => {
   it.each(["dev", "prod"])("%s: promtool check config accepts it, and check rules every rule file", (environment) => {
     const file = join(dir, `${environment}.yml`);
-    writeFileSync(file, stringify(withFileDiscovery(configOf(environment), join(dir, "targets.json"))));
+    writeFileSync(file, stringify(withFileDiscovery(configOf(environment), dir)));
     const config = promtool(["check", "config", "--syntax-only", file]);
     expect(config.output).toContain("SUCCESS");
     expect(config.status).toBe(0);
@@ -69,13 +69,38 @@ describe("deployment", () => {
     expect(find(objectsOf("dev"), "StatefulSet", "prometheus")!.spec.replicas).toBe(1);
   });
 
-  it("reads pods in its two namespaces and nothing else: a Role per namespace, no cluster-wide grant", () => {
+  it("lists and watches pods in its two namespaces only; cluster-wide it reads nodes, their metrics and the API server's /metrics, nothing else", () => {
     const objects = objectsOf("prod");
     const roles = objects.filter((o) => ["Role", "ClusterRole"].includes(o.kind) && o.metadata.name.includes("prometheus"));
     expect(roles.map((role) => [role.kind, role.metadata.namespace, role.rules])).toEqual([
-      ["Role", "microservices-demo", [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]],
-      ["Role", "monitoring", [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]],
+      ["Role", "microservices-demo", [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }]],
+      ["Role", "monitoring", [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }]],
+      [
+        "ClusterRole",
+        undefined,
+        [
+          { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+          { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+          { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+        ],
+      ],
     ]);
+    const binding = find(objects, "ClusterRoleBinding", "monitoring-prometheus")!;
+    expect([binding.roleRef, binding.subjects]).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-prometheus" }, [{ kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" }]]);
+  });
+
+  it.each([
+    ["prod", undefined],
+    ["dev", true],
+  ])("%s: scrapes each node's kubelet and cAdvisor on the kubelet's port with its token, and the API server through its Service", (environment, skipVerify) => {
+    const jobs = Object.fromEntries((configOf(environment).scrape_configs as Json[]).map((job) => [job.job_name, job]));
+    const credentials = { scheme: "https", authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" } };
+    const ca = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+    for (const [name, path] of [["kubelet", "/metrics"], ["cadvisor", "/metrics/cadvisor"]] as const) {
+      expect(jobs[name], name).toMatchObject({ ...credentials, metrics_path: path, kubernetes_sd_configs: [{ role: "node" }], tls_config: skipVerify ? { ca_file: ca, insecure_skip_verify: true } : { ca_file: ca } });
+      expect(jobs[name].relabel_configs.find((rule: Json) => rule.target_label === "__address__"), name).toEqual({ source_labels: ["__address__"], regex: "([^:]+)(?::\\d+)?", replacement: "$1:10250", target_label: "__address__" });
+    }
+    expect(jobs.apiserver).toEqual({ job_name: "apiserver", ...credentials, tls_config: { ca_file: ca }, static_configs: [{ targets: ["kubernetes.default.svc:443"] }] });
   });
 
   it("runbook links point at this repository's README at the synced revision", () => {

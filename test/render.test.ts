@@ -261,8 +261,8 @@ describe("render CLI messages", () => {
     expect(result.stdout.split("\n")).toEqual([
       summaryLine("dev"),
       summaryLine("prod"),
-      'dev: example values still set (images.orderPersistence, monitoring.alertmanager.receivers.on-call.webhook.url, kubernetesApi.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
-      'prod: example values still set (images.orderPersistence, frontendExposure.host, monitoring.alertmanager.receivers.pager.webhook.url, monitoring.alertmanager.receivers.dead-mans-switch.webhook.url, kubernetesApi.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'dev: example values still set (images.orderPersistence, monitoring.alertmanager.receivers.on-call.webhook.url, kubernetesApi.cidrs.0, nodes.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'prod: example values still set (images.orderPersistence, frontendExposure.host, monitoring.alertmanager.receivers.pager.webhook.url, monitoring.alertmanager.receivers.dead-mans-switch.webhook.url, kubernetesApi.cidrs.0, nodes.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
       `rendered/ is up to date (${fileCount()} files)`,
       "",
     ]);
@@ -275,7 +275,7 @@ describe("render CLI messages", () => {
     const examples = [...new Set(text.match(/[^\s"']*example[^\s"']*/g))];
     expect(examples.length).toBeGreaterThan(0);
     // Example names, and the documentation address standing for the API server's.
-    writeFileSync(dev, examples.reduce((t, example) => t.split(example).join(example.replace(/example/g, "acme")), text).replace("192.0.2.10/32", "10.96.0.1/32"));
+    writeFileSync(dev, examples.reduce((t, example) => t.split(example).join(example.replace(/example/g, "acme")), text).replace("192.0.2.10/32", "10.96.0.1/32").replace("198.51.100.0/24", "10.0.0.0/24"));
     const result = renderInProcess(["--check", "--env", "dev", "--root", root]);
     expect(result.stderr).toBe("");
     expect(result.stdout).not.toContain("example values");

@@ -308,11 +308,11 @@ describe("the committed settings are examples", () => {
     cleanups.push(repo.cleanup);
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, kubernetesApi\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
+    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, kubernetesApi\.cidrs\.0, nodes\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
   });
 
   it("real values silence it", () => {
-    const result = renderWithSettings(devSettings, (text) => text.replaceAll("example-org", "shop-team").replace("alerts.example.com", "alerts.shop-team.net").replace("192.0.2.10/32", "10.96.0.1/32"));
+    const result = renderWithSettings(devSettings, (text) => text.replaceAll("example-org", "shop-team").replace("alerts.example.com", "alerts.shop-team.net").replace("192.0.2.10/32", "10.96.0.1/32").replace("198.51.100.0/24", "10.0.0.0/24"));
     expect(result.status).toBe(0);
     expect(result.stdout).not.toMatch(/^dev: example values/m);
     expect(result.stdout).toMatch(/^prod: example values/m);

@@ -5,7 +5,7 @@ import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { IPolicyRule } from "kubernetes-models/rbac.authorization.k8s.io/v1/PolicyRule";
-import { namespaceRoles, records, type WorkloadName } from "../../core/contract/index";
+import { namespaceRoles, records, type ApiGrant, type WorkloadName } from "../../core/contract/index";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 
 const rbacGroup = "rbac.authorization.k8s.io";
@@ -27,13 +27,18 @@ export function clusterAccess(context: RenderContext, workload: WorkloadName, ru
   ];
 }
 
-/** The RBAC the workload's record grants it (apiAccess): one ClusterRole, or a Role in each namespace. */
+/** The RBAC the workload's record grants it (apiAccess): a Role in each namespace, a ClusterRole, or both. */
 export function recordedAccess(context: RenderContext, workload: WorkloadName): KubeObject[] {
   const access = records[workload].apiAccess;
   if (!access) throw new Error(`core/contract: workload ${workload} gets RBAC but its record has no apiAccess`);
-  const rules = access.grants.map((grant) => ({ apiGroups: [...grant.apiGroups], resources: [...grant.resources], verbs: [...grant.verbs] }));
-  if (access.scope === "cluster") return clusterAccess(context, workload, rules);
-  return namespaceRoles.flatMap((role) => namespaceAccess(context, workload, rules, context.settings.namespaces[role]));
+  const namespaced = access.namespaces ? namespaceRoles.flatMap((role) => namespaceAccess(context, workload, access.namespaces!.map(policyRule), context.settings.namespaces[role])) : [];
+  const cluster = access.cluster ? clusterAccess(context, workload, access.cluster.map(policyRule)) : [];
+  return [...namespaced, ...cluster];
+}
+
+/** A record's grant as a role's rule (copies: the record is read-only). */
+function policyRule(grant: ApiGrant): IPolicyRule {
+  return "nonResourceURLs" in grant ? { nonResourceURLs: [...grant.nonResourceURLs], verbs: [...grant.verbs] } : { apiGroups: [...grant.apiGroups], resources: [...grant.resources], verbs: [...grant.verbs] };
 }
 
 /** A Role and its binding in one namespace (the workload's own unless given). */

@@ -21,7 +21,7 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
-import { bindsOnFirstRunAnnotation, exemptionAnnotation, protocolPortName, protocolsOf, records, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
+import { bindsOnFirstRunAnnotation, exemptionAnnotation, hostAccessExemptions, protocolPortName, protocolsOf, records, type HostAccess, type WorkloadKind, type WorkloadName } from "../../core/contract/index";
 import { imageOf } from "../../core/images";
 import { replicaCount } from "../../core/settings/topology";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
@@ -246,33 +246,41 @@ export function statefulSet(context: RenderContext, spec: PodSpec & { serviceNam
   ];
 }
 
-/** Host access a node agent needs; each one exempts it from the matching policy rule, with the reason. */
-export interface NodeAccess {
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  /** Policy rule id → why the agent needs the access it breaks (shown in every policy run). */
-  exemptions: Record<string, string>;
+/** The policy exemptions a node agent's host access needs, with its record's reasons ("SEC008" → why). */
+function hostAccessReasons(access: HostAccess | undefined): Record<string, string> | undefined {
+  if (!access) return undefined;
+  const reasons: Record<string, string> = {};
+  if (access.hostNetwork) reasons[hostAccessExemptions.hostNetwork] = access.hostNetwork;
+  if (access.hostPID) reasons[hostAccessExemptions.hostPID] = access.hostPID;
+  if (access.hostPaths) reasons[hostAccessExemptions.hostPaths] = access.hostPaths.reason;
+  return reasons;
 }
 
-/** ServiceAccount + DaemonSet: one pod per node (node agents), tolerating every taint. */
-export function daemonSet(context: RenderContext, spec: PodSpec & { nodeAccess?: NodeAccess }): KubeObject[] {
+/**
+ * ServiceAccount + DaemonSet: one pod per node (node agents), tolerating every taint, with the
+ * host access its record grants (host network, host PIDs, host paths as volumes the containers
+ * mount by name) and the policy exemptions that access needs, each with the record's reason.
+ */
+export function daemonSet(context: RenderContext, spec: PodSpec): KubeObject[] {
   const { name } = spec;
   checkKind(name, "DaemonSet");
-  const access = spec.nodeAccess;
+  const access = records[name].hostAccess;
+  const hostPaths = Object.entries(access?.hostPaths?.volumes ?? {}).map(([volume, path]) => ({ name: volume, hostPath: { path, type: "Directory" as const } }));
   const extra: Partial<IPodSpec> = {
     tolerations: [{ operator: "Exists" }],
     ...(access?.hostNetwork ? { hostNetwork: true } : {}),
     ...(access?.hostPID ? { hostPID: true } : {}),
   };
+  const withHostPaths = hostPaths.length > 0 ? { ...spec, volumes: [...(spec.volumes ?? []), ...hostPaths] } : spec;
   return [
     serviceAccount(context, name),
     new DaemonSet({
-      metadata: { name, namespace: namespaceOf(context, name), ...exemptions(access?.exemptions) },
+      metadata: { name, namespace: namespaceOf(context, name), ...exemptions(hostAccessReasons(access)) },
       spec: {
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(name) },
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-        template: podTemplate(context, spec, { replicas: 1, serviceAccount: true, extra }),
+        template: podTemplate(context, withHostPaths, { replicas: 1, serviceAccount: true, extra }),
       },
     }),
   ];

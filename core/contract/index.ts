@@ -62,16 +62,41 @@ export function pinnedImageOf(workload: WorkloadName, container: string): string
 /** Where the Kubernetes API server is, as a flow target: not a pod, but addresses from the settings. */
 export const kubernetesApi = "kubernetes-api";
 
-/** A permitted connection: `from` a workload or "external" (outside the cluster) to a named port of `to`, over TCP. */
+/**
+ * The nodes' kubelets, as a flow target: not pods, but the nodes' addresses from the settings, on
+ * the kubelet's authenticated port (its /metrics and cAdvisor's /metrics/cadvisor).
+ */
+export const kubelet = "kubelet";
+export const kubeletPort = 10250;
+
+/**
+ * A permitted connection: `from` a workload or "external" (outside the cluster) to a named port
+ * of `to`, over the port's protocols; or from a workload to the API server or the kubelets.
+ */
 export type AllowedFlow =
   | { from: WorkloadName | "external"; to: WorkloadName; port: string }
-  | { from: WorkloadName; to: typeof kubernetesApi };
+  | { from: WorkloadName; to: typeof kubernetesApi }
+  | { from: WorkloadName; to: typeof kubelet };
+
+/** Whether a workload's pods run on the node's network: they have the node's address, and NetworkPolicies do not confine them. */
+export function onHostNetwork(workload: WorkloadName): boolean {
+  return records[workload].hostAccess?.hostNetwork !== undefined;
+}
+
+/** Whether a flow goes to the nodes' addresses: a kubelet, or a workload on the host network. */
+export function reachesNodes(flow: AllowedFlow): boolean {
+  return flow.to === kubelet || (flow.to !== kubernetesApi && onHostNetwork(flow.to));
+}
+
+/** The policy rule each kind of host access breaks, which a node agent's record exempts it from. */
+export const hostAccessExemptions = { hostNetwork: "SEC008", hostPID: "SEC009", hostPaths: "SEC012" } as const;
 
 /**
  * Who may talk to whom, derived from the records: clients outside the cluster to external
  * ports, each workload's calls, the pods of one workload to each other on its peer ports
  * (replication, gossip: a flow from the workload to itself), scrapers to every metrics port
- * (their own included: HA replicas scrape each other), API users to the API server. With
+ * (their own included: HA replicas scrape each other), API users to the API server, kubelet
+ * scrapers to the kubelets. With
  * `deployed`, only flows whose both ends run in the environment.
  */
 export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames): AllowedFlow[] {
@@ -93,6 +118,7 @@ export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames):
     }
   }
   for (const from of running.filter((name) => records[name].usesKubernetesApi)) flows.push({ from, to: kubernetesApi });
+  for (const from of running.filter((name) => records[name].scrapesKubelets)) flows.push({ from, to: kubelet });
   // A scraper that also calls a metrics port (Prometheus → Alertmanager's web port) is one flow.
   const seen = new Set<string>();
   return flows.filter((flow) => {

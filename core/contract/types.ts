@@ -48,16 +48,40 @@ export interface PortRecord {
 export type PortProtocol = "TCP" | "UDP";
 
 /** One grant: every verb on every resource of the API groups listed. */
-export interface ApiGrant {
+export interface ResourceGrant {
   apiGroups: readonly string[];
   resources: readonly string[];
   verbs: readonly string[];
 }
 
+/** One grant on paths of the API server that are not resources (its own /metrics); cluster-wide only. */
+export interface NonResourceGrant {
+  nonResourceURLs: readonly string[];
+  verbs: readonly string[];
+}
+
+export type ApiGrant = ResourceGrant | NonResourceGrant;
+
+/** What a workload may do through the API, by scope; each scope present is rendered, nothing else. */
 export interface ApiAccess {
-  /** "cluster": one ClusterRole; "namespaces": a Role in each namespace of the architecture (nothing cluster-wide). */
-  scope: "cluster" | "namespaces";
-  grants: readonly ApiGrant[];
+  /** A Role in each namespace of the architecture: what it reads there (nothing of other namespaces). */
+  namespaces?: readonly ResourceGrant[];
+  /** One ClusterRole: what only a cluster-wide grant allows (nodes, non-resource URLs, every namespace). */
+  cluster?: readonly ApiGrant[];
+}
+
+/**
+ * Host access of a node agent, each with the reason it needs it: the only workloads that may
+ * leave the pod sandbox. The policy run exempts a DaemonSet from the matching rule only when its
+ * record lists the access (hostAccessExemptions in core/contract/index.ts).
+ */
+export interface HostAccess {
+  /** Runs on the node's network namespace (its pods have the node's address). */
+  hostNetwork?: string;
+  /** Sees the node's processes. */
+  hostPID?: string;
+  /** Mounts node paths read-only: volume name → host path, and one reason for them. */
+  hostPaths?: { volumes: Readonly<Record<string, string>>; reason: string };
 }
 
 export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job";
@@ -78,8 +102,12 @@ export interface WorkloadRecord {
   scrapesMetrics?: boolean;
   /** Talks to the Kubernetes API server: its pods get a token and may reach the API (settings.kubernetesApi). */
   usesKubernetesApi?: boolean;
-  /** What it may do through the API: its Roles or ClusterRole hold exactly these grants (policy RBAC005). */
+  /** What it may do through the API: its Roles and ClusterRole hold exactly these grants (policy RBAC005). */
   apiAccess?: ApiAccess;
+  /** Scrapes every node's kubelet (its own and cAdvisor's metrics) on the nodes' addresses (settings.nodes). */
+  scrapesKubelets?: boolean;
+  /** A node agent's access to the host; no other workload has any. */
+  hostAccess?: HostAccess;
   /** Fewer replicas than this is an availability failure at that level (an HPA target counts at its minimum). */
   minimumReplicas?: Partial<Record<AvailabilityLevel, number>>;
   /** Persistent volume claims and their size (a StatefulSet: per replica, as claim templates; otherwise one claim). */

@@ -22,6 +22,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
+const nodeExporterImage = { pinned: "quay.io/prometheus/node-exporter:v1.12.1" };
 const kubeStateMetricsImage = { pinned: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0" };
 
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
@@ -184,9 +185,20 @@ export const workloads = {
     ports: { web: { port: 9090, metrics: true } },
     calls: { alertmanager: "web" },
     scrapesMetrics: true,
+    scrapesKubelets: true,
     usesKubernetesApi: true,
-    // Pod discovery in the two namespaces it scrapes, read-only.
-    apiAccess: { scope: "namespaces", grants: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }] },
+    apiAccess: {
+      // Pod discovery in the two namespaces it scrapes (list and watch are all discovery does).
+      namespaces: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }],
+      cluster: [
+        // Node discovery, for the kubelet and cAdvisor jobs.
+        { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+        // What the kubelet asks the API before it serves /metrics and /metrics/cadvisor.
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        // The API server's own metrics.
+        { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+      ],
+    },
     minimumReplicas: { production: 2 },
     volumeClaims: { "prometheus-storage": "10Gi" }, // overview
   },
@@ -217,14 +229,31 @@ export const workloads = {
     usesKubernetesApi: true,
     // The kinds it reports on (its --resources flag is this list), list and watch only.
     apiAccess: {
-      scope: "cluster",
-      grants: [
+      cluster: [
         { apiGroups: [""], resources: ["namespaces", "nodes", "persistentvolumeclaims", "pods", "services"], verbs: ["list", "watch"] },
         { apiGroups: ["apps"], resources: ["daemonsets", "deployments", "statefulsets"], verbs: ["list", "watch"] },
         { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["list", "watch"] },
         { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: ["list", "watch"] },
         { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list", "watch"] },
       ],
+    },
+  },
+  /**
+   * The nodes' own metrics (CPU, memory, disks, filesystems, network), one pod per node. The only
+   * workload with host access: it runs on the node's network and PID namespace and reads the
+   * node's /proc, /sys and root filesystem, read-only. Prometheus reaches it on the nodes'
+   * addresses (settings.nodes), as NetworkPolicies do not confine pods on the host network.
+   */
+  "node-exporter": {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "DaemonSet",
+    containers: { "node-exporter": { image: nodeExporterImage, resources: resources("50m", "250m", "64Mi", "128Mi"), ports: ["metrics"] } },
+    ports: { metrics: { port: 9100, metrics: true } },
+    hostAccess: {
+      hostNetwork: "reports the node's network interfaces, which only the node's network namespace shows",
+      hostPID: "reports the node's processes (counts, states, file descriptors), which only the node's PID namespace shows",
+      hostPaths: { volumes: { "host-proc": "/proc", "host-sys": "/sys", "host-root": "/" }, reason: "reads the node's /proc, /sys and filesystems (read-only mounts) for CPU, memory, disk and filesystem usage" },
     },
   },
   /** Nightly pg_dump; a week of dumps (not in the overview). */

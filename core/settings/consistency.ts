@@ -1,7 +1,7 @@
 // Settings that pass the schema but contradict the architecture contract. Each would render and
 // then fail the policy run (or the cluster); refusing them here means one error, at the line
 // that causes it, before anything is written.
-import { droppedWatchdogReceiver, minimumReplicas, records, volumeClaimSizes, workloadNames, type WorkloadName } from "../contract/index";
+import { allowedFlows, droppedWatchdogReceiver, minimumReplicas, reachesNodes, records, volumeClaimSizes, workloadNames, type WorkloadName } from "../contract/index";
 import { parseBytes, prometheusSizeBytes } from "../quantity";
 import type { Settings } from "./schema";
 import { contractMinimum, decidingSetting, multiReplicaWorkloads, replicaCount } from "./topology";
@@ -108,6 +108,12 @@ function kubernetesApi(settings: Settings, deployed: readonly WorkloadName[]): S
   return users.length > 0 && !settings.kubernetesApi ? [{ path: [], message: `missing key "kubernetesApi": ${list(users)} use${users.length === 1 ? "s" : ""} the Kubernetes API, and its egress needs the API server's addresses` }] : [];
 }
 
+/** Workloads that reach the nodes (kubelet scrapers, clients of a host-network agent) need their addresses. */
+function nodeAddresses(settings: Settings, deployed: readonly WorkloadName[]): SettingsProblem[] {
+  const users = [...new Set(allowedFlows(deployed).filter(reachesNodes).map((flow) => flow.from))];
+  return users.length > 0 && !settings.nodes ? [{ path: [], message: `missing key "nodes": ${list(users)} reach${users.length === 1 ? "es" : ""} the nodes (kubelets, node-exporter on the host network), and its egress needs the nodes' addresses` }] : [];
+}
+
 /** Prometheus deletes by size before its volume fills: the size limit leaves room for the WAL and compactions. */
 function prometheusRetention(settings: Settings): SettingsProblem[] {
   const size = settings.monitoring.prometheus.retentionSize;
@@ -140,6 +146,7 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...disruptionSettings(settings, deployedList),
     ...postgresPrimary(settings, deployed),
     ...kubernetesApi(settings, deployedList),
+    ...nodeAddresses(settings, deployedList),
     ...productionTls(settings),
     ...productionImagePins(settings),
     ...prometheusRetention(settings),

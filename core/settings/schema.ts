@@ -64,12 +64,13 @@ const prometheusSettings = {
   description: "Prometheus: how often it scrapes and evaluates rules, and how long it keeps samples.",
   type: "object",
   additionalProperties: false,
-  required: ["scrapeInterval", "evaluationInterval", "retentionTime", "retentionSize"],
+  required: ["scrapeInterval", "evaluationInterval", "retentionTime", "retentionSize", "verifyKubeletCertificates"],
   properties: {
     scrapeInterval: { ...duration, description: "How often every target is scraped (the overview: 30s)." },
     evaluationInterval: { ...duration, description: "How often recording and alerting rules run." },
     retentionTime: { ...duration, description: "Samples older than this are deleted." },
     retentionSize: { type: "string", pattern: "^[1-9][0-9]*(MB|GB)$", patternMeaning: "a size such as 8GB (Prometheus counts 1GB as 2^30 bytes)", description: "The oldest samples are deleted beyond this size; at most 80 % of the prometheus-storage volume (the WAL and compactions need the rest)." },
+    verifyKubeletCertificates: { type: "boolean", description: "Check the kubelets' serving certificates against the cluster CA. Needs kubelets whose certificates the cluster CA signed (kubelet serverTLSBootstrap); kubeadm's default self-signed ones fail the check, and every kubelet target is then down." },
   },
 } as const;
 
@@ -267,6 +268,15 @@ export const settingsSchema = {
       properties: {
         cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr, patternMeaning: "an IPv4 CIDR such as 172.18.0.2/32" }, description: "API server endpoint addresses (`kubectl get endpoints kubernetes`), as IPv4 CIDRs (the reachability proof models IPv4)." },
         port: { type: "integer", minimum: 1, maximum: 65535, description: "The endpoints' port (often 6443; the Service's 443 is translated before NetworkPolicies apply)." },
+      },
+    },
+    nodes: {
+      description: "Where the nodes are: Prometheus reaches each kubelet (10250) and each node agent on the host network (node-exporter) at these addresses. Required when such a workload runs.",
+      type: "object",
+      additionalProperties: false,
+      required: ["cidrs"],
+      properties: {
+        cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr, patternMeaning: "an IPv4 CIDR such as 10.0.0.0/24" }, description: "The nodes' InternalIP addresses (`kubectl get nodes -o wide`), as IPv4 CIDRs (the reachability proof models IPv4)." },
       },
     },
     argocd: {

@@ -37,6 +37,8 @@ export interface Violation {
   manifest: Manifest | { file: string; object?: undefined };
   path?: string;
   message: string;
+  /** False when no exemption may cover it (host access beyond what the workload's record grants). */
+  exemptable?: false;
 }
 
 export interface PolicyContext {

@@ -1,10 +1,10 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, isWorkloadName, kubernetesApi, portOf, protocolsOf, records, workloadNames, type WorkloadName } from "../../core/contract/index";
+import { allowedFlows, clusterDns, isWorkloadName, kubelet, kubeletPort, kubernetesApi, portOf, protocolsOf, reachesNodes, records, workloadNames, type WorkloadName } from "../../core/contract/index";
 import type { Settings } from "../../core/settings/schema";
 import { containersOf, mapSelects, ofKind, podsSelectedBy, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
-import { computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
+import { ANY_PORT, computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
 
 /** A documentation address (TEST-NET-3) standing for any client outside the cluster. */
 const externalClient: Endpoint = { id: "external", labels: {}, ports: [], ip: "203.0.113.10" };
@@ -22,8 +22,26 @@ function apiServerEndpoint(settings: Settings | undefined): Endpoint | undefined
   return cidr ? { id: kubernetesApi, labels: {}, ports: [], ip: cidr.split("/")[0]! } : undefined;
 }
 
+/**
+ * The nodes as the settings place them, at the address of their first CIDR: one endpoint for
+ * every kubelet and every pod on the host network (node-exporter), which have the node's address
+ * and which NetworkPolicies do not confine (their traffic is the node's).
+ */
+function nodesEndpoint(settings: Settings | undefined): Endpoint | undefined {
+  const cidr = settings?.nodes?.cidrs[0];
+  return cidr ? { id: nodesId, labels: {}, ports: [], ip: cidr.split("/")[0]! } : undefined;
+}
+
+const nodesId = "nodes";
+const onHostNetworkPod = (manifest: Manifest) => podTemplateOf(manifest.object)?.spec?.hostNetwork === true;
+
+/** Contract workloads the tree renders whose pods run on the host network. */
+function hostNetworkWorkloads(manifests: Manifest[]): Set<string> {
+  return new Set(workloads(manifests).filter(onHostNetworkPod).map((m) => m.object.metadata?.name as string));
+}
+
 function reachabilityInput(manifests: Manifest[], settings?: Settings): ReachabilityInput {
-  const endpoints: Endpoint[] = workloads(manifests).map((m) => ({
+  const endpoints: Endpoint[] = workloads(manifests).filter((m) => !onHostNetworkPod(m)).map((m) => ({
       id: `${m.object.metadata?.namespace}/${m.object.metadata?.name}`,
       namespace: m.object.metadata?.namespace,
       labels: podTemplateOf(m.object)?.metadata?.labels ?? {},
@@ -36,8 +54,7 @@ function reachabilityInput(manifests: Manifest[], settings?: Settings): Reachabi
     dnsLookalike,
     externalClient,
   );
-  const api = apiServerEndpoint(settings);
-  if (api) endpoints.push(api);
+  for (const endpoint of [apiServerEndpoint(settings), nodesEndpoint(settings)]) if (endpoint) endpoints.push(endpoint);
   const namespaces = [
     ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata?.name as string, labels: (m.object.metadata?.labels ?? {}) as Record<string, string> })),
     { name: clusterDns.namespace, labels: {} },
@@ -60,17 +77,25 @@ function workloadEndpoints(input: ReachabilityInput): Map<WorkloadName, Endpoint
 /** The flows the contract allows, for the workloads this tree renders, in the reachability's terms. */
 export function expectedFlows(manifests: Manifest[], settings?: Settings, input = reachabilityInput(manifests, settings)): Flow[] {
   const byName = workloadEndpoints(input);
+  const onHost = hostNetworkWorkloads(manifests);
+  const rendered = workloadNames.filter((name) => byName.has(name) || onHost.has(name));
   const api = input.endpoints.find((e) => e.id === kubernetesApi);
+  const nodes = input.endpoints.find((e) => e.id === nodesId);
   const flows: Flow[] = [];
-  for (const flow of allowedFlows(workloadNames.filter((name) => byName.has(name)))) {
+  // Without the settings the API server's or the nodes' place is unknown; POL001 says so, and an ipBlock to them counts as a hole.
+  const toNodes = (from: Endpoint, port: number, protocol: Protocol) => (nodes ? [{ from: from.id, to: nodes.id, port, protocol }] : []);
+  for (const flow of allowedFlows(rendered)) {
+    // A host-network pod's connections are the node's, which NetworkPolicies do not confine (the contract gives such agents no calls).
+    if (flow.from !== "external" && onHost.has(flow.from)) continue;
     const from = flow.from === "external" ? externalClient : byName.get(flow.from)!;
     if (flow.to === kubernetesApi) {
-      // Without the settings the API server's place is unknown; POL001 says so, and an ipBlock to it counts as a hole.
       if (api && settings?.kubernetesApi) flows.push({ from: from.id, to: api.id, port: settings.kubernetesApi.port, protocol: "TCP" });
-      continue;
+    } else if (flow.to === kubelet) {
+      flows.push(...toNodes(from, kubeletPort, "TCP"));
+    } else {
+      const port = portOf(flow.to, flow.port);
+      for (const protocol of protocolsOf(port)) flows.push(...(onHost.has(flow.to) ? toNodes(from, port.port, protocol) : [{ from: from.id, to: byName.get(flow.to)!.id, port: port.port, protocol }]));
     }
-    const port = portOf(flow.to, flow.port);
-    for (const protocol of protocolsOf(port)) flows.push({ from: from.id, to: byName.get(flow.to)!.id, port: port.port, protocol });
   }
   for (const endpoint of byName.values()) for (const protocol of ["TCP", "UDP"] as const) flows.push({ from: endpoint.id, to: dnsId, port: clusterDns.port, protocol });
   return flows;
@@ -117,45 +142,65 @@ function compareFlows(manifests: Manifest[], settings: Settings | undefined): Fl
   const expected = expectedFlows(manifests, settings, input);
   const actualKeys = new Set(actual.map(key));
   const expectedKeys = new Set(expected.map(key));
-  return { missing: expected.filter((f) => !actualKeys.has(key(f))), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
+  // A flow to an address outside the pod network on any port (ANY_PORT) includes the expected port.
+  const allowed = (f: Flow) => actualKeys.has(key(f)) || actualKeys.has(key({ ...f, port: ANY_PORT }));
+  return { missing: expected.filter((f) => !allowed(f)), extra: actual.filter((f) => !expectedKeys.has(key(f))), actual };
 }
 
-/** Does an egress rule reach exactly the API server as the settings place it (its CIDRs, its port)? */
-function isApiServerRule(rule: Json, settings: Settings | undefined): boolean {
-  const api = settings?.kubernetesApi;
-  if (!api) return false;
+/** Does an egress rule reach only the given addresses (ipBlocks of those CIDRs, no exceptions), on some of the given ports? */
+function reachesOnly(rule: Json, cidrs: readonly string[], allowed: readonly { port: number; protocol: string }[]): boolean {
   const peers = (rule.to ?? []) as Json[];
   const ports = (rule.ports ?? []) as Json[];
   return (
     peers.length > 0 &&
-    peers.every((peer) => peer.ipBlock && api.cidrs.includes(peer.ipBlock.cidr) && (peer.ipBlock.except ?? []).length === 0) &&
+    peers.every((peer) => peer.ipBlock && cidrs.includes(peer.ipBlock.cidr) && (peer.ipBlock.except ?? []).length === 0) &&
     ports.length > 0 &&
-    ports.every((port) => (port.protocol ?? "TCP") === "TCP" && port.port === api.port && port.endPort === undefined)
+    ports.every((port) => port.endPort === undefined && allowed.some((a) => a.port === port.port && a.protocol === (port.protocol ?? "TCP")))
   );
 }
 
+/** The node ports (kubelet, host-network agents' ports) the contract lets a workload reach. */
+function nodePortsOf(workload: string): { port: number; protocol: string }[] {
+  if (!isWorkloadName(workload)) return [];
+  return allowedFlows()
+    .filter((flow) => flow.from === workload && reachesNodes(flow))
+    .flatMap((flow) => {
+      if (flow.to === kubelet) return [{ port: kubeletPort, protocol: "TCP" }];
+      if (flow.to === kubernetesApi) return [];
+      const port = portOf(flow.to, flow.port);
+      return protocolsOf(port).map((protocol) => ({ port: port.port, protocol }));
+    });
+}
+
 /**
- * The matrix probes the outside world with one address (and the API server with one), so an
- * ipBlock that leaves them out would slip through: every ipBlock must admit only flows the
- * contract gives to "external" (ingress to a workload that accepts external clients) or to the
- * API server (egress of a workload that uses it, to exactly the settings' addresses and port).
+ * The matrix probes the outside world with one address (and the API server and the nodes with
+ * one each), so an ipBlock that leaves them out would slip through: every ipBlock must admit only
+ * flows the contract gives to "external" (ingress to a workload that accepts external clients),
+ * to the API server (egress of a workload that uses it, to exactly the settings' addresses and
+ * port) or to the nodes (egress of a workload that scrapes them, to exactly the settings' node
+ * addresses, on the ports it scrapes there).
  */
 function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Violation[] {
   const externallyReachable = new Set(allowedFlows().flatMap((f) => (f.from === "external" ? [f.to as string] : [])));
   return ofKind(manifests, "NetworkPolicy").flatMap((manifest) => {
     const selected = workloads(manifests).filter((w) => w.object.metadata?.namespace === manifest.object.metadata?.namespace && selectorMatchesLabels(manifest.object.spec?.podSelector, podTemplateOf(w.object)?.metadata?.labels ?? {}));
+    const names = selected.map((w) => w.object.metadata?.name as string);
     const holes: Violation[] = [];
     ((manifest.object.spec?.ingress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.from ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
-      for (const workload of selected.filter((w) => !externallyReachable.has(w.object.metadata?.name))) {
-        holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${workload.object.metadata?.name}, which the contract does not expose` });
+      for (const name of names.filter((name) => !externallyReachable.has(name))) {
+        holes.push({ manifest, path: `/spec/ingress/${index}`, message: `ipBlock admits clients outside the cluster to ${name}, which the contract does not expose` });
       }
     });
-    const apiUsers = selected.length > 0 && selected.every((w) => isWorkloadName(w.object.metadata?.name) && records[w.object.metadata?.name as WorkloadName].usesKubernetesApi);
+    const apiUsers = names.length > 0 && names.every((name) => isWorkloadName(name) && records[name].usesKubernetesApi);
+    const api = settings?.kubernetesApi;
+    // The node ports every selected workload may reach (a rule selecting several must suit each).
+    const nodePorts = names.length > 0 ? nodePortsOf(names[0]!).filter((p) => names.every((name) => nodePortsOf(name).some((q) => q.port === p.port && q.protocol === p.protocol))) : [];
     ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
-      if (apiUsers && isApiServerRule(rule, settings)) return;
-      holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster beyond the API server's addresses and port (settings kubernetesApi) for workloads that use it" });
+      if (apiUsers && api && reachesOnly(rule, api.cidrs, [{ port: api.port, protocol: "TCP" }])) return;
+      if (settings?.nodes && nodePorts.length > 0 && reachesOnly(rule, settings.nodes.cidrs, nodePorts)) return;
+      holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it and the nodes (settings nodes) on the ports the contract scrapes there" });
     });
     return holes;
   });

@@ -1,6 +1,6 @@
 // RBAC: no wildcards, no cluster-admin, no Secret reads unless the contract names the reader,
 // no privilege-escalation verbs.
-import { isWorkloadName, records, secretReaders } from "../../core/contract/index";
+import { isWorkloadName, records, secretReaders, type ApiGrant } from "../../core/contract/index";
 import { ofKind } from "../engine/objects";
 import type { Json, Manifest, Rule, Violation } from "../engine/types";
 
@@ -28,10 +28,16 @@ function grantsToWorkloads(manifests: Manifest[]) {
   });
 }
 
-/** Whether one (group, resource, verb) is among a record's grants. */
-function recorded(workload: string, group: string, resource: string, verb: string): boolean {
-  const access = isWorkloadName(workload) ? records[workload].apiAccess : undefined;
-  return (access?.grants ?? []).some((grant) => grant.apiGroups.includes(group) && grant.resources.includes(resource) && grant.verbs.includes(verb));
+/** What a role's rule grants, one (group, resource, verb) or (non-resource URL, verb) at a time, named as RBAC names it. */
+function permissionsOf(rule: Json): { name: string; granted: (grants: readonly ApiGrant[]) => boolean }[] {
+  const verbs = (rule.verbs ?? []) as string[];
+  const urls = ((rule.nonResourceURLs ?? []) as string[]).flatMap((url) => verbs.map((verb) => ({ name: `${verb} ${url}`, granted: (grants: readonly ApiGrant[]) => grants.some((g) => "nonResourceURLs" in g && g.nonResourceURLs.includes(url) && g.verbs.includes(verb)) })));
+  const resources = ((rule.apiGroups ?? [""]) as string[]).flatMap((group) =>
+    ((rule.resources ?? []) as string[]).flatMap((resource) =>
+      verbs.map((verb) => ({ name: `${verb} ${group ? `${group}/` : ""}${resource}`, granted: (grants: readonly ApiGrant[]) => grants.some((g) => "resources" in g && g.apiGroups.includes(group) && g.resources.includes(resource) && g.verbs.includes(verb)) })),
+    ),
+  );
+  return [...resources, ...urls];
 }
 
 export const rbacRules: Rule[] = [
@@ -40,10 +46,11 @@ export const rbacRules: Rule[] = [
     theme: "rbac",
     severity: "error",
     title: "no wildcards in roles",
-    fix: "List the exact apiGroups, resources and verbs the workload needs.",
+    fix: "List the exact apiGroups, resources, non-resource URLs and verbs the workload needs.",
     check: ({ manifests }) =>
       rulesOf(manifests).flatMap(({ manifest, rule, path }): Violation[] =>
-        (["apiGroups", "resources", "verbs"] as const).filter((field) => ((rule[field] ?? []) as string[]).includes("*")).map((field) => ({ manifest, path: `${path}/${field}`, message: `${field} contains "*"` })),
+        // "*" alone, or in a pattern ("*/scale", "/debug/*"), matches what nobody listed.
+        (["apiGroups", "resources", "nonResourceURLs", "verbs"] as const).filter((field) => ((rule[field] ?? []) as string[]).some((value) => value.includes("*"))).map((field) => ({ manifest, path: `${path}/${field}`, message: `${field} contains "*"` })),
       ),
   },
   {
@@ -81,18 +88,19 @@ export const rbacRules: Rule[] = [
     id: "RBAC005",
     theme: "rbac",
     severity: "error",
-    title: "a workload's roles grant exactly what its record's apiAccess lists, in the scope it names",
+    title: "a workload's roles grant only what its record's apiAccess lists, in the scope it lists it",
     fix: "Render the workload's RBAC from its record (apps/lib/rbac.ts recordedAccess), or add the grant to apiAccess in core/contract/workloads.ts if the workload needs it.",
     check: ({ manifests }) =>
       grantsToWorkloads(manifests).flatMap(({ binding, role, workload }): Violation[] => {
         const access = isWorkloadName(workload) ? records[workload].apiAccess : undefined;
         if (!access) return [{ manifest: binding, path: "/subjects", message: `binds ${workload}, whose record grants it no API access` }];
+        // A ClusterRoleBinding grants cluster-wide; a RoleBinding, even of a ClusterRole, only in its namespace.
         const cluster = binding.object.kind === "ClusterRoleBinding";
-        if (cluster !== (access.scope === "cluster")) return [{ manifest: binding, path: "/roleRef", message: `grants ${workload} ${cluster ? "cluster-wide" : "namespaced"} access; its record's apiAccess scope is ${access.scope}` }];
+        const grants = cluster ? access.cluster : access.namespaces;
+        if (!grants) return [{ manifest: binding, path: "/roleRef", message: `grants ${workload} ${cluster ? "cluster-wide" : "namespaced"} access; its record's apiAccess has no ${cluster ? "cluster" : "namespaces"} grants` }];
         return ((role.object.rules ?? []) as Json[]).flatMap((rule, index) => {
-          const triples = ((rule.apiGroups ?? [""]) as string[]).flatMap((group) => ((rule.resources ?? []) as string[]).flatMap((resource) => ((rule.verbs ?? []) as string[]).map((verb) => ({ group, resource, verb }))));
-          const extra = triples.filter(({ group, resource, verb }) => !recorded(workload, group, resource, verb));
-          return extra.length > 0 ? [{ manifest: role, path: `/rules/${index}`, message: `grants ${workload} ${extra.map(({ group, resource, verb }) => `${verb} ${group ? `${group}/` : ""}${resource}`).join(", ")}, beyond its record's apiAccess` }] : [];
+          const extra = permissionsOf(rule).filter((permission) => !permission.granted(grants));
+          return extra.length > 0 ? [{ manifest: role, path: `/rules/${index}`, message: `grants ${workload} ${extra.map((permission) => permission.name).join(", ")}${cluster ? " cluster-wide" : ""}, beyond its record's apiAccess` }] : [];
         });
       }),
   },

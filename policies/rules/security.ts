@@ -83,6 +83,15 @@ const podFlags: { id: string; field: string; title: string }[] = [
   { id: "SEC010", field: "hostIPC", title: "no host IPC namespace" },
 ];
 
+/** Why a hostPath volume is more than the workload's record grants (another path, or mounted writable), if it is. */
+function beyondRecordedHostPath(workload: Json, volume: Json): string | undefined {
+  const name = workload.metadata?.name;
+  const granted = isWorkloadName(name) ? records[name].hostAccess?.hostPaths?.volumes[volume.name] : undefined;
+  if (granted !== volume.hostPath.path) return "which its record's hostAccess does not grant";
+  const writable = containersOf(workload).filter(({ container }) => ((container.volumeMounts ?? []) as Json[]).some((mount) => mount.name === volume.name && mount.readOnly !== true));
+  return writable.length > 0 ? `writable in container ${writable.map(({ container }) => container.name).join(", ")}` : undefined;
+}
+
 /** Every security rule is an error of the security theme. */
 function rule(id: string, title: string, fix: string, check: Rule["check"]): Rule {
   return { id, theme: "security", severity: "error", title, fix, check };
@@ -107,12 +116,18 @@ export const securityRules: Rule[] = [
         .map((manifest) => ({ manifest, path: `${podSpecPath(manifest.object)}/${flag.field}`, message: `pod uses ${flag.field}` })),
     ),
   ),
-  rule("SEC012", "no hostPath volumes", "Use emptyDir, a ConfigMap or a PVC instead of hostPath (or exempt a node agent with a reason).", ({ manifests }) =>
+  rule("SEC012", "no hostPath volumes", "Use emptyDir, a ConfigMap or a PVC instead of hostPath (or grant a node agent the path, with a reason, in its record's hostAccess).", ({ manifests }) =>
     workloads(manifests).flatMap((manifest) =>
       ((podSpecOf(manifest.object)!.volumes ?? []) as Json[])
         .map((volume, index) => ({ volume, index }))
         .filter(({ volume }) => volume.hostPath)
-        .map(({ volume, index }) => ({ manifest, path: `${podSpecPath(manifest.object)}/volumes/${index}`, message: `volume ${volume.name} mounts host path ${volume.hostPath.path}` })),
+        .map(({ volume, index }): Violation => {
+          const path = `${podSpecPath(manifest.object)}/volumes/${index}`;
+          const message = `volume ${volume.name} mounts host path ${volume.hostPath.path}`;
+          // An exemption covers only the record's paths, mounted read-only.
+          const beyond = beyondRecordedHostPath(manifest.object, volume);
+          return beyond ? { manifest, path, message: `${message}, ${beyond}`, exemptable: false } : { manifest, path, message };
+        }),
     ),
   ),
   rule(

@@ -18,17 +18,21 @@ export const renderedPrometheusConfig = (): Json => parse(renderedPrometheus("co
 /** The rule files of the rendered prod ConfigMap, by name. */
 export const renderedRuleFiles = (): Record<string, string> => renderedPrometheus("configmap-prometheus-rules.yaml").data as Record<string, string>;
 
-/** The configuration with Kubernetes discovery swapped for files. */
-export function withFileDiscovery(config: Json, targetsFile: string): Json {
+/** The configuration with Kubernetes discovery swapped for files: one per discovery role (`targets-pod.json`, `targets-node.json`) in `dir`. */
+export function withFileDiscovery(config: Json, dir: string): Json {
   const copy = structuredClone(config);
   for (const job of copy.scrape_configs as Json[]) {
     if (job.kubernetes_sd_configs) {
+      const role = (job.kubernetes_sd_configs as Json[])[0]!.role as string;
       delete job.kubernetes_sd_configs;
-      job.file_sd_configs = [{ files: [targetsFile], refresh_interval: "1s" }];
+      job.file_sd_configs = [{ files: [join(dir, `targets-${role}.json`)], refresh_interval: "1s" }];
     }
   }
   return copy;
 }
+
+/** Jobs that log in with the pod's ServiceAccount (kubelets, API server): they need a cluster, which the tests do not have. */
+const needsCluster = (job: Json) => typeof job.authorization?.credentials_file === "string" && job.authorization.credentials_file.startsWith("/var/run/secrets/kubernetes.io/");
 
 export interface RunningPrometheus {
   base: string;
@@ -39,15 +43,16 @@ export interface RunningPrometheus {
 
 /**
  * Starts Prometheus in `dir` with the rendered configuration and rules, `targets` as its
- * discovered pods, intervals shortened by `global`, and no Alertmanager (alerts are read from the API).
+ * discovered pods, intervals shortened by `global`, no Alertmanager (alerts are read from the
+ * API), and without the jobs that need a cluster (test/prometheus.test.ts checks their shape).
  */
 export async function startPrometheus(dir: string, targets: Json[], global: Record<string, string>): Promise<RunningPrometheus> {
-  const targetsFile = join(dir, "targets.json");
-  writeFileSync(targetsFile, JSON.stringify(targets));
+  writeFileSync(join(dir, "targets-pod.json"), JSON.stringify(targets));
   const rulesDir = join(dir, "rules");
   mkdirSync(rulesDir);
   for (const [name, text] of Object.entries(renderedRuleFiles())) writeFileSync(join(rulesDir, name), text);
-  const config = withFileDiscovery(renderedPrometheusConfig(), targetsFile);
+  const config = withFileDiscovery(renderedPrometheusConfig(), dir);
+  config.scrape_configs = (config.scrape_configs as Json[]).filter((job) => !needsCluster(job));
   config.global = { ...config.global, ...global };
   config.rule_files = [join(rulesDir, "*.yml")];
   config.alerting.alertmanagers = [];
