@@ -3,7 +3,7 @@
 // spool on a temp directory, the service's own logger and metrics registry. What goes to
 // PostgreSQL or the spool, what the caller is told, what is replayed when, and what is logged
 // and counted.
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -388,6 +388,22 @@ describe("the first version of an order_id wins, in the spool too", () => {
     await until("the spool to drain", () => r.spool.depth === 0);
     expect(await r.total("waiting")).toBe("35.980000000");
     expect(files(r.spoolDir, ".conflict")).toEqual([]);
+  });
+
+  it("a repeat that finds its first version in the spool just as the replay stores it is compared with PostgreSQL instead: a duplicate or a conflict, never an error", async () => {
+    const r = await rig(fast, { ready: false, before: (dir) => ["moving-same", "moving-other"].forEach((id) => spoolFile(dir, orderRecord(id))) });
+    const readOrder = r.spool.readOrder.bind(r.spool);
+    // The race made certain: the replay stores and removes the file between holds() and the read.
+    vi.spyOn(r.spool, "readOrder").mockImplementation(async (orderId) => {
+      await until("the replay to store and remove it", () => !existsSync(join(r.spoolDir, spoolFileName(orderId))));
+      return readOrder(orderId);
+    });
+    r.persister.schemaReady();
+    const [same, other] = await Promise.allSettled([r.persister.persist(orderRecord("moving-same")), r.persister.persist(otherContent("moving-other"))]);
+    expect(same).toEqual({ status: "fulfilled", value: "duplicate" });
+    expect(other).toMatchObject({ status: "rejected", reason: { name: "OrderConflictError", message: "order moving-other is already stored with other content" } });
+    expect(await r.storedIds()).toEqual(["moving-other", "moving-same"]);
+    expect(await r.total("moving-other")).toBe("35.980000000");
   });
 
   it("the same order while its first version waits in the spool is a duplicate", async () => {

@@ -81,7 +81,11 @@ export class OrderPersister {
    */
   async persist(order: OrderRecord): Promise<PersistOutcome> {
     // A version waiting in the spool came first; PostgreSQL would let this one overtake it.
-    if (this.spool.holds(order.orderId)) return this.compareWithSpooled(order);
+    if (this.spool.holds(order.orderId)) {
+      const outcome = await this.compareWithSpooled(order);
+      if (outcome !== undefined) return outcome;
+      // The replay took that version out of the spool meanwhile: compared below like any other repeat.
+    }
     let outage: unknown;
     if (this.databaseUp) {
       try {
@@ -143,8 +147,15 @@ export class OrderPersister {
     return "spooled";
   }
 
-  private async compareWithSpooled(order: OrderRecord): Promise<PersistOutcome> {
-    const spooled = await this.spool.readOrder(order.orderId);
+  /** Undefined when the spooled version is gone (stored, or set aside, by the replay since holds()). */
+  private async compareWithSpooled(order: OrderRecord): Promise<PersistOutcome | undefined> {
+    let spooled: OrderRecord;
+    try {
+      spooled = await this.spool.readOrder(order.orderId);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
     if (orderFingerprint(spooled) !== orderFingerprint(order)) throw this.conflict(order, "spooled");
     this.metrics.ordersDuplicate.inc();
     return "duplicate";
