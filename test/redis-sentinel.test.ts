@@ -318,21 +318,21 @@ describe("the Redis scripts' waits are seconds on the clock, however long each c
 
   it("a master's preStop gives up after HANDOVER_WAIT_SECONDS of clock time", async () => {
     [asked, slowFrom] = [0, 1];
-    const run = await runAsync("redis-prestop.sh", rendered.redis, { SELF_HOST: host, LOCAL_HOST: host, REDIS_PORT: String(port), SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), HANDOVER_WAIT_SECONDS: "5" });
+    const run = await runAsync("redis-prestop.sh", rendered.redis, { SELF_HOST: host, LOCAL_HOST: host, REDIS_PORT: String(port), SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), HANDOVER_WAIT_SECONDS: "3" });
     expect(run.status).toBe(0);
-    expect(run.stderr).toMatch(/^redis-prestop: still master after [5-9]s; stopping anyway$/m);
-    expect(run.seconds).toBeGreaterThanOrEqual(4); // date +%s counts whole seconds
-    expect(run.seconds).toBeLessThan(10);
+    expect(run.stderr).toMatch(/^redis-prestop: still master after [3-8]s; stopping anyway$/m);
+    expect(run.seconds).toBeGreaterThanOrEqual(2); // date +%s counts whole seconds
+    expect(run.seconds).toBeLessThan(9);
   }, 60_000);
 
   it("an init on an empty volume, named master, gives up waiting for the failover after FAILOVER_WAIT_SECONDS of clock time", async () => {
     // The sentinel names this pod master once, then never answers again.
     [asked, slowFrom] = [0, 2];
-    const run = await runAsync("redis-init.sh", rendered.redisInit, { SELF_HOST: host, REDIS_PEERS: `${host} 127.0.0.32`, REDIS_PORT: String(port), INITIAL_MASTER_HOST: host, SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), DATA_DIR: join(dir, "data"), CONF_DIR: dir, BASE_CONF: "/dev/null", FAILOVER_WAIT_SECONDS: "5", MASTER_NAME: "mymaster" });
-    expect(run.stderr).toMatch(/^redis-init: no other master after [5-9]s; exiting so that the kubelet retries/m);
+    const run = await runAsync("redis-init.sh", rendered.redisInit, { SELF_HOST: host, REDIS_PEERS: `${host} 127.0.0.32`, REDIS_PORT: String(port), INITIAL_MASTER_HOST: host, SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelFakePort), DATA_DIR: join(dir, "data"), CONF_DIR: dir, BASE_CONF: "/dev/null", FAILOVER_WAIT_SECONDS: "3", MASTER_NAME: "mymaster" });
+    expect(run.stderr).toMatch(/^redis-init: no other master after [3-8]s; exiting so that the kubelet retries/m);
     expect(run.status).toBe(1);
-    expect(run.seconds).toBeGreaterThanOrEqual(4); // date +%s counts whole seconds
-    expect(run.seconds).toBeLessThan(10);
+    expect(run.seconds).toBeGreaterThanOrEqual(2); // date +%s counts whole seconds
+    expect(run.seconds).toBeLessThan(9);
   }, 60_000);
 });
 

@@ -22,7 +22,7 @@ function renderWithSettings(settingsFile: string, edit: (text: string) => string
   const file = join(repo.root, settingsFile);
   writeFileSync(file, edit(readFileSync(file, "utf8")));
   const before = treeDigest(join(repo.root, "rendered"));
-  const result = runCli(["--root", repo.root]);
+  const result = renderInProcess(["--root", repo.root]);
   const after = treeDigest(join(repo.root, "rendered"));
   return { ...result, renderedUnchanged: JSON.stringify(before) === JSON.stringify(after) };
 }
