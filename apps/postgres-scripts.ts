@@ -134,3 +134,45 @@ set -eu
 pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname="$PGDATABASE" "$1"
 echo "restore: $PGDATABASE restored from $1" >&2
 `;
+
+/**
+ * Grafana's access to PostgreSQL, idempotent (the postgres-grafana-access Job runs it after every
+ * sync of the data group). Env: libpq's, as the orders database's owner (the image's superuser);
+ * READER_USER and READER_PASSWORD; in production also GRAFANA_DATABASE, GRAFANA_USER and
+ * GRAFANA_PASSWORD.
+ */
+export const grafanaAccessScript = `#!/bin/sh
+# The order analytics dashboard reads the orders database as a role that can do nothing else:
+# SELECT on its tables (those the order service creates later too), read-only transactions, a
+# statement timeout and few connections, so a dashboard cannot slow the shop's writes for long.
+# In production Grafana's two replicas share a database of their own, owned by Grafana's role,
+# which no other role may connect to. Passwords are set on every run: rotating the Secret and
+# syncing rotates them. psql reads them from the environment (\\getenv), never the command line.
+set -eu
+psql -v ON_ERROR_STOP=1 -q <<'SQL'
+\\getenv reader_user READER_USER
+\\getenv reader_password READER_PASSWORD
+SELECT format('CREATE ROLE %I', :'reader_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'reader_user') \\gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 10 PASSWORD %L', :'reader_user', :'reader_password') \\gexec
+SELECT format('ALTER ROLE %I SET default_transaction_read_only = on', :'reader_user') \\gexec
+SELECT format('ALTER ROLE %I SET statement_timeout = %L', :'reader_user', '30s') \\gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'reader_user') \\gexec
+SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'reader_user') \\gexec
+SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', :'reader_user') \\gexec
+SELECT format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO %I', :'reader_user') \\gexec
+SQL
+echo "grafana-access: $READER_USER reads $PGDATABASE" >&2
+[ -n "\${GRAFANA_DATABASE:-}" ] || exit 0
+psql -v ON_ERROR_STOP=1 -q <<'SQL'
+\\getenv grafana_database GRAFANA_DATABASE
+\\getenv grafana_user GRAFANA_USER
+\\getenv grafana_password GRAFANA_PASSWORD
+SELECT format('CREATE ROLE %I', :'grafana_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'grafana_user') \\gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 20 PASSWORD %L', :'grafana_user', :'grafana_password') \\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'grafana_database', :'grafana_user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'grafana_database') \\gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'grafana_database', :'grafana_user') \\gexec
+SELECT format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', :'grafana_database') \\gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'grafana_database', :'grafana_user') \\gexec
+SQL
+echo "grafana-access: $GRAFANA_USER owns $GRAFANA_DATABASE" >&2
+`;

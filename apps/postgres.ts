@@ -9,8 +9,8 @@ import { imageTag } from "../core/images";
 import { replicaCount } from "../core/settings/topology";
 import { namespaceOf, workloadApp, type KubeObject, type RenderContext } from "./lib/app";
 import { calledPort, clusterService, headlessService } from "./lib/service";
-import { cronJob, persistentVolumeClaims, podHost, podHosts, statefulSet, tcpProbe } from "./lib/workload";
-import { backupScript, bootstrapReplicaScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
+import { cronJob, job, persistentVolumeClaims, podHost, podHosts, statefulSet, tcpProbe } from "./lib/workload";
+import { backupScript, bootstrapReplicaScript, grafanaAccessScript, initReplicationScript, promoteScript, restoreScript } from "./postgres-scripts";
 
 const database = { name: "orders", user: "orderuser", replicationUser: "replicator" } as const;
 const port = portOf("postgres", "postgres").port;
@@ -48,6 +48,7 @@ function scripts(context: RenderContext): ConfigMap {
       "promote.sh": promoteScript,
       "backup.sh": backupScript,
       "restore.sh": restoreScript,
+      "grafana-access.sh": grafanaAccessScript,
     },
   });
 }
@@ -165,10 +166,43 @@ function backups(context: RenderContext, schedule: string): KubeObject[] {
   ];
 }
 
+const grafanaAccess: WorkloadName = "postgres-grafana-access";
+/** Grafana's roles (core/contract secrets.grafanaDatabase): production's Grafana replicas share a database. */
+export const grafanaRoles = { reader: "grafana_reader", owner: "grafana", database: "grafana" } as const;
+
+/**
+ * The Job that gives Grafana its roles, as an Argo CD hook after every sync of the data group:
+ * hooks are created anew each time (a Job's pod template cannot change in place), the script is
+ * idempotent, and a finished run is removed after a day.
+ */
+function grafanaAccessJob(context: RenderContext): KubeObject {
+  const { name, keys: grafanaKeys } = secrets.grafanaDatabase;
+  const fromSecret = (variable: string, key: string): IEnvVar => ({ name: variable, valueFrom: { secretKeyRef: { name, key } } });
+  const ownDatabase = context.settings.availability.level === "production"
+    ? [{ name: "GRAFANA_DATABASE", value: grafanaRoles.database }, { name: "GRAFANA_USER", value: grafanaRoles.owner }, fromSecret("GRAFANA_PASSWORD", grafanaKeys.password)]
+    : [];
+  const access = job(context, {
+    name: grafanaAccess,
+    backoffLimit: 4,
+    ttlSecondsAfterFinished: 86_400,
+    containers: [
+      {
+        name: "psql",
+        command: ["sh", "/scripts/grafana-access.sh"],
+        env: [...connectionEnv(grafanaAccess, "postgres"), { name: "READER_USER", value: grafanaRoles.reader }, fromSecret("READER_PASSWORD", grafanaKeys.readerPassword), ...ownDatabase],
+        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }],
+      },
+    ],
+    volumes: [{ name: "scripts", configMap: { name: "postgres-scripts" } }],
+  });
+  access.metadata!.annotations = { "argocd.argoproj.io/hook": "PostSync", "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation" };
+  return access;
+}
+
 export const postgres = workloadApp({
   name: "postgres",
   component: "database",
-  workloads: ["postgres", backup],
+  workloads: ["postgres", backup, grafanaAccess],
   render: (context) => {
     const { postgresPrimary, postgresBackupSchedule } = context.settings.dataTier;
     const replicas = replicaCount(context.settings, "postgres");
@@ -181,6 +215,7 @@ export const postgres = workloadApp({
       ...(replicas > 1 ? [roleService(context, "postgres-read", replicaOrdinal)] : []),
       // The schedule is what deploys the backup (core/settings/topology.ts); the check narrows its type.
       ...(context.deployed.has(backup) && postgresBackupSchedule !== null ? backups(context, postgresBackupSchedule) : []),
+      grafanaAccessJob(context),
     ];
   },
 });

@@ -155,6 +155,12 @@ export const postgresServerSettings = { max_slot_wal_keep_size: "2GB", hot_stand
 export const secrets = {
   redisAuth: { name: "redis-auth", keys: { password: "password" } },
   postgres: { name: "postgres-secret", keys: { password: "password", replicationPassword: "replication-password" } },
+  /**
+   * Grafana's PostgreSQL passwords: the order analytics role's, and (production) the role that owns
+   * Grafana's database. The same values in both namespaces: postgres-grafana-access (app) sets
+   * them, Grafana (monitoring) logs in with them.
+   */
+  grafanaDatabase: { name: "grafana-database", keys: { readerPassword: "reader-password", password: "password" } },
   /** Receiver credentials (Slack URL, SMTP password, bearer tokens): its keys are named in settings.monitoring.alertmanager.receivers. */
   alertmanagerReceivers: { name: "alertmanager-receivers", keys: {} },
 } as const;

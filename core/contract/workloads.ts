@@ -265,6 +265,17 @@ export const workloads = {
     calls: { postgres: "postgres" },
     volumeClaims: { "postgres-backups": "10Gi" },
   },
+  /**
+   * Grafana's roles in PostgreSQL, set after every sync of the data group (an Argo CD hook): the
+   * order analytics dashboard's read-only role, and in production Grafana's own database.
+   */
+  "postgres-grafana-access": {
+    namespace: "app",
+    group: "data",
+    kind: "Job",
+    containers: { psql: { image: postgresImage, resources: resources("50m", "200m", "32Mi", "64Mi") } },
+    calls: { postgres: "postgres" },
+  },
 } satisfies Record<string, WorkloadRecord>;
 
 export type WorkloadName = keyof typeof workloads;
