@@ -1,14 +1,10 @@
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
-import { HTTPRoute } from "./lib/gateway-api";
-import { Service } from "kubernetes-models/v1/Service";
 import type { IProbe } from "kubernetes-models/v1/Probe";
-import { namespaceOf, type App, type KubeObject, type RenderContext } from "./lib/app";
+import type { App } from "./lib/app";
 import { boutiqueApp, boutiquePort } from "./lib/boutique";
-import { address, servicePort as servicePortOf } from "./lib/service";
-import { selectorLabels } from "./lib/workload";
+import { externalAccess } from "./lib/exposure";
+import { address } from "./lib/service";
 
 const { name: portName, port: containerPort } = boutiquePort("frontend");
-const servicePort = servicePortOf("frontend", portName);
 
 // The health handler needs a session cookie, or the frontend creates a session per probe.
 function healthProbe(sessionId: string): IProbe {
@@ -39,57 +35,8 @@ const frontendWorkload = boutiqueApp({
   livenessProbe: healthProbe("x-liveness-probe"),
 });
 
-/** How users reach the shop: a NodePort or LoadBalancer Service, an Ingress or a Gateway API HTTPRoute, as the environment says. */
-function externalAccess(context: RenderContext): KubeObject[] {
-  const exposure = context.settings.frontendExposure;
-  const namespace = namespaceOf(context, "frontend");
-  if (exposure.type === "HTTPRoute") {
-    const { name, namespace: gatewayNamespace, sectionName } = exposure.gateway;
-    return [
-      new HTTPRoute({
-        metadata: { name: "frontend", namespace },
-        spec: {
-          parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name, namespace: gatewayNamespace, ...(sectionName ? { sectionName } : {}) }],
-          hostnames: [exposure.host],
-          rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "frontend", port: servicePort }] }],
-        },
-      }),
-    ];
-  }
-  if (exposure.type === "Ingress") {
-    const issuer = exposure.certManager ? { [exposure.certManager.issuerKind === "ClusterIssuer" ? "cert-manager.io/cluster-issuer" : "cert-manager.io/issuer"]: exposure.certManager.issuerName } : {};
-    const annotations = { ...exposure.annotations, ...issuer };
-    return [
-      new Ingress({
-        metadata: { name: "frontend", namespace, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
-        spec: {
-          ...(exposure.className ? { ingressClassName: exposure.className } : {}),
-          ...(exposure.tlsSecretName ? { tls: [{ hosts: [exposure.host], secretName: exposure.tlsSecretName }] } : {}),
-          rules: [
-            {
-              host: exposure.host,
-              http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "frontend", port: { number: servicePort } } } }] },
-            },
-          ],
-        },
-      }),
-    ];
-  }
-  const port = { name: portName, port: servicePort, targetPort: containerPort, protocol: "TCP" as const };
-  return [
-    new Service({
-      metadata: { name: "frontend-external", namespace },
-      spec: {
-        type: exposure.type,
-        selector: selectorLabels("frontend"),
-        ...(exposure.type === "LoadBalancer" && exposure.loadBalancerSourceRanges ? { loadBalancerSourceRanges: exposure.loadBalancerSourceRanges } : {}),
-        ports: [exposure.type === "NodePort" && exposure.nodePort ? { ...port, nodePort: exposure.nodePort } : port],
-      },
-    }),
-  ];
-}
-
 export const frontend: App = {
   ...frontendWorkload,
-  render: (context) => [...frontendWorkload.render(context), ...externalAccess(context)],
+  // How users reach the shop: as the environment's settings say.
+  render: (context) => [...frontendWorkload.render(context), ...externalAccess(context, "frontend", portName, context.settings.frontendExposure)],
 };
