@@ -8,6 +8,7 @@ import { checkoutservice } from "./checkoutservice";
 import { currencyservice } from "./currencyservice";
 import { emailservice } from "./emailservice";
 import { frontend } from "./frontend";
+import { grafana } from "./grafana/server";
 import { kubeStateMetrics } from "./kube-state-metrics";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
@@ -32,6 +33,7 @@ export const apps: readonly App[] = [
   otelCollector,
   kubeStateMetrics,
   nodeExporter,
+  grafana,
   redisCart,
   redisHa,
   postgres,

@@ -87,6 +87,6 @@ describe("the contract's records", () => {
   });
 
   it("third-party registries are those of the pinned images", () => {
-    expect(thirdPartyRegistries).toEqual(["docker.io/library", "docker.io/oliver006", "docker.io/otel", "quay.io/prometheus", "quay.io/prometheuscommunity", "registry.k8s.io/kube-state-metrics"]);
+    expect(thirdPartyRegistries).toEqual(["docker.io/grafana", "docker.io/library", "docker.io/oliver006", "docker.io/otel", "quay.io/prometheus", "quay.io/prometheuscommunity", "registry.k8s.io/kube-state-metrics"]);
   });
 });

@@ -54,7 +54,7 @@ describe("npm run policy", () => {
     const result = runPolicyCli([prodCopy()]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/warn  POL001 .*no environments\/policy-tree-\w+\/settings\.yaml/);
-    expect(result.stdout).toMatch(/ERROR IMG002 .*not an allowed registry \(docker\.io\/library, /);
+    expect(result.stdout).toMatch(/ERROR IMG002 .*not an allowed registry \(docker\.io\/grafana, docker\.io\/library, /);
   });
 
   it("a hand edit with a typo in a rendered file fails with the schema rule and the file", () => {

@@ -188,6 +188,8 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "NET002", change: "node-exporter off the host network (Prometheus reaches node addresses, not its pods)", mutate: (o) => delete o.get("DaemonSet", "node-exporter").spec.template.spec.hostNetwork },
   { rule: "NET003", change: "Prometheus reaches the nodes on every port", mutate: (o) => o.get("NetworkPolicy", "prometheus").spec.egress.find((rule: { ports?: { port: number }[] }) => rule.ports?.[0]?.port === 10250).ports = undefined },
   { rule: "NET003", change: "the frontend reaches the kubelets", mutate: (o) => o.get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 10250, protocol: "TCP" }] }) },
+  { rule: "SCR002", change: "Grafana's admin password file named outside its Secret's mount", mutate: (o) => (o.get("StatefulSet", "grafana").spec.template.spec.containers[0].env.find((e: Json) => e.name === "GF_SECURITY_ADMIN_PASSWORD__FILE").value = "/etc/grafana/admin-password") },
+  { rule: "SCR002", change: "a *_FILE path that climbs out of the Secret's mount", mutate: (o) => (o.get("StatefulSet", "grafana").spec.template.spec.containers[0].env.find((e: Json) => e.name === "GF_SECURITY_ADMIN_PASSWORD__FILE").value = "/etc/grafana/secrets/../grafana.ini") },
   { rule: "RBAC004", change: "grant escalate", mutate: (o) => o.add(role("ClusterRole", { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] })) },
   { rule: "NET001", change: "delete the default deny", mutate: (o) => o.remove("NetworkPolicy", "default-deny") },
   { rule: "NET002", change: "block cart → redis", mutate: (o) => (o.get("NetworkPolicy", "redis").spec.ingress = []) },

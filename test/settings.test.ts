@@ -98,7 +98,7 @@ describe("bad settings are rejected with file, path and what was expected", () =
 describe("settings that contradict the architecture contract are refused when they load", () => {
   it("production without PodDisruptionBudgets", () => {
     const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
-    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus, otel-collector run more than one replica/);
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus, grafana, otel-collector run more than one replica/);
   });
 
   it("production without spreading across nodes", () => {
@@ -308,7 +308,7 @@ describe("the committed settings are examples", () => {
     cleanups.push(repo.cleanup);
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, kubernetesApi\.cidrs\.0, nodes\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
+    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, monitoring\.grafana\.exposure\.host, kubernetesApi\.cidrs\.0, nodes\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
   });
 
   it("real values silence it", () => {

@@ -5,13 +5,13 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { Service } from "kubernetes-models/v1/Service";
 import { portOf, type WorkloadName } from "../../core/contract/index";
-import type { Settings } from "../../core/settings/schema";
+import type { Exposure } from "../../core/settings/schema";
 import { namespaceOf, type KubeObject, type RenderContext } from "./app";
 import { HTTPRoute } from "./gateway-api";
 import { servicePort as servicePortOf } from "./service";
 import { selectorLabels } from "./workload";
 
-export type Exposure = Settings["frontendExposure"];
+export type { Exposure } from "../../core/settings/schema";
 
 /** The objects that expose `port` of `workload` (its Service, named after the workload, carries it inside the cluster). */
 export function externalAccess(context: RenderContext, workload: WorkloadName, port: string, exposure: Exposure): KubeObject[] {

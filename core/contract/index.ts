@@ -161,6 +161,8 @@ export const secrets = {
    * them, Grafana (monitoring) logs in with them.
    */
   grafanaDatabase: { name: "grafana-database", keys: { readerPassword: "reader-password", password: "password" } },
+  /** Grafana's own: the admin password (the overview's Secret) and the key that encrypts its stored credentials (the same on every replica). */
+  grafana: { name: "prometheus-grafana", keys: { adminPassword: "admin-password", secretKey: "secret-key" } },
   /** Receiver credentials (Slack URL, SMTP password, bearer tokens): its keys are named in settings.monitoring.alertmanager.receivers. */
   alertmanagerReceivers: { name: "alertmanager-receivers", keys: {} },
 } as const;

@@ -21,6 +21,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
+const grafanaImage = { pinned: "grafana/grafana:13.2.0" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
 const nodeExporterImage = { pinned: "quay.io/prometheus/node-exporter:v1.12.1" };
 const kubeStateMetricsImage = { pinned: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0" };
@@ -201,6 +202,22 @@ export const workloads = {
     },
     minimumReplicas: { production: 2 },
     volumeClaims: { "prometheus-storage": "10Gi" }, // overview
+  },
+  /**
+   * Dashboards (not the overview's "prometheus-grafana" chart, but its Secret's name and the
+   * resources of its table). Production runs two that share a PostgreSQL database and gossip
+   * their alerting state on 9094; each keeps plugins and, in development, its SQLite database on
+   * its own volume. Users reach it on port 80 of its Service, exposed as the settings say.
+   */
+  grafana: {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "StatefulSet",
+    containers: { grafana: { image: grafanaImage, resources: resources("100m", "200m", "128Mi", "256Mi"), ports: ["http", "gossip"] } }, // overview
+    ports: { http: { port: 3000, servicePort: 80, external: true, metrics: true }, gossip: { port: 9094, peers: true, protocols: ["TCP", "UDP"] } },
+    calls: { prometheus: "web", postgres: "postgres" },
+    minimumReplicas: { production: 2 }, // overview
+    volumeClaims: { "grafana-storage": "5Gi" }, // overview
   },
   /**
    * Request, error and latency metrics without forking the services: the seven that trace send

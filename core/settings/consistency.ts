@@ -3,7 +3,7 @@
 // that causes it, before anything is written.
 import { allowedFlows, droppedWatchdogReceiver, minimumReplicas, reachesNodes, records, volumeClaimSizes, workloadNames, type WorkloadName } from "../contract/index";
 import { parseBytes, prometheusSizeBytes } from "../quantity";
-import type { Settings } from "./schema";
+import { exposures, type Settings } from "./schema";
 import { contractMinimum, decidingSetting, multiReplicaWorkloads, replicaCount } from "./topology";
 
 export interface SettingsProblem {
@@ -84,16 +84,17 @@ function postgresPrimary(settings: Settings, deployed: ReadonlySet<WorkloadName>
 
 /** Production serves the shop over TLS: an Ingress there names its certificate Secret, an HTTPRoute its (HTTPS) listener. */
 function productionTls(settings: Settings): SettingsProblem[] {
-  const exposure = settings.frontendExposure;
   const production = settings.availability.level === "production";
-  if (exposure.type === "Ingress" && !exposure.tlsSecretName) {
-    if (exposure.certManager) return [{ path: ["frontendExposure", "certManager"], message: `missing key "tlsSecretName" beside it: cert-manager writes the certificate for ${exposure.host} into that Secret` }];
-    if (production) return [{ path: ["frontendExposure"], message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }];
-  }
-  if (exposure.type === "HTTPRoute" && production && !exposure.gateway.sectionName) {
-    return [{ path: ["frontendExposure", "gateway"], message: `missing key "sectionName": availability level production attaches ${exposure.host} to the Gateway's HTTPS listener only, by name` }];
-  }
-  return [];
+  return exposures(settings).flatMap(({ path, exposure }): SettingsProblem[] => {
+    if (exposure.type === "Ingress" && !exposure.tlsSecretName) {
+      if (exposure.certManager) return [{ path: [...path, "certManager"], message: `missing key "tlsSecretName" beside it: cert-manager writes the certificate for ${exposure.host} into that Secret` }];
+      if (production) return [{ path, message: `missing key "tlsSecretName": availability level production serves ${exposure.host} over TLS only` }];
+    }
+    if (exposure.type === "HTTPRoute" && production && !exposure.gateway.sectionName) {
+      return [{ path: [...path, "gateway"], message: `missing key "sectionName": availability level production attaches ${exposure.host} to the Gateway's HTTPS listener only, by name` }];
+    }
+    return [];
+  });
 }
 
 /** A tag can be pushed again; what production runs must not change under the same manifest. */

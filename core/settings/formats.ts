@@ -1,7 +1,7 @@
 // Values the schema lets through but the API server (or Argo CD) would refuse at sync time:
 // cron schedules, CIDRs, reserved or shared namespaces. Refused here, at their line.
 import { parseCidr } from "../cidr";
-import type { Settings } from "./schema";
+import { exposures, type Settings } from "./schema";
 import type { SettingsProblem } from "./consistency";
 
 /** Kubernetes' cron (robfig/cron's standard parser): five fields, or one of these descriptors. */
@@ -52,11 +52,11 @@ export function formatProblems(settings: Settings): SettingsProblem[] {
   const schedule = settings.dataTier.postgresBackupSchedule;
   const cron = schedule === null ? undefined : cronProblem(schedule);
   if (cron) problems.push({ path: ["dataTier", "postgresBackupSchedule"], message: cron });
-  const exposure = settings.frontendExposure;
-  if (exposure.type === "LoadBalancer") {
+  for (const { path, exposure } of exposures(settings)) {
+    if (exposure.type !== "LoadBalancer") continue;
     (exposure.loadBalancerSourceRanges ?? []).forEach((range, index) => {
       const problem = cidrProblem(range);
-      if (problem) problems.push({ path: ["frontendExposure", "loadBalancerSourceRanges", String(index)], message: problem });
+      if (problem) problems.push({ path: [...path, "loadBalancerSourceRanges", String(index)], message: problem });
     });
   }
   for (const role of ["app", "monitoring"] as const) {

@@ -257,8 +257,18 @@ export const settingsSchema = {
     monitoring: {
       type: "object",
       additionalProperties: false,
-      required: ["prometheus", "alertmanager"],
-      properties: { prometheus: prometheusSettings, alertmanager: alertmanagerSettings },
+      required: ["prometheus", "alertmanager", "grafana"],
+      properties: {
+        prometheus: prometheusSettings,
+        alertmanager: alertmanagerSettings,
+        grafana: {
+          description: "Grafana: how its users reach it.",
+          type: "object",
+          additionalProperties: false,
+          required: ["exposure"],
+          properties: { exposure: { ...exposure, description: "How users reach Grafana from outside the cluster (the overview: port 80 through a LoadBalancer or NodePort; an Ingress or HTTPRoute as for the frontend)." } },
+        },
+      },
     },
     kubernetesApi: {
       description: "Where pods reach the Kubernetes API server (egress NetworkPolicies of workloads that use the API). Required when such a workload runs.",
@@ -294,3 +304,13 @@ export const settingsSchema = {
 } as const;
 
 export type Settings = FromSchema<typeof settingsSchema>;
+
+export type Exposure = Settings["frontendExposure"];
+
+/** Every external exposure the settings configure, with its path in the file. */
+export function exposures(settings: Settings): { path: string[]; exposure: Exposure }[] {
+  return [
+    { path: ["frontendExposure"], exposure: settings.frontendExposure },
+    { path: ["monitoring", "grafana", "exposure"], exposure: settings.monitoring.grafana.exposure },
+  ];
+}
