@@ -10,6 +10,7 @@ import { emailservice } from "./emailservice";
 import { frontend } from "./frontend";
 import { grafana } from "./grafana/server";
 import { kubeStateMetrics } from "./kube-state-metrics";
+import { loki } from "./loki";
 import type { App } from "./lib/app";
 import { namespaces } from "./namespaces";
 import { nodeExporter } from "./node-exporter";
@@ -34,6 +35,7 @@ export const apps: readonly App[] = [
   kubeStateMetrics,
   nodeExporter,
   grafana,
+  loki,
   redisCart,
   redisHa,
   postgres,

@@ -4,7 +4,8 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
-import { allowedFlows, clusterDns, kubelet, kubeletPort, kubernetesApi, namespaceRoles, onHostNetwork, portOf, protocolsOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
+import { allowedFlows, clusterDns, kubelet, kubeletPort, kubernetesApi, namespaceRoles, objectStorage, onHostNetwork, portOf, protocolsOf, records, workloadNames, type AllowedFlow, type WorkloadName } from "../core/contract/index";
+import { objectStorageOf } from "../core/settings/topology";
 import { namespaceOf, type App, type RenderContext } from "./lib/app";
 import { selectorLabels } from "./lib/workload";
 
@@ -64,6 +65,10 @@ function egressRules(context: RenderContext, outbound: AllowedFlow[], namespace:
   return outbound.map((flow): INetworkPolicyEgressRule => {
     if (flow.to === kubernetesApi) return toAddresses(context.settings.kubernetesApi!.cidrs, [{ protocol: "TCP", port: context.settings.kubernetesApi!.port }]);
     if (flow.to === kubelet) return toAddresses(nodes(), [{ protocol: "TCP", port: kubeletPort }]);
+    if (flow.to === objectStorage) {
+      const storage = objectStorageOf(context.settings)!; // flows to it are dropped below when there is none
+      return toAddresses(storage.cidrs, [{ protocol: "TCP", port: storage.port }]);
+    }
     if (onHostNetwork(flow.to)) return toAddresses(nodes(), portEntries(flow.to, flow.port));
     return { to: [workloadPeer(context, flow.to, namespace)], ports: portEntries(flow.to, flow.port) };
   });
@@ -87,7 +92,8 @@ export const networkPolicies: App = {
   workloads: [],
   render: (context) => {
     const deployed = workloadNames.filter((name) => context.deployed.has(name));
-    const flows = allowedFlows(deployed);
+    // Without object storage in the settings, its users keep their data on volumes: no egress to it.
+    const flows = allowedFlows(deployed).filter((flow) => flow.to !== objectStorage || objectStorageOf(context.settings) !== undefined);
     return [...namespaceRoles.map((role) => defaultDeny(context.settings.namespaces[role])), ...deployed.map((workload) => workloadPolicy(context, workload, flows))];
   },
 };

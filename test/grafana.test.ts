@@ -63,13 +63,13 @@ describe("Grafana", () => {
     }
   });
 
-  it("its datasources have fixed uids: Prometheus through its Service, the orders database through the read-only role (prod: the replica's Service; dev: the only one)", () => {
-    const [prometheus, orders] = datasourcesOf("prod");
+  it("its datasources have fixed uids: Prometheus through its Service (Loki: test/loki.test.ts), the orders database through the read-only role (prod: the replica's Service; dev: the only one)", () => {
+    const [prometheus, , orders] = datasourcesOf("prod");
     expect(prometheus).toMatchObject({ uid: "prometheus", type: "prometheus", url: "http://prometheus.monitoring.svc.cluster.local:9090", isDefault: true, jsonData: { timeInterval: "30s" } });
     expect(orders).toMatchObject({ uid: "orders-postgres", type: "grafana-postgresql-datasource", url: "postgres-read.microservices-demo.svc.cluster.local:5432", user: "grafana_reader", jsonData: { database: "orders" } });
     expect(orders!.secureJsonData).toEqual({ password: `$__file{${mounts("prod").database}/reader-password}` });
     expect(volumes("prod").database!.secret).toEqual({ secretName: "grafana-database" });
-    expect(datasourcesOf("dev")[1]!.url).toBe("postgres.microservices-demo.svc.cluster.local:5432");
+    expect(datasourcesOf("dev")[2]!.url).toBe("postgres.microservices-demo.svc.cluster.local:5432");
   });
 
   it("prod is reached through an Ingress with TLS on port 80 of its Service (its root URL is the host's); dev on a node port", () => {

@@ -401,7 +401,7 @@ describe("rules that must stay quiet", () => {
     const manifests = structuredClone(base);
     new Objects(manifests).get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "10.0.0.1/32" } }], ports: [{ port: 6443, protocol: "TCP" }] });
     const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: withApi, loadProblems: [] }, rules.filter((r) => r.id === "NET003"));
-    expect(findings.map((f) => f.message)).toContain("ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it and the nodes (settings nodes) on the ports the contract scrapes there");
+    expect(findings.map((f) => f.message)).toContain("ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it, the nodes (settings nodes) on the ports the contract scrapes there, and the object storage (settings monitoring.loki.storage) for workloads that keep data there");
   });
 
   it("a container port's protocol counts: cart listening on UDP breaks the contract's TCP flows", () => {

@@ -262,7 +262,7 @@ describe("render CLI messages", () => {
       summaryLine("dev"),
       summaryLine("prod"),
       'dev: example values still set (images.orderPersistence, monitoring.alertmanager.receivers.on-call.webhook.url, kubernetesApi.cidrs.0, nodes.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
-      'prod: example values still set (images.orderPersistence, frontendExposure.host, monitoring.alertmanager.receivers.pager.webhook.url, monitoring.alertmanager.receivers.dead-mans-switch.webhook.url, monitoring.grafana.exposure.host, kubernetesApi.cidrs.0, nodes.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
+      'prod: example values still set (images.orderPersistence, frontendExposure.host, monitoring.alertmanager.receivers.pager.webhook.url, monitoring.alertmanager.receivers.dead-mans-switch.webhook.url, monitoring.grafana.exposure.host, monitoring.loki.storage.bucket, monitoring.loki.storage.endpoint, monitoring.loki.storage.cidrs.0, kubernetesApi.cidrs.0, nodes.cidrs.0, argocd.repoURL): change them before the first sync (README "Before the first sync")',
       `rendered/ is up to date (${fileCount()} files)`,
       "",
     ]);

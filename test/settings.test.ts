@@ -98,7 +98,12 @@ describe("bad settings are rejected with file, path and what was expected", () =
 describe("settings that contradict the architecture contract are refused when they load", () => {
   it("production without PodDisruptionBudgets", () => {
     const result = renderWithProdSettings((text) => text.replace("podDisruptionBudgets: true", "podDisruptionBudgets: false"));
-    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus, grafana, otel-collector run more than one replica/);
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:19:3: \/availability\/podDisruptionBudgets: expected true: frontend, checkoutservice, productcatalogservice, cartservice, currencyservice, paymentservice, shippingservice, redis, redis-sentinel, postgres, order-persistence, alertmanager, prometheus, grafana, loki, otel-collector run more than one replica/);
+  });
+
+  it("several Lokis on filesystem storage (each would see only its own logs)", () => {
+    const result = renderWithProdSettings((text) => text.replace(/    storage:\n      type: s3\n(      [^\n]*\n)+/, "    storage:\n      type: filesystem\n"));
+    expectSettingsError(result, /environments\/prod\/settings\.yaml:\d+:7: \/monitoring\/loki\/storage\/type: expected s3: 3 Loki replicas share one store, and a filesystem store serves one replica only/);
   });
 
   it("production without spreading across nodes", () => {
@@ -308,7 +313,7 @@ describe("the committed settings are examples", () => {
     cleanups.push(repo.cleanup);
     const result = runCli(["--root", repo.root]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, monitoring\.grafana\.exposure\.host, kubernetesApi\.cidrs\.0, nodes\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
+    expect(result.stdout).toMatch(/^prod: example values still set \(images\.orderPersistence, frontendExposure\.host, monitoring\.alertmanager\.receivers\.pager\.webhook\.url, monitoring\.alertmanager\.receivers\.dead-mans-switch\.webhook\.url, monitoring\.grafana\.exposure\.host, monitoring\.loki\.storage\.bucket, monitoring\.loki\.storage\.endpoint, monitoring\.loki\.storage\.cidrs\.0, kubernetesApi\.cidrs\.0, nodes\.cidrs\.0, argocd\.repoURL\): change them before the first sync/m);
   });
 
   it("real values silence it", () => {

@@ -31,7 +31,7 @@ const serviceAddress = (context: RenderContext, service: string, namespace: stri
 /** Production's Grafanas share one database; a single one keeps SQLite on its volume. */
 const sharesDatabase = (context: RenderContext) => replicaCount(context.settings, "grafana") > 1;
 
-/** The provisioned datasources: Prometheus, and the orders database through the read-only role (the replica when there is one). */
+/** The provisioned datasources: Prometheus, Loki, and the orders database through the read-only role (the replica when there is one). */
 function datasources(context: RenderContext): Record<string, unknown> {
   const app = context.settings.namespaces.app;
   const ordersHost = replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres";
@@ -47,6 +47,15 @@ function datasources(context: RenderContext): Record<string, unknown> {
         isDefault: true,
         editable: false,
         jsonData: { timeInterval: context.settings.monitoring.prometheus.scrapeInterval, httpMethod: "POST" },
+      },
+      {
+        name: "Loki",
+        type: "loki",
+        uid: datasourceUids.loki,
+        access: "proxy",
+        url: `http://${serviceAddress(context, "loki", namespaceOf(context, "loki"), calledPort("grafana", "loki"))}`,
+        editable: false,
+        jsonData: { maxLines: 1000 },
       },
       {
         name: "Orders",

@@ -70,13 +70,20 @@ export const kubelet = "kubelet";
 export const kubeletPort = 10250;
 
 /**
+ * Object storage outside the cluster (Loki's bucket), as a flow target: the addresses and port the
+ * settings give it (settings.monitoring.loki.storage), and no flow at all where they give none.
+ */
+export const objectStorage = "object-storage";
+
+/**
  * A permitted connection: `from` a workload or "external" (outside the cluster) to a named port
  * of `to`, over the port's protocols; or from a workload to the API server or the kubelets.
  */
 export type AllowedFlow =
   | { from: WorkloadName | "external"; to: WorkloadName; port: string }
   | { from: WorkloadName; to: typeof kubernetesApi }
-  | { from: WorkloadName; to: typeof kubelet };
+  | { from: WorkloadName; to: typeof kubelet }
+  | { from: WorkloadName; to: typeof objectStorage };
 
 /** Whether a workload's pods run on the node's network: they have the node's address, and NetworkPolicies do not confine them. */
 export function onHostNetwork(workload: WorkloadName): boolean {
@@ -85,7 +92,7 @@ export function onHostNetwork(workload: WorkloadName): boolean {
 
 /** Whether a flow goes to the nodes' addresses: a kubelet, or a workload on the host network. */
 export function reachesNodes(flow: AllowedFlow): boolean {
-  return flow.to === kubelet || (flow.to !== kubernetesApi && onHostNetwork(flow.to));
+  return flow.to === kubelet || (flow.to !== kubernetesApi && flow.to !== objectStorage && onHostNetwork(flow.to));
 }
 
 /** The policy rule each kind of host access breaks, which a node agent's record exempts it from. */
@@ -119,6 +126,7 @@ export function allowedFlows(deployed: readonly WorkloadName[] = workloadNames):
   }
   for (const from of running.filter((name) => records[name].usesKubernetesApi)) flows.push({ from, to: kubernetesApi });
   for (const from of running.filter((name) => records[name].scrapesKubelets)) flows.push({ from, to: kubelet });
+  for (const from of running.filter((name) => records[name].usesObjectStorage)) flows.push({ from, to: objectStorage });
   // A scraper that also calls a metrics port (Prometheus → Alertmanager's web port) is one flow.
   const seen = new Set<string>();
   return flows.filter((flow) => {
@@ -163,6 +171,8 @@ export const secrets = {
   grafanaDatabase: { name: "grafana-database", keys: { readerPassword: "reader-password", password: "password" } },
   /** Grafana's own: the admin password (the overview's Secret) and the key that encrypts its stored credentials (the same on every replica). */
   grafana: { name: "prometheus-grafana", keys: { adminPassword: "admin-password", secretKey: "secret-key" } },
+  /** Loki's object storage credentials (read by its S3 client from the environment). */
+  lokiObjectStorage: { name: "loki-object-storage", keys: { accessKeyId: "access-key-id", secretAccessKey: "secret-access-key" } },
   /** Receiver credentials (Slack URL, SMTP password, bearer tokens): its keys are named in settings.monitoring.alertmanager.receivers. */
   alertmanagerReceivers: { name: "alertmanager-receivers", keys: {} },
 } as const;

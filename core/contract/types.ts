@@ -106,6 +106,8 @@ export interface WorkloadRecord {
   apiAccess?: ApiAccess;
   /** Scrapes every node's kubelet (its own and cAdvisor's metrics) on the nodes' addresses (settings.nodes). */
   scrapesKubelets?: boolean;
+  /** Keeps its data in object storage outside the cluster when the settings give one (settings.monitoring.loki.storage). */
+  usesObjectStorage?: boolean;
   /** A node agent's access to the host; no other workload has any. */
   hostAccess?: HostAccess;
   /** Fewer replicas than this is an availability failure at that level (an HPA target counts at its minimum). */

@@ -21,6 +21,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
+const lokiImage = { pinned: "grafana/loki:3.7.0" };
 const grafanaImage = { pinned: "grafana/grafana:13.2.0" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
 const nodeExporterImage = { pinned: "quay.io/prometheus/node-exporter:v1.12.1" };
@@ -215,9 +216,25 @@ export const workloads = {
     kind: "StatefulSet",
     containers: { grafana: { image: grafanaImage, resources: resources("100m", "200m", "128Mi", "256Mi"), ports: ["http", "gossip"] } }, // overview
     ports: { http: { port: 3000, servicePort: 80, external: true, metrics: true }, gossip: { port: 9094, peers: true, protocols: ["TCP", "UDP"] } },
-    calls: { prometheus: "web", postgres: "postgres" },
+    calls: { prometheus: "web", loki: "http", postgres: "postgres" },
     minimumReplicas: { production: 2 }, // overview
     volumeClaims: { "grafana-storage": "5Gi" }, // overview
+  },
+  /**
+   * Logs (not in the overview's resource table). One binary per pod with every Loki component;
+   * production runs three in a memberlist ring that share an object storage bucket (a filesystem
+   * store serves one replica only), development one on its volume. The volume holds the
+   * write-ahead log, the index cache and the compactor's work either way.
+   */
+  loki: {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "StatefulSet",
+    containers: { loki: { image: lokiImage, resources: resources("100m", "1000m", "256Mi", "1Gi"), ports: ["http", "grpc", "memberlist"] } },
+    ports: { http: { port: 3100, metrics: true }, grpc: { port: 9095, peers: true }, memberlist: { port: 7946, peers: true } }, // overview: 3100
+    usesObjectStorage: true,
+    minimumReplicas: { production: 3 }, // overview
+    volumeClaims: { "loki-storage": "10Gi" }, // overview
   },
   /**
    * Request, error and latency metrics without forking the services: the seven that trace send

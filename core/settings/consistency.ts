@@ -115,6 +115,14 @@ function nodeAddresses(settings: Settings, deployed: readonly WorkloadName[]): S
   return users.length > 0 && !settings.nodes ? [{ path: [], message: `missing key "nodes": ${list(users)} reach${users.length === 1 ? "es" : ""} the nodes (kubelets, node-exporter on the host network), and its egress needs the nodes' addresses` }] : [];
 }
 
+/** Several Lokis must share object storage: each would otherwise see only the logs it wrote. */
+function lokiStorage(settings: Settings, deployed: ReadonlySet<WorkloadName>): SettingsProblem[] {
+  const replicas = replicaCount(settings, "loki");
+  return deployed.has("loki") && replicas > 1 && settings.monitoring.loki.storage.type === "filesystem"
+    ? [{ path: ["monitoring", "loki", "storage", "type"], message: `expected s3: ${replicas} Loki replicas share one store, and a filesystem store serves one replica only` }]
+    : [];
+}
+
 /** Prometheus deletes by size before its volume fills: the size limit leaves room for the WAL and compactions. */
 function prometheusRetention(settings: Settings): SettingsProblem[] {
   const size = settings.monitoring.prometheus.retentionSize;
@@ -151,6 +159,7 @@ export function contractProblems(settings: Settings, deployedList: readonly Work
     ...productionTls(settings),
     ...productionImagePins(settings),
     ...prometheusRetention(settings),
+    ...lokiStorage(settings, deployed),
     ...alertRouting(settings),
   ];
 }

@@ -74,6 +74,47 @@ const prometheusSettings = {
   },
 } as const;
 
+const lokiSettings = {
+  description: "Loki: where it keeps logs, for how long, and the limits that protect it.",
+  type: "object",
+  additionalProperties: false,
+  required: ["retentionDays", "storage", "limits"],
+  properties: {
+    retentionDays: { type: "integer", minimum: 1, maximum: 3650, description: "The compactor deletes log lines older than this (whole days: Loki's index has one table per day)." },
+    storage: {
+      description: "filesystem: the loki-storage volume, one replica only. s3: an S3-compatible bucket, which several replicas share; credentials come from Secret loki-object-storage.",
+      type: "object",
+      required: ["type"],
+      discriminator: { propertyName: "type" },
+      oneOf: [
+        { additionalProperties: false, properties: { type: { const: "filesystem" } } },
+        {
+          additionalProperties: false,
+          required: ["bucket", "endpoint", "region", "cidrs", "port"],
+          properties: {
+            type: { const: "s3" },
+            bucket: { type: "string", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", patternMeaning: "an S3 bucket name such as boutique-logs" },
+            endpoint: { type: "string", pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", patternMeaning: "the storage service's host name such as s3.eu-west-1.amazonaws.com (no scheme)" },
+            region: { type: "string", pattern: "^[a-z0-9-]+$", patternMeaning: "a region such as eu-west-1" },
+            cidrs: { type: "array", minItems: 1, items: { type: "string", pattern: ipv4Cidr, patternMeaning: "an IPv4 CIDR such as 52.218.0.0/17" }, description: "The endpoint's addresses, for Loki's egress NetworkPolicy (IPv4: the reachability proof models IPv4)." },
+            port: { type: "integer", minimum: 1, maximum: 65535, description: "The endpoint's HTTPS port (443)." },
+          },
+        },
+      ],
+    },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      required: ["ingestionRateMb", "ingestionBurstSizeMb", "maxQuerySeries"],
+      properties: {
+        ingestionRateMb: { type: "integer", minimum: 1, maximum: 1024, description: "Per-tenant ingestion rate (MB/s) beyond which pushes are refused." },
+        ingestionBurstSizeMb: { type: "integer", minimum: 1, maximum: 4096, description: "Largest burst above the rate (MB)." },
+        maxQuerySeries: { type: "integer", minimum: 1, maximum: 100000, description: "Most series one metric query may return: a query over a high-cardinality label is refused instead of exhausting memory." },
+      },
+    },
+  },
+} as const;
+
 const alertmanagerSettings = {
   description: "Alert routing: the default receiver, grouping, routes by label, inhibitions, and the always-firing Watchdog's receiver.",
   type: "object",
@@ -257,10 +298,11 @@ export const settingsSchema = {
     monitoring: {
       type: "object",
       additionalProperties: false,
-      required: ["prometheus", "alertmanager", "grafana"],
+      required: ["prometheus", "alertmanager", "grafana", "loki"],
       properties: {
         prometheus: prometheusSettings,
         alertmanager: alertmanagerSettings,
+        loki: lokiSettings,
         grafana: {
           description: "Grafana: how its users reach it.",
           type: "object",

@@ -43,3 +43,9 @@ export function replicaCount(settings: Settings, workload: WorkloadName): number
 export function multiReplicaWorkloads(settings: Settings, deployed: readonly WorkloadName[]): WorkloadName[] {
   return deployed.filter((name) => !["CronJob", "Job", "DaemonSet"].includes(records[name].kind) && replicaCount(settings, name) > 1);
 }
+
+/** The object storage the settings give (Loki's bucket), or undefined when logs stay on a volume. */
+export function objectStorageOf(settings: Settings): { cidrs: readonly string[]; port: number } | undefined {
+  const storage = settings.monitoring.loki.storage;
+  return storage.type === "s3" ? storage : undefined;
+}

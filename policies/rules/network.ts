@@ -1,7 +1,8 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, isWorkloadName, kubelet, kubeletPort, kubernetesApi, portOf, protocolsOf, reachesNodes, records, workloadNames, type WorkloadName } from "../../core/contract/index";
+import { allowedFlows, clusterDns, isWorkloadName, kubelet, kubeletPort, kubernetesApi, objectStorage, portOf, protocolsOf, reachesNodes, records, workloadNames, type WorkloadName } from "../../core/contract/index";
 import type { Settings } from "../../core/settings/schema";
+import { objectStorageOf } from "../../core/settings/topology";
 import { containersOf, mapSelects, ofKind, podsSelectedBy, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
 import type { Json, Manifest, PolicyContext, Rule, Violation } from "../engine/types";
 import { ANY_PORT, computeReachability, type Endpoint, type Flow, type Protocol, type ReachabilityInput } from "../network/reachability";
@@ -33,6 +34,12 @@ function nodesEndpoint(settings: Settings | undefined): Endpoint | undefined {
 }
 
 const nodesId = "nodes";
+
+/** The object storage the settings give (Loki's bucket), at the address of its first CIDR. */
+function objectStorageEndpoint(settings: Settings | undefined): Endpoint | undefined {
+  const storage = settings ? objectStorageOf(settings) : undefined;
+  return storage ? { id: objectStorage, labels: {}, ports: [], ip: storage.cidrs[0]!.split("/")[0]! } : undefined;
+}
 const onHostNetworkPod = (manifest: Manifest) => podTemplateOf(manifest.object)?.spec?.hostNetwork === true;
 
 /** Contract workloads the tree renders whose pods run on the host network. */
@@ -54,7 +61,7 @@ function reachabilityInput(manifests: Manifest[], settings?: Settings): Reachabi
     dnsLookalike,
     externalClient,
   );
-  for (const endpoint of [apiServerEndpoint(settings), nodesEndpoint(settings)]) if (endpoint) endpoints.push(endpoint);
+  for (const endpoint of [apiServerEndpoint(settings), nodesEndpoint(settings), objectStorageEndpoint(settings)]) if (endpoint) endpoints.push(endpoint);
   const namespaces = [
     ...ofKind(manifests, "Namespace").map((m) => ({ name: m.object.metadata?.name as string, labels: (m.object.metadata?.labels ?? {}) as Record<string, string> })),
     { name: clusterDns.namespace, labels: {} },
@@ -92,6 +99,10 @@ export function expectedFlows(manifests: Manifest[], settings?: Settings, input 
       if (api && settings?.kubernetesApi) flows.push({ from: from.id, to: api.id, port: settings.kubernetesApi.port, protocol: "TCP" });
     } else if (flow.to === kubelet) {
       flows.push(...toNodes(from, kubeletPort, "TCP"));
+    } else if (flow.to === objectStorage) {
+      // Only where the settings give object storage: elsewhere its users keep their data on volumes.
+      const storage = settings ? objectStorageOf(settings) : undefined;
+      if (storage) flows.push({ from: from.id, to: objectStorage, port: storage.port, protocol: "TCP" });
     } else {
       const port = portOf(flow.to, flow.port);
       for (const protocol of protocolsOf(port)) flows.push(...(onHost.has(flow.to) ? toNodes(from, port.port, protocol) : [{ from: from.id, to: byName.get(flow.to)!.id, port: port.port, protocol }]));
@@ -166,7 +177,7 @@ function nodePortsOf(workload: string): { port: number; protocol: string }[] {
     .filter((flow) => flow.from === workload && reachesNodes(flow))
     .flatMap((flow) => {
       if (flow.to === kubelet) return [{ port: kubeletPort, protocol: "TCP" }];
-      if (flow.to === kubernetesApi) return [];
+      if (flow.to === kubernetesApi || flow.to === objectStorage) return [];
       const port = portOf(flow.to, flow.port);
       return protocolsOf(port).map((protocol) => ({ port: port.port, protocol }));
     });
@@ -194,13 +205,16 @@ function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Vi
     });
     const apiUsers = names.length > 0 && names.every((name) => isWorkloadName(name) && records[name].usesKubernetesApi);
     const api = settings?.kubernetesApi;
+    const storage = settings ? objectStorageOf(settings) : undefined;
+    const storageUsers = names.length > 0 && names.every((name) => isWorkloadName(name) && records[name].usesObjectStorage);
     // The node ports every selected workload may reach (a rule selecting several must suit each).
     const nodePorts = names.length > 0 ? nodePortsOf(names[0]!).filter((p) => names.every((name) => nodePortsOf(name).some((q) => q.port === p.port && q.protocol === p.protocol))) : [];
     ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
       if (apiUsers && api && reachesOnly(rule, api.cidrs, [{ port: api.port, protocol: "TCP" }])) return;
       if (settings?.nodes && nodePorts.length > 0 && reachesOnly(rule, settings.nodes.cidrs, nodePorts)) return;
-      holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it and the nodes (settings nodes) on the ports the contract scrapes there" });
+      if (storageUsers && storage && reachesOnly(rule, storage.cidrs, [{ port: storage.port, protocol: "TCP" }])) return;
+      holes.push({ manifest, path: `/spec/egress/${index}`, message: "ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it, the nodes (settings nodes) on the ports the contract scrapes there, and the object storage (settings monitoring.loki.storage) for workloads that keep data there" });
     });
     return holes;
   });
