@@ -2,6 +2,7 @@
 // rendered after them by the pipeline (generator/argocd.ts), because they describe all of these.
 // A new workload: its module here, and its record in core/contract/workloads.ts.
 import { adservice } from "./adservice";
+import { alloy } from "./alloy";
 import { alertmanager } from "./alertmanager";
 import { cartservice } from "./cartservice";
 import { checkoutservice } from "./checkoutservice";
@@ -36,6 +37,7 @@ export const apps: readonly App[] = [
   nodeExporter,
   grafana,
   loki,
+  alloy,
   redisCart,
   redisHa,
   postgres,

@@ -148,7 +148,7 @@ describe("a workload that uses the Kubernetes API", () => {
   it("needs the API server's addresses in the settings", () => {
     const result = run("render", ["--check"]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/environments\/dev\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi": prometheus, kube-state-metrics, scratch-collector use the Kubernetes API/);
+    expect(result.stderr).toMatch(/environments\/dev\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi": prometheus, alloy, alloy-events, kube-state-metrics, scratch-collector use the Kubernetes API/);
     expect(result.stderr).toMatch(/environments\/prod\/settings\.yaml:\d+:1: \/: missing key "kubernetesApi"/);
   });
 

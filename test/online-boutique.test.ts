@@ -113,7 +113,7 @@ describe.each(environments)("%s: Online Boutique workloads", (environment) => {
   it("ServiceAccounts mount API tokens only for the workloads that use the API", () => {
     const accounts = objects.filter((o) => o.kind === "ServiceAccount");
     for (const account of accounts) expect(account.automountServiceAccountToken, account.metadata.name).toBe(records[account.metadata.name as WorkloadName].usesKubernetesApi ?? false);
-    expect(accounts.filter((account) => account.automountServiceAccountToken).map((account) => account.metadata.name).sort()).toEqual(["kube-state-metrics", "prometheus"]);
+    expect(accounts.filter((account) => account.automountServiceAccountToken).map((account) => account.metadata.name).sort()).toEqual(["alloy", "alloy-events", "kube-state-metrics", "prometheus"]);
   });
 
   it("every container has readiness and liveness probes on its own port; gRPC services use gRPC probes", () => {

@@ -21,6 +21,7 @@ const postgresExporterImage = { pinned: "quay.io/prometheuscommunity/postgres-ex
 
 const alertmanagerImage = { pinned: "quay.io/prometheus/alertmanager:v0.34.0" };
 const prometheusImage = { pinned: "quay.io/prometheus/prometheus:v3.13.2" };
+const alloyImage = { pinned: "grafana/alloy:v1.18.1" };
 const lokiImage = { pinned: "grafana/loki:3.7.0" };
 const grafanaImage = { pinned: "grafana/grafana:13.2.0" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
@@ -235,6 +236,37 @@ export const workloads = {
     usesObjectStorage: true,
     minimumReplicas: { production: 3 }, // overview
     volumeClaims: { "loki-storage": "10Gi" }, // overview
+  },
+  /**
+   * The log agent (Grafana Alloy; Promtail, which the overview names, is end of life): one pod per
+   * node ships the logs of that node's containers in both namespaces to Loki, read through the
+   * Kubernetes API (pods/log) rather than from the node's files, so it needs no host access and
+   * no root. Kubernetes events come from alloy-events.
+   */
+  alloy: {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "DaemonSet",
+    containers: { alloy: { image: alloyImage, resources: resources("50m", "300m", "96Mi", "256Mi"), ports: ["http"] } },
+    ports: { http: { port: 12345, metrics: true } },
+    calls: { loki: "http" },
+    usesKubernetesApi: true,
+    // Its node's pods and their logs, in the two namespaces.
+    apiAccess: { namespaces: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }, { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] }] },
+  },
+  /**
+   * Kubernetes events of both namespaces as a log stream (the overview's "system logs"): one
+   * replica, as every reader of the events API gets every event (a restart lists them again).
+   */
+  "alloy-events": {
+    namespace: "monitoring",
+    group: "monitoring",
+    kind: "Deployment",
+    containers: { alloy: { image: alloyImage, resources: resources("20m", "200m", "64Mi", "128Mi"), ports: ["http"] } },
+    ports: { http: { port: 12345, metrics: true } },
+    calls: { loki: "http" },
+    usesKubernetesApi: true,
+    apiAccess: { namespaces: [{ apiGroups: [""], resources: ["events"], verbs: ["list", "watch"] }] },
   },
   /**
    * Request, error and latency metrics without forking the services: the seven that trace send
