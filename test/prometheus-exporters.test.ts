@@ -5,9 +5,10 @@
 // .ci/run installs them), and the order persistence service itself, all scraped by a real
 // Prometheus 2.42 with the rendered scrape relabelling (pods found through file discovery carrying
 // their __meta_kubernetes_* labels) and the rendered rules. The alerts read the series these
-// exporters really expose, and PostgresDown goes pending when PostgreSQL stops.
+// exporters really expose, PostgresDown goes pending when PostgreSQL stops, and the dashboards' queries
+// on the series of node-exporter and the order service answer here.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +19,9 @@ import { defaultMigrationsDir } from "../services/order-persistence/src/paths";
 import { startServer, type RunningServer } from "../services/order-persistence/src/server";
 import { freePort, removeServerOwnedTempDirs, startPostgres, type PostgresServer } from "./support/postgres";
 import { startPrometheus, type RunningPrometheus } from "./support/prometheus";
+import * as grpc from "@grpc/grpc-js";
+import { dashboardQueries, promqlNames, substitute } from "./support/dashboard-queries";
+import { orderRequest, protos, send } from "./support/order-service";
 import { repoRoot, type Json } from "./support/repo";
 import { waitFor } from "./support/wait";
 
@@ -107,6 +111,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const query_ = async (expr: string): Promise<Json[]> => {
+  const body = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as Json;
+  if (body.status !== "success") throw new Error(`${expr}: ${body.error}`);
+  return body.data.result as Json[];
+};
 const query = async (expr: string) => ((await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as Json).data.result as Json[];
 
 describe("the data tier's exporters, scraped through the rendered configuration", () => {
@@ -136,6 +145,36 @@ describe("the data tier's exporters, scraped through the rendered configuration"
       return group?.rules.every((rule: Json) => rule.health === "ok" && rule.lastEvaluation !== "0001-01-01T00:00:00Z") ? group : undefined;
     });
     expect(orders.rules.filter((rule: Json) => rule.state !== "inactive").map((rule: Json) => rule.name)).toEqual([]);
+  });
+
+  it("the dashboards' queries on what these exporters serve (node-exporter, the order service) answer from this live Prometheus", async () => {
+    // One order stored, so that the series a first order creates (its persist time) exist.
+    const email = new protos.EmailService(`127.0.0.1:${orderService.port}`, grpc.credentials.createInsecure());
+    try {
+      expect(await send({ email, health: email }, orderRequest("dashboard-order-1"))).toBeNull();
+    } finally {
+      email.close();
+    }
+    const dir = join(repoRoot, "rendered/prod/monitoring/grafana");
+    const files = Object.assign({}, ...readdirSync(dir).filter((file) => /^configmap-grafana-dashboard-(?!provider)/.test(file)).map((file) => (parse(readFileSync(join(dir, file), "utf8")) as Json).data as Record<string, string>));
+    const served = /^(node_|orders?_|email_forward_)/;
+    const queries = dashboardQueries(files).filter((query) => query.language === "promql" && promqlNames(query.text).metrics.every((metric) => served.test(metric)) && promqlNames(query.text).metrics.length > 0);
+    const wanted = [...new Set(queries.flatMap((query) => promqlNames(query.text).metrics))].sort();
+    // Every such metric is one these real exporters expose (a misspelt name is missing here).
+    const present = await waitFor("every metric scraped", async () => {
+      const names = ((await (await fetch(`${base}/api/v1/label/__name__/values`)).json()) as Json).data as string[];
+      return wanted.every((metric) => names.includes(metric)) ? names : undefined;
+    }, 30_000).catch(async () => ((await (await fetch(`${base}/api/v1/label/__name__/values`)).json()) as Json).data as string[]);
+    expect(wanted.filter((metric) => !present.includes(metric))).toEqual([]);
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    const values = { __rate_interval: "1m", __interval: "15s", __range: "5m", node: "node-a", namespace: "microservices-demo", currency: "USD" };
+    // Rates need two scrapes of a series inside their window: ask until every query has answered once.
+    const unanswered = new Set(queries);
+    await waitFor("every query answered", async () => {
+      for (const query of [...unanswered]) if ((await query_(substitute(query.text, values))).length > 0) unanswered.delete(query);
+      return unanswered.size === 0;
+    }, 30_000).catch(() => undefined);
+    expect([...unanswered].map((query) => `${query.dashboard}: ${query.where}`)).toEqual([]);
   });
 
   it("pg_up and redis_up are 1, labelled with the pod they run beside", async () => {
