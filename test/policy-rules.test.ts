@@ -190,6 +190,7 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "NET003", change: "the frontend reaches the kubelets", mutate: (o) => o.get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 10250, protocol: "TCP" }] }) },
   { rule: "SCR002", change: "Grafana's admin password file named outside its Secret's mount", mutate: (o) => (o.get("StatefulSet", "grafana").spec.template.spec.containers[0].env.find((e: Json) => e.name === "GF_SECURITY_ADMIN_PASSWORD__FILE").value = "/etc/grafana/admin-password") },
   { rule: "SCR002", change: "a *_FILE path that climbs out of the Secret's mount", mutate: (o) => (o.get("StatefulSet", "grafana").spec.template.spec.containers[0].env.find((e: Json) => e.name === "GF_SECURITY_ADMIN_PASSWORD__FILE").value = "/etc/grafana/secrets/../grafana.ini") },
+  { rule: "ARG005", change: "all four dashboards in one ConfigMap, grown past the annotation limit", mutate: (o) => o.add({ apiVersion: "v1", kind: "ConfigMap", metadata: meta("dashboards"), data: { "all.json": "x".repeat(300 * 1024) } }) },
   { rule: "RBAC004", change: "grant escalate", mutate: (o) => o.add(role("ClusterRole", { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] })) },
   { rule: "NET001", change: "delete the default deny", mutate: (o) => o.remove("NetworkPolicy", "default-deny") },
   { rule: "NET002", change: "block cart → redis", mutate: (o) => (o.get("NetworkPolicy", "redis").spec.ingress = []) },
@@ -402,6 +403,12 @@ describe("rules that must stay quiet", () => {
     new Objects(manifests).get("NetworkPolicy", "frontend").spec.egress.push({ to: [{ ipBlock: { cidr: "10.0.0.1/32" } }], ports: [{ port: 6443, protocol: "TCP" }] });
     const findings = runRules({ environment: "prod", root: prodRoot, manifests, settings: withApi, loadProblems: [] }, rules.filter((r) => r.id === "NET003"));
     expect(findings.map((f) => f.message)).toContain("ipBlock lets pods connect outside the cluster beyond the API server (settings kubernetesApi) for workloads that use it, the nodes (settings nodes) on the ports the contract scrapes there, and the object storage (settings monitoring.loki.storage) for workloads that keep data there");
+  });
+
+  it("an object too large for client-side apply passes when it syncs server-side", () => {
+    const big = (annotations: Record<string, string>) => (o: Objects) => o.add({ apiVersion: "v1", kind: "ConfigMap", metadata: { ...meta("dashboards"), annotations }, data: { "all.json": "x".repeat(300 * 1024) } });
+    expect(quiet(big({ "argocd.argoproj.io/sync-options": "Prune=false,ServerSideApply=true" }))).not.toContain("ARG005");
+    expect(findingsAfter(big({})).failing).toContain("ARG005");
   });
 
   it("a container port's protocol counts: cart listening on UDP breaks the contract's TCP flows", () => {

@@ -67,7 +67,27 @@ export const argocdRules: Rule[] = [
         return missing.length > 0 ? [{ manifest, path: "/metadata/annotations", message: `sync-options lack ${missing.join(", ")}` }] : [];
       }),
   },
+  {
+    id: "ARG005",
+    theme: "referential",
+    severity: "error",
+    title: "every object fits the annotation client-side apply keeps (256 KiB), or syncs server-side",
+    fix: `Split the object (one dashboard per ConfigMap), or annotate it ${argoCd.syncOptionsAnnotation}: "ServerSideApply=true".`,
+    check: ({ manifests }) =>
+      manifests.flatMap((manifest): Violation[] => {
+        const object = manifest.object;
+        if (!object) return [];
+        const options = String(object.metadata?.annotations?.[argoCd.syncOptionsAnnotation] ?? "").split(",").map((o) => o.trim());
+        if (options.includes("ServerSideApply=true")) return [];
+        // kubectl's last-applied-configuration annotation holds the whole object as JSON; all annotations together may hold 256 KiB.
+        const bytes = Buffer.byteLength(JSON.stringify(object));
+        return bytes > annotationLimitBytes ? [{ manifest, message: `is ${bytes} bytes as JSON: client-side apply's last-applied-configuration annotation would exceed the API server's ${annotationLimitBytes}-byte limit for annotations, and the sync would fail` }] : [];
+      }),
+  },
 ];
+
+/** All annotations of an object together (Kubernetes' TotalAnnotationSizeLimitB). */
+const annotationLimitBytes = 256 * 1024;
 
 /** An Application whose AppProject allows managing Applications: the root app-of-apps. */
 function managesApplications(manifests: Manifest[], application: Json): boolean {
