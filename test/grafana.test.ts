@@ -82,3 +82,28 @@ describe("Grafana", () => {
     expect([nodePort.spec.type, nodePort.spec.ports[0].nodePort, nodePort.spec.ports[0].targetPort]).toEqual(["NodePort", 30300, 3000]);
   });
 });
+
+describe("the provisioned dashboards", () => {
+  const dashboardsOf = (environment: string) =>
+    objectsOf(environment)
+      .filter((object) => object.kind === "ConfigMap" && object.metadata.name.startsWith("grafana-dashboard-") && object.metadata.name !== "grafana-dashboard-provider")
+      .flatMap((map) => Object.values(map.data as Record<string, string>).map((text) => JSON.parse(text) as Json));
+
+  /** Every datasource reference of a dashboard: panels (rows' nested panels too), their targets, variables. */
+  const referencedUids = (dashboard: Json): string[] => {
+    const panels = (dashboard.panels as Json[]).flatMap((panel) => [panel, ...((panel.panels as Json[] | undefined) ?? [])]);
+    const refs = [...panels.flatMap((panel) => [panel.datasource, ...((panel.targets as Json[] | undefined) ?? []).map((target) => target.datasource)]), ...((dashboard.templating?.list as Json[] | undefined) ?? []).map((variable) => variable.datasource)];
+    return refs.filter((ref) => ref?.uid !== undefined).map((ref) => ref.uid as string);
+  };
+
+  it.each(["dev", "prod"])("%s: four, one ConfigMap each, mounted where the provider reads them; every datasource they use is provisioned", (environment) => {
+    const dashboards = dashboardsOf(environment);
+    expect(dashboards.map((dashboard) => dashboard.uid).sort()).toEqual(["ob-application", "ob-application-logs", "ob-kubernetes-cluster", "ob-order-analytics"]);
+    const provisioned = datasourcesOf(environment).map((source) => source.uid);
+    for (const dashboard of dashboards) expect(referencedUids(dashboard).filter((uid) => !provisioned.includes(uid)), dashboard.uid).toEqual([]);
+    expect(new Set(dashboards.flatMap(referencedUids))).toEqual(new Set(provisioned));
+    const provider = parse(find(objectsOf(environment), "ConfigMap", "grafana-dashboard-provider")!.data["dashboards.yaml"]).providers[0];
+    expect(provider).toMatchObject({ folder: "Online Boutique", folderUid: "online-boutique", type: "file", allowUiUpdates: false, options: { path: mounts(environment).dashboards } });
+    expect(volumes(environment).dashboards!.projected.sources.map((source: Json) => source.configMap.name)).toHaveLength(4);
+  });
+});
