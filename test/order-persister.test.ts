@@ -7,35 +7,20 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPool } from "../services/order-persistence/src/db";
 import type { Logger } from "../services/order-persistence/src/log";
 import { createMetrics, type Metrics } from "../services/order-persistence/src/metrics";
 import type { OrderRecord } from "../services/order-persistence/src/order";
 import { OrderConflictError, OrderNotKeptError, OrderPersister, type PersisterOptions } from "../services/order-persistence/src/persister";
 import { Spool, spoolFileName } from "../services/order-persistence/src/spool";
-import { capturedLogs, money, orderRecord, OrderTestbed, sample, waitFor, type LogEntry } from "./support/order-service";
+import { capturedLogs, money, orderDatabaseForFile, orderRecord, sample, waitFor, type LogEntry } from "./support/order-service";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
-// One PostgreSQL and one migrated database for the file, emptied after each spec.
-const testbed = new OrderTestbed();
-const db = "persister";
-let check: pg.Pool;
-beforeAll(async () => {
-  await testbed.start();
-  await testbed.migratedDatabase(db);
-  check = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 });
-});
-afterAll(async () => {
-  await check?.end();
-  await testbed.stop();
-});
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await testbed.resetOrders(check);
-});
+const database = orderDatabaseForFile("persister");
+const { testbed, db, cleanups } = database;
+// Registered after the shared hooks, so it runs before them: mocks are gone before the cleanups.
+afterEach(() => void vi.restoreAllMocks());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) => waitFor(what, probe, 5_000, 10);
@@ -101,9 +86,9 @@ async function rig(options: PersisterOptions, { before, ready = true, logger: wr
     logged: captured.withMessage,
     persister,
     metric: async (series) => sample(await metrics.registry.metrics(), series),
-    stored: async (orderId) => Number((await check.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE $1::text IS NULL OR order_id = $1", [orderId ?? null])).rows[0]!.n),
-    total: async (orderId) => (await check.query<{ total: string }>("SELECT total FROM orders WHERE order_id = $1", [orderId])).rows[0]?.total ?? "(not stored)",
-    storedIds: async () => (await check.query<{ order_id: string }>("SELECT order_id FROM orders ORDER BY order_id")).rows.map((row) => row.order_id),
+    stored: async (orderId) => Number((await database.check.query<{ n: string }>("SELECT count(*) AS n FROM orders WHERE $1::text IS NULL OR order_id = $1", [orderId ?? null])).rows[0]!.n),
+    total: async (orderId) => (await database.check.query<{ total: string }>("SELECT total FROM orders WHERE order_id = $1", [orderId])).rows[0]?.total ?? "(not stored)",
+    storedIds: async () => (await database.check.query<{ order_id: string }>("SELECT order_id FROM orders ORDER BY order_id")).rows.map((row) => row.order_id),
     breakSpool: () => {
       renameSync(spoolDir, `${spoolDir}.away`);
       writeFileSync(spoolDir, "");
@@ -125,6 +110,18 @@ function spoolFile(dir: string, order: OrderRecord): void {
  * connections: from then on it waits its backoff, so a return of PostgreSQL is not noticed early.
  */
 const probed = (r: Rig, since: number) => until("the replay to probe PostgreSQL", () => r.proxy.connections.length > since);
+
+/**
+ * A rig whose PostgreSQL is down and known down: `firstOrder` was spooled and the replay's first
+ * probe found the outage, so the replay now waits its minute-long backoff (noRetry).
+ */
+async function rigKnownDown(firstOrder: string): Promise<Rig> {
+  const r = await rig(noRetry);
+  await r.proxy.down("drop");
+  expect(await r.persister.persist(orderRecord(firstOrder))).toBe("spooled");
+  await probed(r, 1);
+  return r;
+}
 
 const files = (dir: string, suffix = ".json") => readdirSync(dir).filter((name) => name.endsWith(suffix));
 const gaps = (entries: LogEntry[]) => entries.slice(1).map((entry, i) => Date.parse(entry.time) - Date.parse(entries[i]!.time));
@@ -164,7 +161,7 @@ describe("PostgreSQL up", () => {
   it("a row stored before fingerprints existed cannot be compared: a repeat is taken as a duplicate", async () => {
     const r = await rig(fast);
     await r.persister.persist(orderRecord("legacy"));
-    await check.query("UPDATE orders SET content_sha256 = NULL WHERE order_id = 'legacy'");
+    await database.check.query("UPDATE orders SET content_sha256 = NULL WHERE order_id = 'legacy'");
     expect(await r.persister.persist(otherContent("legacy"))).toBe("duplicate");
     expect(await r.metric("orders_conflicting_total")).toBe(0);
   });
@@ -181,10 +178,7 @@ describe("PostgreSQL up", () => {
 
 describe("PostgreSQL down", () => {
   it("orders are spooled; one warning per outage however many orders; while it is known down, orders go straight to the spool even if it is back", async () => {
-    const r = await rig(noRetry);
-    await r.proxy.down("drop");
-    expect(await r.persister.persist(orderRecord("a"))).toBe("spooled");
-    await probed(r, 1);
+    const r = await rigKnownDown("a");
     for (const id of ["b", "c"]) expect(await r.persister.persist(orderRecord(id))).toBe("spooled");
     // Known down: b and c did not even try PostgreSQL.
     expect(r.proxy.connections).toHaveLength(2);
@@ -257,10 +251,7 @@ describe("PostgreSQL down", () => {
   });
 
   it("close() stops the replay at once, even in the middle of a long wait; the spool stays on disk for the next start", async () => {
-    const r = await rig(noRetry);
-    await r.proxy.down("drop");
-    expect(await r.persister.persist(orderRecord("waiting"))).toBe("spooled");
-    await probed(r, 1); // the replay's first pass found the outage and waits a minute
+    const r = await rigKnownDown("waiting");
     const closed = await Promise.race([r.persister.close().then(() => "closed"), sleep(2_000).then(() => "still waiting")]);
     expect(closed).toBe("closed");
     await r.proxy.up();
@@ -319,10 +310,7 @@ describe("before the schema is ready (migrations not run yet)", () => {
 
 describe("a spool that cannot be written", () => {
   it("PostgreSQL known down is tried anyway, takes the order if it is back, and is known up again; with both gone the caller is told; a refusal stays a refusal", async () => {
-    const r = await rig(noRetry);
-    await r.proxy.down("drop");
-    expect(await r.persister.persist(orderRecord("spooled"))).toBe("spooled");
-    await probed(r, 1);
+    const r = await rigKnownDown("spooled");
     const repair = r.breakSpool();
     try {
       await r.proxy.up();

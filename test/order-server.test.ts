@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Config } from "../services/order-persistence/src/config";
 import type { Logger } from "../services/order-persistence/src/log";
 import { defaultMigrationsDir } from "../services/order-persistence/src/paths";
@@ -16,32 +16,16 @@ import type { PersisterOptions } from "../services/order-persistence/src/persist
 import { startServer, type RunningServer, type ServerOptions } from "../services/order-persistence/src/server";
 import { spoolFileName } from "../services/order-persistence/src/spool";
 import { freePort } from "./support/postgres";
-import { capturedLogs, healthStatus, metricsText, money, OrderTestbed, orderRequest, portIsClosed, protos, sample, send, spoolFiles, waitFor, type Clients, type LogEntry } from "./support/order-service";
+import { capturedLogs, healthStatus, metricsText, money, orderDatabaseForFile, orderRequest, portIsClosed, protos, sample, send, spoolFiles, waitFor, type Clients, type LogEntry } from "./support/order-service";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
-// One PostgreSQL and one migrated database for the file, emptied after each spec.
-const testbed = new OrderTestbed();
-const db = "server";
-let check: pg.Pool;
-beforeAll(async () => {
-  await testbed.start();
-  await testbed.migratedDatabase(db);
-  check = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 });
-});
-afterAll(async () => {
-  await check?.end();
-  await testbed.stop();
-});
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await testbed.resetOrders(check);
-});
+const database = orderDatabaseForFile("server");
+const { testbed, db, cleanups } = database;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) => waitFor(what, probe, 5_000, 10);
 const fast: PersisterOptions = { initialBackoffMs: 20, maxBackoffMs: 80, outageProbeMs: 20 };
-const storedIds = async () => (await check.query<{ order_id: string }>("SELECT order_id FROM orders ORDER BY order_id")).rows.map((row) => row.order_id);
+const storedIds = async () => (await database.check.query<{ order_id: string }>("SELECT order_id FROM orders ORDER BY order_id")).rows.map((row) => row.order_id);
 
 interface Served {
   server: RunningServer;
@@ -315,7 +299,7 @@ describe("starting with PostgreSQL down or broken", () => {
     cleanups.push(() => holder.end());
     await holder.query("SELECT pg_advisory_lock(7237450479001)");
     await s.proxy.up();
-    await until("the migrations to wait for the lock", async () => Number((await check.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'")).rows[0]!.n) === 1);
+    await until("the migrations to wait for the lock", async () => Number((await database.check.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'")).rows[0]!.n) === 1);
     const closing = s.server.close();
     await sleep(50);
     await holder.query("SELECT pg_advisory_unlock(7237450479001)");

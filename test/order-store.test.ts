@@ -5,31 +5,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createPool, isDatabaseUnavailable } from "../services/order-persistence/src/db";
 import { migrate, migrationFiles } from "../services/order-persistence/src/migrate";
 import type { OrderRecord } from "../services/order-persistence/src/order";
 import { OrderWriter, storedFingerprint } from "../services/order-persistence/src/store";
-import { capturedLogs, orderRecord, OrderTestbed, waitFor } from "./support/order-service";
+import { capturedLogs, orderDatabaseForFile, orderRecord, waitFor } from "./support/order-service";
 import { startTcpProxy } from "./support/tcp-proxy";
 
-const testbed = new OrderTestbed();
-const db = "store";
-let check: pg.Pool;
-beforeAll(async () => {
-  await testbed.start();
-  await testbed.migratedDatabase(db);
-  check = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 });
-});
-afterAll(async () => {
-  await check?.end();
-  await testbed.stop();
-});
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await testbed.resetOrders(check);
-});
+const { testbed, db, cleanups } = orderDatabaseForFile("store");
 
 const withCode = (code: string, message = "x") => Object.assign(new Error(message), { code });
 

@@ -9,7 +9,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { Config } from "../../services/order-persistence/src/config";
 import { silentLogger } from "../../services/order-persistence/src/log";
 import type { SendOrderConfirmationRequest } from "../../services/order-persistence/src/messages";
@@ -226,6 +226,50 @@ export class OrderTestbed {
       kill: (signal = "SIGTERM") => void child.kill(signal),
     };
   }
+}
+
+/** What orderDatabaseForFile gives a test file. */
+export interface OrderFileDatabase {
+  testbed: OrderTestbed;
+  /** The migrated database's name. */
+  db: string;
+  /** A pool on it for the specs' own queries; there once beforeAll has run. */
+  readonly check: pg.Pool;
+  /** Run after each spec, newest first, before the orders are emptied. */
+  cleanups: (() => Promise<void> | void)[];
+}
+
+/**
+ * One PostgreSQL and one migrated database for a whole test file, emptied after each spec: starting
+ * PostgreSQL per spec would cost seconds each. Registers the file's hooks, so call it at the top
+ * level. (vitest runs after-hooks newest first: a file's own afterEach runs before this one.)
+ */
+export function orderDatabaseForFile(db: string): OrderFileDatabase {
+  const testbed = new OrderTestbed();
+  let check: pg.Pool | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    await testbed.start();
+    await testbed.migratedDatabase(db);
+    check = new pg.Pool({ connectionString: testbed.postgres.url(db), max: 1 });
+  });
+  afterAll(async () => {
+    await check?.end();
+    await testbed.stop();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await testbed.resetOrders(check!);
+  });
+  return {
+    testbed,
+    db,
+    get check() {
+      if (!check) throw new Error("the file's database is not started yet (use check inside a spec or hook)");
+      return check;
+    },
+    cleanups,
+  };
 }
 
 function unary<T>(client: grpc.Client, method: string, request: unknown): Promise<{ error: grpc.ServiceError | null; response: T | undefined }> {
