@@ -17,10 +17,9 @@ import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as piechart from "@grafana/grafana-foundation-sdk/piechart";
 import * as table from "@grafana/grafana-foundation-sdk/table";
-import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { alertThresholds } from "../../core/contract/index";
 import { redSeries } from "../prometheus-rules";
-import { allOption, baseDashboard, dataLinkTo, datasourceRef, legendList, legendTable, panel, PanelIds, promQuery, redFrom, stacked, type DashboardContext } from "./kit";
+import { allOption, baseDashboard, dataLinkTo, datasourceRef, instantTable, labelValuesVariable, legendTable, mergeTables, panel, PanelIds, promQuery, redFrom, shareSeries, stacked, timeSeries, type DashboardContext } from "./kit";
 import { allDashboards, dashboards, dashboardTags } from "./names";
 
 const service = 'service_name=~"$service"';
@@ -37,29 +36,17 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
   const ids = new PanelIds();
   const prometheus = datasourceRef(context.uids, "prometheus");
   const prom = (expr: string, legend: string, options?: { instant?: boolean; table?: boolean }) => promQuery(context.uids, expr, legend, options);
-  const series = (unit: string) => new timeseries.PanelBuilder().unit(unit).legend(legendList()).fillOpacity(10).lineWidth(1).min(0);
   const toLogs = dataLinkTo(dashboards.logs, "app", "service_name");
   const pods = `namespace="${context.namespaces.app}", pod=~"($service)-.+", container!=""`;
   const perWorkload = (expr: string) => `sum by (workload) (${byWorkload(expr)})`;
   const limit = (resource: "cpu" | "memory") => perWorkload(`kube_pod_container_resource_limits{${pods}, resource="${resource}"}`);
 
   const builder = baseDashboard(dashboards.application, allDashboards, [...dashboardTags, "red"], "Requests, errors and latency per service, the frontend's call mix, the k6 load test, and each service's headroom.")
-    .withVariable(
-      new dashboard.QueryVariableBuilder("service")
-        .label("Service")
-        .datasource(prometheus)
-        .query(`label_values(${redSeries.requests}, service_name)`)
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".+")
-        .current(allOption()),
-    )
+    .withVariable(labelValuesVariable("service", "Service", prometheus, `label_values(${redSeries.requests}, service_name)`).current(allOption()))
     .withRow(new dashboard.RowBuilder("Rate, errors, duration (server spans, 5-minute windows)").id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("reqps").dataLinks([toLogs]),
+        panel: timeSeries("reqps").dataLinks([toLogs]),
         title: "Requests per second",
         description: "Calls each service answered per second (recording rule service:requests:rate5m).",
         datasource: prometheus,
@@ -69,7 +56,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("percentunit")
+        panel: timeSeries("percentunit")
           .thresholds(redFrom(alertThresholds.errorRatio))
           .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line))
           .dataLinks([toLogs]),
@@ -82,7 +69,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("reqps").dataLinks([toLogs]),
+        panel: timeSeries("reqps").dataLinks([toLogs]),
         title: "Errors per second",
         description: "Calls ending in an error per second (service:errors:rate5m). A service without errors has no series.",
         datasource: prometheus,
@@ -92,7 +79,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("ms")
+        panel: timeSeries("ms")
           .thresholds(redFrom(alertThresholds.latencyP99Ms))
           .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line))
           .legend(legendTable(["mean", "max"])),
@@ -114,19 +101,17 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
         description: "The last 5 minutes per service: requests per second, error ratio and p99 in milliseconds.",
         datasource: prometheus,
         queries: [
-          prom(`${redSeries.requests}{${service}}`, "", { instant: true, table: true }),
-          prom(`${redSeries.errorRatio}{${service}}`, "", { instant: true, table: true }),
-          prom(`${redSeries.latencyMs("p99")}{${service}}`, "", { instant: true, table: true }),
+          prom(`${redSeries.requests}{${service}}`, "", instantTable),
+          prom(`${redSeries.errorRatio}{${service}}`, "", instantTable),
+          prom(`${redSeries.latencyMs("p99")}{${service}}`, "", instantTable),
         ],
         size: [10, 9],
-      })
-        .withTransformation({ id: "merge", options: {} })
-        .withTransformation({ id: "organize", options: { excludeByName: { Time: true }, renameByName: { service_name: "service", "Value #A": "req/s", "Value #B": "error ratio", "Value #C": "p99 ms" } } }),
+      }).transformations(mergeTables({ service_name: "service", "Value #A": "req/s", "Value #B": "error ratio", "Value #C": "p99 ms" })),
     )
     .withRow(new dashboard.RowBuilder("Frontend").id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("reqps").stacking(stacked()).fillOpacity(50),
+        panel: timeSeries("reqps").stacking(stacked()).fillOpacity(50),
         title: "Frontend requests by span status",
         description: "HTTP requests the frontend answered per second, by span status: ERROR is a 5xx answer, UNSET or OK everything else.",
         datasource: prometheus,
@@ -147,7 +132,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     .withRow(new dashboard.RowBuilder("Load test (k6, while a run sends its results)").id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("reqps").stacking(stacked()).fillOpacity(50).noValue("No k6 run in the time range"),
+        panel: timeSeries("reqps").stacking(stacked()).fillOpacity(50).noValue("No k6 run in the time range"),
         title: "k6 requests per second by status",
         description: "HTTP requests k6 made per second, by the status it received (k6_http_reqs_total).",
         datasource: prometheus,
@@ -157,7 +142,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("s").noValue("No k6 run in the time range"),
+        panel: timeSeries("s").noValue("No k6 run in the time range"),
         title: "k6 request duration p95 / p99",
         description: "Request durations k6 measured, as k6 aggregates them (needs K6_PROMETHEUS_RW_TREND_STATS with p(95) and p(99)).",
         datasource: prometheus,
@@ -167,7 +152,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("percentunit").max(1).noValue("No k6 run in the time range"),
+        panel: timeSeries("percentunit").max(1).noValue("No k6 run in the time range"),
         title: "k6 failed requests and checks",
         description: "Share of k6's requests that failed (http_req_failed) and of its checks that passed.",
         datasource: prometheus,
@@ -177,7 +162,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("short").decimals(0).noValue("No k6 run in the time range"),
+        panel: timeSeries("short").decimals(0).noValue("No k6 run in the time range"),
         title: "k6 virtual users",
         description: "Virtual users k6 runs.",
         datasource: prometheus,
@@ -187,7 +172,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("short").noValue("No k6 run in the time range"),
+        panel: timeSeries("short").noValue("No k6 run in the time range"),
         title: "k6 iterations per second",
         description: "Script iterations k6 completed per second, and iterations it dropped for lack of VUs.",
         datasource: prometheus,
@@ -198,7 +183,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     .withRow(new dashboard.RowBuilder(`Saturation (namespace ${context.namespaces.app})`).id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
+        panel: shareSeries(),
         title: "CPU used / limit",
         description: "Each service's CPU use as a share of its pods' CPU limits.",
         datasource: prometheus,
@@ -208,7 +193,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("percentunit").max(1).legend(legendTable(["max", "lastNotNull"])),
+        panel: shareSeries().max(1),
         title: "CPU throttled",
         description: "Share of CFS periods in which each service's containers were throttled at their CPU limit: latency grows with it.",
         datasource: prometheus,
@@ -220,7 +205,7 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withPanel(
       panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
+        panel: shareSeries(),
         title: "Memory working set / limit",
         description: "Each service's working set as a share of its pods' memory limits: at 100 % a container is OOM-killed.",
         datasource: prometheus,

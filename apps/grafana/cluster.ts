@@ -5,10 +5,8 @@
 // from the pods, which are the contract's).
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
-import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
-import { allOption, baseDashboard, datasourceRef, legendList, legendTable, option, panel, PanelIds, promQuery, stacked, type DashboardContext } from "./kit";
+import { allOption, baseDashboard, datasourceRef, instantTable, labelValuesVariable, mergeTables, option, panel, PanelIds, problemCount, promQuery, shareSeries, stacked, timeSeries, type DashboardContext } from "./kit";
 import { allDashboards, dashboards, dashboardTags } from "./names";
 
 const node = 'node=~"$node"';
@@ -27,99 +25,52 @@ export function clusterDashboard(context: DashboardContext): dashboard.Dashboard
   const ids = new PanelIds();
   const prometheus = datasourceRef(context.uids, "prometheus");
   const prom = (expr: string, legend: string, options?: { instant?: boolean; table?: boolean }) => promQuery(context.uids, expr, legend, options);
-  const series = (unit: string) => new timeseries.PanelBuilder().unit(unit).legend(legendList()).fillOpacity(10).lineWidth(1).min(0);
+
+  /** A share (0–1) of each node's CPU, memory or disk: the first three node panels, side by side. */
+  const nodeShare = (title: string, description: string, share: string, legend: string) =>
+    panel(ids, { panel: timeSeries("percentunit").max(1), title, description, datasource: prometheus, queries: [prom(share, legend)], size: [8, 8] });
+
+  /** Bytes per second each node moves one way and the other (`counters`: [counter, direction]): disks and network, side by side. */
+  const nodeBytes = (title: string, description: string, counters: [string, string][]) =>
+    panel(ids, {
+      panel: timeSeries("Bps"),
+      title,
+      description,
+      datasource: prometheus,
+      queries: counters.map(([counter, direction]) => prom(`sum by (node) (rate(${counter}{${node}}[$__rate_interval]))`, `{{node}} ${direction}`)),
+      size: [12, 8],
+    });
+
+  /** One container's use against its request or limit: four panels alike, side by side. */
+  const containerPanel = (title: string, description: string, ratio: string) =>
+    panel(ids, { panel: shareSeries(), title, description, datasource: prometheus, queries: [prom(ratio, "{{pod}} {{container}}")], size: [12, 9] });
+
+  /** Replicas each Deployment or StatefulSet wants against those `state` now: the two tables differ only in their series. */
+  const replicasTable = (kind: "Deployment" | "StatefulSet", state: "available" | "ready", desiredSeries: string, currentSeries: string) => {
+    const perObject = (series: string) => prom(`sum by (namespace, ${kind.toLowerCase()}) (${series}{${namespace}})`, "", instantTable);
+    return panel(ids, {
+      panel: new table.PanelBuilder(),
+      title: `${kind}s: ${state} vs desired`,
+      description: `Replicas each ${kind} wants and how many are ${state} now (kube-state-metrics).`,
+      datasource: prometheus,
+      queries: [perObject(desiredSeries), perObject(currentSeries)],
+      size: [12, 9],
+    }).transformations(mergeTables({ "Value #A": "desired", "Value #B": state }));
+  };
 
   const builder = baseDashboard(dashboards.cluster, allDashboards, [...dashboardTags, "kubernetes"], "Nodes, Kubernetes objects and containers: is the cluster healthy, and which workload uses what it asked for?")
-    .withVariable(
-      new dashboard.QueryVariableBuilder("node")
-        .label("Node")
-        .datasource(prometheus)
-        .query("label_values(node_uname_info, node)")
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".+")
-        .current(allOption()),
-    )
-    .withVariable(
-      new dashboard.QueryVariableBuilder("namespace")
-        .label("Namespace")
-        .datasource(prometheus)
-        .query("label_values(kube_namespace_status_phase, namespace)")
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc)
-        .multi(true)
-        .includeAll(true)
-        .allValue(".+")
-        .current(option(context.namespaces.app)),
-    )
+    .withVariable(labelValuesVariable("node", "Node", prometheus, "label_values(node_uname_info, node)").current(allOption()))
+    .withVariable(labelValuesVariable("namespace", "Namespace", prometheus, "label_values(kube_namespace_status_phase, namespace)").current(option(context.namespaces.app)))
     .withRow(new dashboard.RowBuilder("Nodes").id(ids.take()))
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").max(1),
-        title: "CPU busy",
-        description: "Share of each node's CPU time not idle (node-exporter).",
-        datasource: prometheus,
-        queries: [prom(`1 - avg by (node) (rate(node_cpu_seconds_total{mode="idle", ${node}}[$__rate_interval]))`, "{{node}}")],
-        size: [8, 8],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").max(1),
-        title: "Memory used",
-        description: "Share of each node's memory not available to new processes (MemAvailable against MemTotal).",
-        datasource: prometheus,
-        queries: [prom(`1 - sum by (node) (node_memory_MemAvailable_bytes{${node}}) / sum by (node) (node_memory_MemTotal_bytes{${node}})`, "{{node}}")],
-        size: [8, 8],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").max(1),
-        title: "Disk space used",
-        description: "Used share of each node filesystem (container layers and memory filesystems left out).",
-        datasource: prometheus,
-        queries: [
-          prom(
-            `1 - max by (node, mountpoint) (node_filesystem_avail_bytes{${node}, ${diskFs}}) / max by (node, mountpoint) (node_filesystem_size_bytes{${node}, ${diskFs}})`,
-            "{{node}} {{mountpoint}}",
-          ),
-        ],
-        size: [8, 8],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("Bps"),
-        title: "Disk I/O",
-        description: "Bytes read and written per second by each node's block devices.",
-        datasource: prometheus,
-        queries: [
-          prom(`sum by (node) (rate(node_disk_read_bytes_total{${node}}[$__rate_interval]))`, "{{node}} read"),
-          prom(`sum by (node) (rate(node_disk_written_bytes_total{${node}}[$__rate_interval]))`, "{{node}} written"),
-        ],
-        size: [12, 8],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("Bps"),
-        title: "Network",
-        description: "Bytes received and sent per second on each node's own interfaces (loopback and pod veths are not collected).",
-        datasource: prometheus,
-        queries: [
-          prom(`sum by (node) (rate(node_network_receive_bytes_total{${node}}[$__rate_interval]))`, "{{node}} received"),
-          prom(`sum by (node) (rate(node_network_transmit_bytes_total{${node}}[$__rate_interval]))`, "{{node}} sent"),
-        ],
-        size: [12, 8],
-      }),
-    )
+    .withPanel(nodeShare("CPU busy", "Share of each node's CPU time not idle (node-exporter).", `1 - avg by (node) (rate(node_cpu_seconds_total{mode="idle", ${node}}[$__rate_interval]))`, "{{node}}"))
+    .withPanel(nodeShare("Memory used", "Share of each node's memory not available to new processes (MemAvailable against MemTotal).", `1 - sum by (node) (node_memory_MemAvailable_bytes{${node}}) / sum by (node) (node_memory_MemTotal_bytes{${node}})`, "{{node}}"))
+    .withPanel(nodeShare("Disk space used", "Used share of each node filesystem (container layers and memory filesystems left out).", `1 - max by (node, mountpoint) (node_filesystem_avail_bytes{${node}, ${diskFs}}) / max by (node, mountpoint) (node_filesystem_size_bytes{${node}, ${diskFs}})`, "{{node}} {{mountpoint}}"))
+    .withPanel(nodeBytes("Disk I/O", "Bytes read and written per second by each node's block devices.", [["node_disk_read_bytes_total", "read"], ["node_disk_written_bytes_total", "written"]]))
+    .withPanel(nodeBytes("Network", "Bytes received and sent per second on each node's own interfaces (loopback and pod veths are not collected).", [["node_network_receive_bytes_total", "received"], ["node_network_transmit_bytes_total", "sent"]]))
     .withRow(new dashboard.RowBuilder("Workloads").id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("short").stacking(stacked()).fillOpacity(60).decimals(0),
+        panel: timeSeries("short").stacking(stacked()).fillOpacity(60).decimals(0),
         title: "Pods by phase",
         description: "Pods in the selected namespaces by phase (kube-state-metrics). Pending or Failed pods that stay are worth a look.",
         datasource: prometheus,
@@ -133,48 +84,15 @@ export function clusterDashboard(context: DashboardContext): dashboard.Dashboard
         title: "Container restarts in the time range",
         description: "Containers that restarted within the dashboard's time range, most restarts first.",
         datasource: prometheus,
-        queries: [prom(`sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{${namespace}}[$__range])) > 0`, "", { instant: true, table: true })],
+        queries: [prom(`sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{${namespace}}[$__range])) > 0`, "", instantTable)],
         size: [16, 8],
       }).withTransformation({ id: "organize", options: { excludeByName: { Time: true }, renameByName: { Value: "restarts" } } }),
     )
+    .withPanel(replicasTable("Deployment", "available", "kube_deployment_spec_replicas", "kube_deployment_status_replicas_available"))
+    .withPanel(replicasTable("StatefulSet", "ready", "kube_statefulset_replicas", "kube_statefulset_status_replicas_ready"))
     .withPanel(
       panel(ids, {
-        panel: new table.PanelBuilder(),
-        title: "Deployments: available vs desired",
-        description: "Replicas each Deployment wants and how many are available now (kube-state-metrics).",
-        datasource: prometheus,
-        queries: [
-          prom(`sum by (namespace, deployment) (kube_deployment_spec_replicas{${namespace}})`, "", { instant: true, table: true }),
-          prom(`sum by (namespace, deployment) (kube_deployment_status_replicas_available{${namespace}})`, "", { instant: true, table: true }),
-        ],
-        size: [12, 9],
-      })
-        .withTransformation({ id: "merge", options: {} })
-        .withTransformation({ id: "organize", options: { excludeByName: { Time: true }, renameByName: { "Value #A": "desired", "Value #B": "available" } } }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: new table.PanelBuilder(),
-        title: "StatefulSets: ready vs desired",
-        description: "Replicas each StatefulSet wants and how many are ready now (kube-state-metrics).",
-        datasource: prometheus,
-        queries: [
-          prom(`sum by (namespace, statefulset) (kube_statefulset_replicas{${namespace}})`, "", { instant: true, table: true }),
-          prom(`sum by (namespace, statefulset) (kube_statefulset_status_replicas_ready{${namespace}})`, "", { instant: true, table: true }),
-        ],
-        size: [12, 9],
-      })
-        .withTransformation({ id: "merge", options: {} })
-        .withTransformation({ id: "organize", options: { excludeByName: { Time: true }, renameByName: { "Value #A": "desired", "Value #B": "ready" } } }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: new stat.PanelBuilder().noValue("0").colorMode(common.BigValueColorMode.Background).thresholds(
-          new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
-            { value: null, color: "green" },
-            { value: 1, color: "orange" },
-          ]),
-        ),
+        panel: problemCount("orange"),
         title: "Deployments short of replicas",
         description: "Deployments with fewer available replicas than desired right now.",
         datasource: prometheus,
@@ -184,12 +102,7 @@ export function clusterDashboard(context: DashboardContext): dashboard.Dashboard
     )
     .withPanel(
       panel(ids, {
-        panel: new stat.PanelBuilder().noValue("0").colorMode(common.BigValueColorMode.Background).thresholds(
-          new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
-            { value: null, color: "green" },
-            { value: 1, color: "red" },
-          ]),
-        ),
+        panel: problemCount("red"),
         title: "Pods not running",
         description: "Pods Pending, Failed or Unknown right now.",
         datasource: prometheus,
@@ -198,45 +111,9 @@ export function clusterDashboard(context: DashboardContext): dashboard.Dashboard
       }),
     )
     .withRow(new dashboard.RowBuilder("Containers against their requests and limits").id(ids.take()))
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
-        title: "CPU used / limit",
-        description: "Each container's CPU use as a share of its limit: near 100 % the kernel throttles it.",
-        datasource: prometheus,
-        queries: [prom(containerRatio(cpuUsed, "cpu", "limits"), "{{pod}} {{container}}")],
-        size: [12, 9],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
-        title: "CPU used / request",
-        description: "Each container's CPU use as a share of its request: far above 100 % the request is too small for scheduling, far below it reserves CPU nobody uses.",
-        datasource: prometheus,
-        queries: [prom(containerRatio(cpuUsed, "cpu", "requests"), "{{pod}} {{container}}")],
-        size: [12, 9],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
-        title: "Memory working set / limit",
-        description: "Each container's working set as a share of its memory limit: at 100 % it is OOM-killed.",
-        datasource: prometheus,
-        queries: [prom(containerRatio(memoryUsed, "memory", "limits"), "{{pod}} {{container}}")],
-        size: [12, 9],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("percentunit").legend(legendTable(["max", "lastNotNull"])),
-        title: "Memory working set / request",
-        description: "Each container's working set as a share of its memory request.",
-        datasource: prometheus,
-        queries: [prom(containerRatio(memoryUsed, "memory", "requests"), "{{pod}} {{container}}")],
-        size: [12, 9],
-      }),
-    );
+    .withPanel(containerPanel("CPU used / limit", "Each container's CPU use as a share of its limit: near 100 % the kernel throttles it.", containerRatio(cpuUsed, "cpu", "limits")))
+    .withPanel(containerPanel("CPU used / request", "Each container's CPU use as a share of its request: far above 100 % the request is too small for scheduling, far below it reserves CPU nobody uses.", containerRatio(cpuUsed, "cpu", "requests")))
+    .withPanel(containerPanel("Memory working set / limit", "Each container's working set as a share of its memory limit: at 100 % it is OOM-killed.", containerRatio(memoryUsed, "memory", "limits")))
+    .withPanel(containerPanel("Memory working set / request", "Each container's working set as a share of its memory request.", containerRatio(memoryUsed, "memory", "requests")));
   return builder.build();
 }

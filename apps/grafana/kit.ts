@@ -8,6 +8,8 @@ import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as loki from "@grafana/grafana-foundation-sdk/loki";
 import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
+import * as stat from "@grafana/grafana-foundation-sdk/stat";
+import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 
 /** Grafana's plugin ids of the three datasources the dashboards read. */
 export const datasourceTypes = {
@@ -73,6 +75,9 @@ export class SqlQueryBuilder implements cog.Builder<cog.Dataquery> {
 export type Query = cog.Builder<cog.Dataquery>;
 
 const refIds = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/** Options of promQuery for a table panel: one row per series, the value now (merged by mergeTables). */
+export const instantTable = { instant: true, table: true } as const;
 
 /** PromQL for a panel: `legend` names each series from its labels ({{label}}). */
 export function promQuery(uids: DatasourceUids, expr: string, legend: string, options: { instant?: boolean; table?: boolean } = {}): (index: number) => Query {
@@ -144,7 +149,46 @@ export const redFrom = (value: number) =>
     { value, color: "red" },
   ]);
 
+/** The time series look the application, cluster and orders dashboards share: thin lines, light fill, from 0. */
+export const timeSeries = (unit: string) => new timeseries.PanelBuilder().unit(unit).legend(legendList()).fillOpacity(10).lineWidth(1).min(0);
+
+/** A share (0–1) of a request or limit over time, with each series' peak and last value beside it. */
+export const shareSeries = () => timeSeries("percentunit").legend(legendTable(["max", "lastNotNull"]));
+
+/** A count that should be 0: shown as 0 when nothing matches, its background `color` from 1 on. */
+export const problemCount = (color: "orange" | "red") =>
+  new stat.PanelBuilder()
+    .noValue("0")
+    .colorMode(common.BigValueColorMode.Background)
+    .thresholds(
+      new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+        { value: null, color: "green" },
+        { value: 1, color },
+      ]),
+    );
+
+/**
+ * Table transformations for several instant queries: one row per label set with a column per query
+ * ("Value #A", "Value #B", … renamed by `columns`), without the time column.
+ */
+export const mergeTables = (columns: Record<string, string>): dashboard.DataTransformerConfig[] => [
+  { id: "merge", options: {} },
+  { id: "organize", options: { excludeByName: { Time: true }, renameByName: columns } },
+];
+
 export const stacked = () => new common.StackingConfigBuilder().mode(common.StackingMode.Normal).group("A");
+
+/** A multi-select variable of a Prometheus label's values, refreshed with the time range; "All" matches any value. */
+export const labelValuesVariable = (name: string, label: string, datasource: DatasourceRef, query: string) =>
+  new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(datasource)
+    .query(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue(".+");
 
 /** A variable option as Grafana stores the current selection. */
 export const option = (value: string, text = value): dashboard.VariableOption => ({ text, value, selected: true });

@@ -8,8 +8,8 @@ import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as bargauge from "@grafana/grafana-foundation-sdk/bargauge";
 import * as table from "@grafana/grafana-foundation-sdk/table";
-import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
-import { allOption, baseDashboard, datasourceRef, legendList, panel, PanelIds, promQuery, sqlQuery, stacked, type DashboardContext } from "./kit";
+import type * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import { allOption, baseDashboard, datasourceRef, panel, PanelIds, promQuery, sqlQuery, stacked, timeSeries, type DashboardContext } from "./kit";
 import { allDashboards, dashboards, dashboardTags } from "./names";
 
 /** Orders in the time range and the selected currencies (Grafana's SQL macros and a multi-value variable). */
@@ -55,7 +55,14 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
   const prom = (expr: string, legend: string) => promQuery(context.uids, expr, legend);
   const service = `namespace="${context.namespaces.app}"`;
   const perSecond = (counter: string) => `sum(rate(${counter}{${service}}[$__rate_interval]))`;
-  const series = (unit: string) => new timeseries.PanelBuilder().unit(unit).legend(legendList()).fillOpacity(10).lineWidth(1).min(0);
+
+  /** Bars per hour of an SQL time series, one per currency: orders and revenue side by side. */
+  const hourlyBars = (title: string, description: string, chart: timeseries.PanelBuilder, query: string) =>
+    panel(ids, { panel: chart.drawStyle(common.GraphDrawStyle.Bars).fillOpacity(60), title, description, datasource: orders, queries: [sql(query, "time_series")], size: [12, 8] }).interval("1h");
+
+  /** A table of one SQL query's rows, half the width: the two summaries side by side. */
+  const orderTable = (title: string, description: string, query: string) =>
+    panel(ids, { panel: new table.PanelBuilder(), title, description, datasource: orders, queries: [sql(query, "table")], size: [12, 8] });
 
   const builder = baseDashboard(dashboards.orders, allDashboards, [...dashboardTags, "orders"], "Orders from the orders database (per currency: money is never converted) and the order service's health.")
     .time({ from: "now-7d", to: "now" })
@@ -71,46 +78,10 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
         .current(allOption()),
     )
     .withRow(new dashboard.RowBuilder("Orders (PostgreSQL)").id(ids.take()))
-    .withPanel(
-      panel(ids, {
-        panel: series("short").stacking(stacked()).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(60).decimals(0),
-        title: "Orders by currency",
-        description: "Orders placed per interval, by the currency they were paid in.",
-        datasource: orders,
-        queries: [sql(orderQueries.ordersOverTime, "time_series")],
-        size: [12, 8],
-      }).interval("1h"),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: series("none").drawStyle(common.GraphDrawStyle.Bars).fillOpacity(60).decimals(2),
-        title: "Revenue by currency",
-        description: "Sum of order totals (items and shipping) per interval, in each currency's units.",
-        datasource: orders,
-        queries: [sql(orderQueries.revenueOverTime, "time_series")],
-        size: [12, 8],
-      }).interval("1h"),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: new table.PanelBuilder(),
-        title: "Orders, revenue and average order value",
-        description: "Per currency in the time range: orders, revenue and the average order total.",
-        datasource: orders,
-        queries: [sql(orderQueries.perCurrency, "table")],
-        size: [12, 8],
-      }),
-    )
-    .withPanel(
-      panel(ids, {
-        panel: new table.PanelBuilder(),
-        title: "Items per order",
-        description: "Average number of distinct products and of units in an order, in the time range.",
-        datasource: orders,
-        queries: [sql(orderQueries.itemsPerOrder, "table")],
-        size: [12, 8],
-      }),
-    )
+    .withPanel(hourlyBars("Orders by currency", "Orders placed per interval, by the currency they were paid in.", timeSeries("short").stacking(stacked()).decimals(0), orderQueries.ordersOverTime))
+    .withPanel(hourlyBars("Revenue by currency", "Sum of order totals (items and shipping) per interval, in each currency's units.", timeSeries("none").decimals(2), orderQueries.revenueOverTime))
+    .withPanel(orderTable("Orders, revenue and average order value", "Per currency in the time range: orders, revenue and the average order total.", orderQueries.perCurrency))
+    .withPanel(orderTable("Items per order", "Average number of distinct products and of units in an order, in the time range.", orderQueries.itemsPerOrder))
     .withPanel(
       panel(ids, {
         panel: new bargauge.PanelBuilder().orientation(common.VizOrientation.Horizontal).displayMode(common.BarGaugeDisplayMode.Basic).reduceOptions(new common.ReduceDataOptionsBuilder().values(true).calcs([]).fields("/^units$/")),
@@ -124,7 +95,7 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
     .withRow(new dashboard.RowBuilder("Order service (Prometheus)").id(ids.take()))
     .withPanel(
       panel(ids, {
-        panel: series("ops"),
+        panel: timeSeries("ops"),
         title: "Order confirmations per second by outcome",
         description: "persisted: written to PostgreSQL (also replays); spooled: kept on disk while PostgreSQL was unavailable; rejected: invalid requests; duplicate: repeats; conflicting: an order_id reused with other content.",
         datasource: prometheus,
@@ -140,7 +111,7 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
     )
     .withPanel(
       panel(ids, {
-        panel: series("short").decimals(0),
+        panel: timeSeries("short").decimals(0),
         title: "Spool",
         description: "Orders waiting in the spool for PostgreSQL, and spool files set aside that need an operator (OrderSpoolQuarantined).",
         datasource: prometheus,
@@ -150,7 +121,7 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
     )
     .withPanel(
       panel(ids, {
-        panel: series("s"),
+        panel: timeSeries("s"),
         title: "Time to keep an order, p95 by outcome",
         description: "How long storing (or spooling) one order took, 95th percentile.",
         datasource: prometheus,
@@ -160,7 +131,7 @@ export function ordersDashboard(context: DashboardContext): dashboard.Dashboard 
     )
     .withPanel(
       panel(ids, {
-        panel: series("ops"),
+        panel: timeSeries("ops"),
         title: "Confirmation e-mails not forwarded",
         description: "SendOrderConfirmation calls the real emailservice did not accept, per second (the order is kept regardless).",
         datasource: prometheus,
