@@ -20,7 +20,7 @@ import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { recordedAccess } from "./lib/rbac";
 import { calledPort } from "./lib/service";
 import { configChecksum, daemonSet, deployment, httpProbe, type PodSpec } from "./lib/workload";
-import { kubernetesEventsStream, logLabels } from "./grafana/dashboards";
+import { kubernetesEventsStream, logLabels } from "./grafana/names";
 
 /** An expression written as is (a reference to another component's export, a function call). */
 interface Expression {

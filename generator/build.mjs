@@ -2,7 +2,9 @@
 // dist/policy.mjs (policies/cli.ts, which needs no app). A bundle starts faster than the module
 // graph it replaces, and bundling is where two data files are swapped for quicker forms:
 // - the settings validator is precompiled by ajv's standalone mode, so a run compiles no schema;
-// - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal).
+// - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal);
+// - the Grafana dashboards are built by the SDK here, once, as templates (the render fills in the
+//   namespaces), so the render bundle carries no SDK.
 // `ensureBuilt()` skips all work when dist/ is newer than every source file (esbuild is only
 // loaded when it has work). Run directly (`npm run build`) it rebuilds; `--readable` leaves the
 // bundles unminified, for profiling.
@@ -44,11 +46,25 @@ async function settingsValidatorSource(build) {
   }
 }
 
-function swaps(validatorSource) {
+/** The dashboard templates (apps/grafana/dashboard-templates.ts), built by the SDK here so the render bundle does without it. */
+async function dashboardTemplates(build) {
+  const script = join(dist, ".dashboard-templates.mjs");
+  await build({ entryPoints: [join(repoRoot, "apps/grafana/dashboard-templates.ts")], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning" });
+  try {
+    const module = await import(`${pathToFileURL(script).href}?${Date.now()}`);
+    return { placeholders: module.namespacePlaceholders, files: module.dashboardTemplates() };
+  } finally {
+    rmSync(script, { force: true });
+  }
+}
+
+function swaps(validatorSource, templates) {
+  const templatesModule = `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n`;
   return {
     name: "swaps",
     setup(b) {
       b.onLoad({ filter: /core[\\/]settings[\\/]validator\.ts$/ }, () => ({ contents: validatorSource, loader: "js", resolveDir: join(repoRoot, "core/settings") }));
+      b.onLoad({ filter: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/ }, () => ({ contents: templatesModule, loader: "js" }));
       b.onLoad({ filter: /field-catalog\.json$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
     },
   };
@@ -67,7 +83,7 @@ async function buildBundles(minify) {
   const started = performance.now();
   const { build } = await import("esbuild");
   mkdirSync(dist, { recursive: true });
-  const plugins = [swaps(await settingsValidatorSource(build))];
+  const plugins = [swaps(await settingsValidatorSource(build), await dashboardTemplates(build))];
   await Promise.all(
     Object.entries(entryPoints).map(([command, module]) =>
       build({

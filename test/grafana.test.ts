@@ -107,3 +107,15 @@ describe("the provisioned dashboards", () => {
     expect(volumes(environment).dashboards!.projected.sources.map((source: Json) => source.configMap.name)).toHaveLength(4);
   });
 });
+
+describe("dashboard files from templates (the render bundle carries no SDK)", () => {
+  it.each([
+    { app: "microservices-demo", monitoring: "monitoring" },
+    { app: "shop", monitoring: "shop-monitoring" },
+    { app: "monitoring-app", monitoring: "app" },
+  ])("for namespaces $app and $monitoring, the same text the SDK builds for them", async ({ app, monitoring }) => {
+    const { dashboardFiles } = await import("../apps/grafana/dashboard-files");
+    const { datasourceUids, grafanaDashboards } = await import("../apps/grafana/dashboards");
+    expect(dashboardFiles({ app, monitoring })).toEqual(grafanaDashboards({ namespaces: { app, monitoring }, datasources: datasourceUids }));
+  });
+});

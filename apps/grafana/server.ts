@@ -15,7 +15,8 @@ import { externalAccess } from "../lib/exposure";
 import { calledPort, clusterService, headlessService } from "../lib/service";
 import { configChecksum, httpProbe, podHosts, statefulSet } from "../lib/workload";
 import { grafanaRoles } from "../postgres";
-import { dashboardFolder, datasourceUids, grafanaDashboards } from "./dashboards";
+import { dashboardFiles } from "./dashboard-files";
+import { dashboardFolder, datasourceUids } from "./names";
 
 const httpPort = portOf("grafana", "http").port;
 const gossipPort = portOf("grafana", "gossip").port;
@@ -138,7 +139,7 @@ const dashboardProvider = {
 /** One ConfigMap per dashboard (each well under the size Argo CD can apply), named after its file. */
 function dashboardConfigMaps(context: RenderContext): ConfigMap[] {
   const namespace = namespaceOf(context, "grafana");
-  const files = grafanaDashboards({ namespaces: context.settings.namespaces, datasources: datasourceUids });
+  const files = dashboardFiles(context.settings.namespaces);
   return Object.entries(files).map(([file, json]) => new ConfigMap({ metadata: { name: `grafana-dashboard-${file.replace(/\.json$/, "")}`, namespace }, data: { [file]: json } }));
 }
 
