@@ -435,7 +435,8 @@ describe("replaying spool files", () => {
     expect(waits[1]).toBeGreaterThanOrEqual(78);
     expect(waits[2]).toBeGreaterThanOrEqual(118);
     expect(waits[3]).toBeGreaterThanOrEqual(118);
-    expect(waits[3]).toBeLessThan(260);
+    // Uncapped, the fourth wait would be 320 ms: stay below it, with room for a loaded machine.
+    expect(waits[3]).toBeLessThan(300);
     expect(await r.stored("good-1")).toBe(1);
     expect(r.spool.depth).toBe(1);
     expect(files(r.spoolDir)).toEqual([spoolFileName("refused-1")]);

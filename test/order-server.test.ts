@@ -267,7 +267,9 @@ describe("starting with PostgreSQL down or broken", () => {
     // 50, 100, 200, 400 ms.
     expect(waits[0]).toBeGreaterThanOrEqual(45);
     expect(waits[0]).toBeLessThan(500);
-    for (let i = 1; i < waits.length; i++) expect(waits[i]! / waits[i - 1]!, `wait ${i}`).toBeGreaterThan(1.5);
+    // Doubling: timers fire late under load, never early, so each wait is at least its doubled
+    // nominal (50, 100, 200, 400 ms, less a timer's slack); a constant wait fails from the second.
+    for (let i = 1; i < waits.length; i++) expect(waits[i]!, `wait ${i}`).toBeGreaterThanOrEqual(45 * 2 ** i);
     expect(s.logged("serving")).toEqual([]);
     await s.proxy.up();
     await until("SERVING", async () => (await healthStatus(s.c)) === "SERVING");
