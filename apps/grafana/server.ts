@@ -27,7 +27,7 @@ const secretsDir = "/etc/grafana/secrets";
 const databaseSecretsDir = "/etc/grafana/database";
 
 /** A Service's address in another namespace (Grafana runs in monitoring, PostgreSQL in the app namespace). */
-const serviceAddress = (context: RenderContext, service: string, namespace: string, port: number) => `${service}.${namespace}.svc.cluster.local:${port}`;
+const serviceAddress = (service: string, namespace: string, port: number) => `${service}.${namespace}.svc.cluster.local:${port}`;
 
 /** Production's Grafanas share one database; a single one keeps SQLite on its volume. */
 const sharesDatabase = (context: RenderContext) => replicaCount(context.settings, "grafana") > 1;
@@ -44,7 +44,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         type: "prometheus",
         uid: datasourceUids.prometheus,
         access: "proxy",
-        url: `http://${serviceAddress(context, "prometheus", namespaceOf(context, "prometheus"), calledPort("grafana", "prometheus"))}`,
+        url: `http://${serviceAddress("prometheus", namespaceOf(context, "prometheus"), calledPort("grafana", "prometheus"))}`,
         isDefault: true,
         editable: false,
         jsonData: { timeInterval: context.settings.monitoring.prometheus.scrapeInterval, httpMethod: "POST" },
@@ -54,7 +54,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         type: "loki",
         uid: datasourceUids.loki,
         access: "proxy",
-        url: `http://${serviceAddress(context, "loki", namespaceOf(context, "loki"), calledPort("grafana", "loki"))}`,
+        url: `http://${serviceAddress("loki", namespaceOf(context, "loki"), calledPort("grafana", "loki"))}`,
         editable: false,
         jsonData: { maxLines: 1000 },
       },
@@ -62,7 +62,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         name: "Orders",
         type: "grafana-postgresql-datasource",
         uid: datasourceUids.orders,
-        url: serviceAddress(context, ordersHost, app, calledPort("grafana", "postgres")),
+        url: serviceAddress(ordersHost, app, calledPort("grafana", "postgres")),
         user: grafanaRoles.reader,
         editable: false,
         jsonData: { database: "orders", sslmode: "disable", maxOpenConns: 5, timescaledb: false },
@@ -80,7 +80,7 @@ function grafanaEnv(context: RenderContext): IEnvVar[] {
   const database = sharesDatabase(context)
     ? [
         value("GF_DATABASE_TYPE", "postgres"),
-        value("GF_DATABASE_HOST", serviceAddress(context, "postgres", context.settings.namespaces.app, calledPort("grafana", "postgres"))),
+        value("GF_DATABASE_HOST", serviceAddress("postgres", context.settings.namespaces.app, calledPort("grafana", "postgres"))),
         value("GF_DATABASE_NAME", grafanaRoles.database),
         value("GF_DATABASE_USER", grafanaRoles.owner),
         value("GF_DATABASE_PASSWORD__FILE", `${databaseSecretsDir}/${secrets.grafanaDatabase.keys.password}`),
