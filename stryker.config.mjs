@@ -26,7 +26,8 @@ const reportDir = area === undefined ? "reports/mutation" : `reports/mutation/${
 export default {
   testRunner: "vitest",
   plugins: ["@stryker-mutator/vitest-runner"],
-  vitest: { configFile: "vitest.config.ts" },
+  // The logic area is judged by its fast in-process specifications only (see that config).
+  vitest: { configFile: area === "order-service-logic" ? "test/support/vitest-order-logic.config.ts" : "vitest.config.ts" },
   mutate: area === undefined ? ["policies/**/*.ts", "generator/**/*.ts", "!generator/bench*.ts", "services/order-persistence/src/**/*.ts"] : areas[area],
   coverageAnalysis: "perTest",
   // Static mutants (module-level constants) would each need every test run again.
