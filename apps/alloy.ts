@@ -18,7 +18,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { portOf, type WorkloadName } from "../core/contract/index";
 import { namespaceOf, workloadApp, type RenderContext } from "./lib/app";
 import { recordedAccess } from "./lib/rbac";
-import { calledPort } from "./lib/service";
+import { address, serviceHost } from "./lib/service";
 import { configChecksum, daemonSet, deployment, httpProbe, type PodSpec } from "./lib/workload";
 import { kubernetesEventsStream, logLabels } from "./grafana/names";
 
@@ -66,7 +66,7 @@ const httpPort = portOf("alloy", "http").port;
 const configDir = "/etc/alloy";
 
 function lokiWrite(context: RenderContext, client: WorkloadName): AlloyBlock {
-  const url = `http://loki.${namespaceOf(context, "loki")}.svc.cluster.local:${calledPort(client, "loki")}/loki/api/v1/push`;
+  const url = `http://${address(client, "loki", serviceHost(context, "loki"))}/loki/api/v1/push`;
   return { name: "loki.write", label: "loki", blocks: [{ name: "endpoint", attributes: { url } }] };
 }
 

@@ -12,7 +12,7 @@ import { replicaCount } from "../../core/settings/topology";
 import { toYaml } from "../../core/yaml/write";
 import { namespaceOf, workloadApp, type RenderContext } from "../lib/app";
 import { externalAccess } from "../lib/exposure";
-import { calledPort, clusterService, headlessService } from "../lib/service";
+import { address, clusterService, headlessService, serviceHost } from "../lib/service";
 import { configChecksum, httpProbe, podHosts, statefulSet } from "../lib/workload";
 import { grafanaRoles } from "../postgres";
 import { dashboardFiles } from "./dashboard-files";
@@ -26,15 +26,12 @@ const provisioningDir = "/etc/grafana/provisioning";
 const secretsDir = "/etc/grafana/secrets";
 const databaseSecretsDir = "/etc/grafana/database";
 
-/** A Service's address in another namespace (Grafana runs in monitoring, PostgreSQL in the app namespace). */
-const serviceAddress = (service: string, namespace: string, port: number) => `${service}.${namespace}.svc.cluster.local:${port}`;
 
 /** Production's Grafanas share one database; a single one keeps SQLite on its volume. */
 const sharesDatabase = (context: RenderContext) => replicaCount(context.settings, "grafana") > 1;
 
 /** The provisioned datasources: Prometheus, Loki, and the orders database through the read-only role (the replica when there is one). */
 function datasources(context: RenderContext): Record<string, unknown> {
-  const app = context.settings.namespaces.app;
   const ordersHost = replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres";
   return {
     apiVersion: 1,
@@ -44,7 +41,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         type: "prometheus",
         uid: datasourceUids.prometheus,
         access: "proxy",
-        url: `http://${serviceAddress("prometheus", namespaceOf(context, "prometheus"), calledPort("grafana", "prometheus"))}`,
+        url: `http://${address("grafana", "prometheus", serviceHost(context, "prometheus"))}`,
         isDefault: true,
         editable: false,
         jsonData: { timeInterval: context.settings.monitoring.prometheus.scrapeInterval, httpMethod: "POST" },
@@ -54,7 +51,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         type: "loki",
         uid: datasourceUids.loki,
         access: "proxy",
-        url: `http://${serviceAddress("loki", namespaceOf(context, "loki"), calledPort("grafana", "loki"))}`,
+        url: `http://${address("grafana", "loki", serviceHost(context, "loki"))}`,
         editable: false,
         jsonData: { maxLines: 1000 },
       },
@@ -62,7 +59,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         name: "Orders",
         type: "grafana-postgresql-datasource",
         uid: datasourceUids.orders,
-        url: serviceAddress(ordersHost, app, calledPort("grafana", "postgres")),
+        url: address("grafana", "postgres", serviceHost(context, "postgres", ordersHost)),
         user: grafanaRoles.reader,
         editable: false,
         jsonData: { database: "orders", sslmode: "disable", maxOpenConns: 5, timescaledb: false },
@@ -80,7 +77,7 @@ function grafanaEnv(context: RenderContext): IEnvVar[] {
   const database = sharesDatabase(context)
     ? [
         value("GF_DATABASE_TYPE", "postgres"),
-        value("GF_DATABASE_HOST", serviceAddress("postgres", context.settings.namespaces.app, calledPort("grafana", "postgres"))),
+        value("GF_DATABASE_HOST", address("grafana", "postgres", serviceHost(context, "postgres"))),
         value("GF_DATABASE_NAME", grafanaRoles.database),
         value("GF_DATABASE_USER", grafanaRoles.owner),
         value("GF_DATABASE_PASSWORD__FILE", `${databaseSecretsDir}/${secrets.grafanaDatabase.keys.password}`),

@@ -3,8 +3,8 @@
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import { records } from "../../core/contract/index";
-import { namespaceOf, workloadApp, type App, type KubeObject, type RenderContext } from "./app";
-import { address, clusterService } from "./service";
+import { workloadApp, type App, type KubeObject, type RenderContext } from "./app";
+import { address, clusterService, serviceHost } from "./service";
 import { deployment, grpcProbe } from "./workload";
 
 /** The ten services of Online Boutique, named as upstream. */
@@ -48,8 +48,7 @@ export function boutiquePort(name: OnlineBoutiqueService): { name: string; port:
  */
 function tracingEnv(context: RenderContext, name: OnlineBoutiqueService): Record<string, string> {
   if (!records[name].calls || !("otel-collector" in records[name].calls)) return {};
-  const host = `otel-collector.${namespaceOf(context, "otel-collector")}.svc.cluster.local`;
-  return { ENABLE_TRACING: "1", COLLECTOR_SERVICE_ADDR: address(name, "otel-collector", host) };
+  return { ENABLE_TRACING: "1", COLLECTOR_SERVICE_ADDR: address(name, "otel-collector", serviceHost(context, "otel-collector")) };
 }
 
 export function boutiqueApp(spec: BoutiqueServiceSpec): App {

@@ -10,6 +10,11 @@ export function servicePort(workload: WorkloadName, port: string): number {
   return record.servicePort ?? record.port;
 }
 
+/** The cluster DNS name of a Service of `workload` (default: the one named after it), valid from any namespace. */
+export function serviceHost(context: RenderContext, workload: WorkloadName, service: string = workload): string {
+  return `${service}.${namespaceOf(context, workload)}.svc.cluster.local`;
+}
+
 /**
  * "host:port" by which `client` dials `server` (the *_ADDR variables): the port its record's
  * calls name, so an address exists only for a flow the contract allows (and its NetworkPolicies open).
