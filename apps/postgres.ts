@@ -27,6 +27,11 @@ const pgdata = `/var/lib/postgresql/${imageTag(pinnedImageOf("postgres", "postgr
 const { name: secretName, keys } = secrets.postgres;
 const secretEnv = (name: string, key: string): IEnvVar => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
 
+/** The Service readers use: the replica's when there is one (the primary keeps serving writes), else the only one. */
+export function readService(context: RenderContext): "postgres" | "postgres-read" {
+  return replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres";
+}
+
 /** libpq's variables for a client of the orders database through one of its Services (the client's record must call postgres). */
 export function connectionEnv(client: WorkloadName, host: "postgres" | "postgres-read"): IEnvVar[] {
   return [
@@ -151,7 +156,7 @@ function backups(context: RenderContext, schedule: string): KubeObject[] {
           name: "pg-dump",
           command: ["sh", "/scripts/backup.sh"],
           // Dump from the replica when there is one: the primary keeps serving orders.
-          env: [...connectionEnv(backup, replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres"), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
+          env: [...connectionEnv(backup, readService(context)), { name: "BACKUP_DIR", value: "/backups" }, { name: "RETENTION_DAYS", value: "7" }],
           volumeMounts: [
             { name: "scripts", mountPath: "/scripts", readOnly: true },
             { name: "backups", mountPath: "/backups" },
@@ -167,8 +172,13 @@ function backups(context: RenderContext, schedule: string): KubeObject[] {
 }
 
 const grafanaAccess: WorkloadName = "postgres-grafana-access";
-/** Grafana's roles (core/contract secrets.grafanaDatabase): production's Grafana replicas share a database. */
+/** Grafana's roles (core/contract secrets.grafanaDatabase). */
 export const grafanaRoles = { reader: "grafana_reader", owner: "grafana", database: "grafana" } as const;
+
+/** Several Grafanas share a database here (one keeps SQLite on its volume): the hook makes it, Grafana uses it. */
+export function grafanaSharesDatabase(context: RenderContext): boolean {
+  return replicaCount(context.settings, "grafana") > 1;
+}
 
 /**
  * The Job that gives Grafana its roles, as an Argo CD hook after every sync of the data group:
@@ -178,7 +188,7 @@ export const grafanaRoles = { reader: "grafana_reader", owner: "grafana", databa
 function grafanaAccessJob(context: RenderContext): KubeObject {
   const { name, keys: grafanaKeys } = secrets.grafanaDatabase;
   const fromSecret = (variable: string, key: string): IEnvVar => ({ name: variable, valueFrom: { secretKeyRef: { name, key } } });
-  const ownDatabase = context.settings.availability.level === "production"
+  const ownDatabase = grafanaSharesDatabase(context)
     ? [{ name: "GRAFANA_DATABASE", value: grafanaRoles.database }, { name: "GRAFANA_USER", value: grafanaRoles.owner }, fromSecret("GRAFANA_PASSWORD", grafanaKeys.password)]
     : [];
   const access = job(context, {

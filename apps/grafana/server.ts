@@ -8,13 +8,12 @@
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { portOf, secrets } from "../../core/contract/index";
-import { replicaCount } from "../../core/settings/topology";
 import { toYaml } from "../../core/yaml/write";
 import { namespaceOf, workloadApp, type RenderContext } from "../lib/app";
 import { externalAccess } from "../lib/exposure";
 import { address, clusterService, headlessService, serviceHost } from "../lib/service";
 import { configChecksum, httpProbe, podHosts, statefulSet } from "../lib/workload";
-import { grafanaRoles } from "../postgres";
+import { grafanaRoles, grafanaSharesDatabase, readService } from "../postgres";
 import { dashboardFiles } from "./dashboard-files";
 import { dashboardFolder, datasourceUids } from "./names";
 
@@ -27,12 +26,9 @@ const secretsDir = "/etc/grafana/secrets";
 const databaseSecretsDir = "/etc/grafana/database";
 
 
-/** Production's Grafanas share one database; a single one keeps SQLite on its volume. */
-const sharesDatabase = (context: RenderContext) => replicaCount(context.settings, "grafana") > 1;
 
 /** The provisioned datasources: Prometheus, Loki, and the orders database through the read-only role (the replica when there is one). */
 function datasources(context: RenderContext): Record<string, unknown> {
-  const ordersHost = replicaCount(context.settings, "postgres") > 1 ? "postgres-read" : "postgres";
   return {
     apiVersion: 1,
     datasources: [
@@ -59,7 +55,7 @@ function datasources(context: RenderContext): Record<string, unknown> {
         name: "Orders",
         type: "grafana-postgresql-datasource",
         uid: datasourceUids.orders,
-        url: address("grafana", "postgres", serviceHost(context, "postgres", ordersHost)),
+        url: address("grafana", "postgres", serviceHost(context, "postgres", readService(context))),
         user: grafanaRoles.reader,
         editable: false,
         jsonData: { database: "orders", sslmode: "disable", maxOpenConns: 5, timescaledb: false },
@@ -74,7 +70,7 @@ function grafanaEnv(context: RenderContext): IEnvVar[] {
   const value = (name: string, text: string): IEnvVar => ({ name, value: text });
   const exposure = context.settings.monitoring.grafana.exposure;
   const rootUrl = exposure.type === "Ingress" || exposure.type === "HTTPRoute" ? [value("GF_SERVER_ROOT_URL", `https://${exposure.host}/`)] : [];
-  const database = sharesDatabase(context)
+  const database = grafanaSharesDatabase(context)
     ? [
         value("GF_DATABASE_TYPE", "postgres"),
         value("GF_DATABASE_HOST", address("grafana", "postgres", serviceHost(context, "postgres"))),
@@ -84,7 +80,7 @@ function grafanaEnv(context: RenderContext): IEnvVar[] {
         value("GF_DATABASE_SSL_MODE", "disable"),
       ]
     : [value("GF_DATABASE_TYPE", "sqlite3")];
-  const peers = sharesDatabase(context)
+  const peers = grafanaSharesDatabase(context)
     ? [
         { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
         value("GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS", `0.0.0.0:${gossipPort}`),
