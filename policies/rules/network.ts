@@ -1,6 +1,6 @@
 // Network: default deny in every namespace, and a proof that the rendered NetworkPolicies allow
 // exactly the contract's flows (plus DNS): a missing flow breaks the app, an extra one is a hole.
-import { allowedFlows, clusterDns, isWorkloadName, kubelet, kubeletPort, kubernetesApi, objectStorage, portOf, protocolsOf, reachesNodes, records, workloadNames, type WorkloadName } from "../../core/contract/index";
+import { allowedFlows, clusterDns, isWorkloadName, kubelet, kubeletPort, kubernetesApi, objectStorage, type AllowedFlow, portOf, protocolsOf, reachesNodes, records, workloadNames, type WorkloadName } from "../../core/contract/index";
 import type { Settings } from "../../core/settings/schema";
 import { objectStorageOf } from "../../core/settings/topology";
 import { containersOf, mapSelects, ofKind, podsSelectedBy, podTemplateOf, selectorMatches as selectorMatchesLabels, workloads } from "../engine/objects";
@@ -171,9 +171,9 @@ function reachesOnly(rule: Json, cidrs: readonly string[], allowed: readonly { p
 }
 
 /** The node ports (kubelet, host-network agents' ports) the contract lets a workload reach. */
-function nodePortsOf(workload: string): { port: number; protocol: string }[] {
+function nodePortsOf(workload: string, contractFlows: readonly AllowedFlow[]): { port: number; protocol: string }[] {
   if (!isWorkloadName(workload)) return [];
-  return allowedFlows()
+  return contractFlows
     .filter((flow) => flow.from === workload && reachesNodes(flow))
     .flatMap((flow) => {
       if (flow.to === kubelet) return [{ port: kubeletPort, protocol: "TCP" }];
@@ -192,7 +192,8 @@ function nodePortsOf(workload: string): { port: number; protocol: string }[] {
  * addresses, on the ports it scrapes there).
  */
 function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Violation[] {
-  const externallyReachable = new Set(allowedFlows().flatMap((f) => (f.from === "external" ? [f.to as string] : [])));
+  const contractFlows = allowedFlows();
+  const externallyReachable = new Set(contractFlows.flatMap((f) => (f.from === "external" ? [f.to as string] : [])));
   return ofKind(manifests, "NetworkPolicy").flatMap((manifest) => {
     const selected = workloads(manifests).filter((w) => w.object.metadata?.namespace === manifest.object.metadata?.namespace && selectorMatchesLabels(manifest.object.spec?.podSelector, podTemplateOf(w.object)?.metadata?.labels ?? {}));
     const names = selected.map((w) => w.object.metadata?.name as string);
@@ -208,7 +209,7 @@ function ipBlockHoles(manifests: Manifest[], settings: Settings | undefined): Vi
     const storage = settings ? objectStorageOf(settings) : undefined;
     const storageUsers = names.length > 0 && names.every((name) => isWorkloadName(name) && records[name].usesObjectStorage);
     // The node ports every selected workload may reach (a rule selecting several must suit each).
-    const nodePorts = names.length > 0 ? nodePortsOf(names[0]!).filter((p) => names.every((name) => nodePortsOf(name).some((q) => q.port === p.port && q.protocol === p.protocol))) : [];
+    const nodePorts = names.length > 0 ? nodePortsOf(names[0]!, contractFlows).filter((p) => names.every((name) => nodePortsOf(name, contractFlows).some((q) => q.port === p.port && q.protocol === p.protocol))) : [];
     ((manifest.object.spec?.egress ?? []) as Json[]).forEach((rule, index) => {
       if (!((rule.to ?? []) as Json[]).some((peer) => peer.ipBlock)) return;
       if (apiUsers && api && reachesOnly(rule, api.cidrs, [{ port: api.port, protocol: "TCP" }])) return;
