@@ -255,6 +255,10 @@ export function orderDatabaseForFile(db: string): OrderFileDatabase {
   });
   afterAll(async () => {
     await check?.end();
+    // Pool.end() resolves before its connections have closed; stopping the server under one still
+    // closing sends it a shutdown error (57P01) that no listener takes, an unhandled error.
+    const open = () => testbed.postgres.sql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${db}' AND pid <> pg_backend_pid()`).trim();
+    await waitFor(`the connections to ${db} to close`, () => open() === "0", 5_000, 20).catch(() => undefined);
     await testbed.stop();
   });
   afterEach(async () => {
