@@ -33,13 +33,17 @@ function mutate(text: string, next: () => number): string {
 }
 
 describe("fast canonical YAML reader", () => {
-  it("reads every rendered file without block scalars itself, exactly as yaml does", () => {
+  it("reads every rendered file itself, block scalars (scripts, dashboards) included, exactly as yaml does", () => {
     expect(renderedFiles.length).toBeGreaterThan(100);
-    for (const text of renderedFiles) {
-      const fast = readCanonicalYaml(text);
-      if (/: [|>][-+]?\n/.test(text)) expect(fast).toBeUndefined(); // multi-line values (scripts) are left to yaml
-      else expect(fast).toEqual(viaYaml(text));
-    }
+    expect(renderedFiles.filter((text) => /: \|-?\n/.test(text)).length).toBeGreaterThan(10);
+    for (const text of renderedFiles) expect(readCanonicalYaml(text)).toEqual(viaYaml(text));
+  });
+
+  it("reads literal block scalars as yaml does, and leaves the forms it does not write to yaml", () => {
+    const read = ["a: |\n  x\n  y\n", "a: |-\n  x\n\n    y\n", "a:\n  - |\n    x\n  - b: |-\n      y\n    c: 1\n", "a: |\n  # not a comment\n  - not a list\nb: 2\n", "k:\n  - |\n    x\n"];
+    for (const text of read) expect(readCanonicalYaml(text), text).toEqual(viaYaml(text));
+    const leftToYaml = ["a: |+\n  x\n\n", "a: >\n  x\n", "a: |2\n    x\n", "a: |\n    deeper first\n  x\n", "a: |\n  x\n\nb: 1\n", "a: |\n\n  x\n", "a: |\n  x\n   \n  y\n", "a: | # c\n  x\n", "a: |\nb: 1\n"];
+    for (const text of leftToYaml) expect(readCanonicalYaml(text), text).toBeUndefined();
   });
 
   it("on 3,000 mutated files it either agrees with yaml or leaves the file to yaml", () => {
@@ -61,8 +65,34 @@ describe("fast canonical YAML reader", () => {
     expect(fastPath).toBeGreaterThan(300); // the property was exercised on the fast path, not only on fallbacks
   });
 
-  it("leaves structures it does not write to yaml: anchors, flow collections, block scalars, comments, tabs, several documents", () => {
-    for (const text of ["a: &x 1\nb: *x\n", "a: [1, 2]\n", "a: |\n  x\n", "a: 1 # c\n", "a:\n\t- x\n", "a: 1\n---\nb: 2\n", "? a\n: 1\n"]) {
+  it("on 1,500 mutated files with block scalars it either agrees with yaml or leaves the file to yaml", () => {
+    const withBlocks = renderedFiles.filter((text) => /: \|-?\n/.test(text));
+    const blockEdits = ["", " ", "  ", "|", "|-", "|+", "- |", "a: |", "x: |-"];
+    const next = random(20261201);
+    let fastPath = 0;
+    for (let i = 0; i < 1500; i++) {
+      let text = mutate(withBlocks[i % withBlocks.length]!, next);
+      // Also blank, shorten or re-open lines right around a block's first line.
+      const lines = text.split("\n");
+      const opener = lines.findIndex((line) => /\|-?$/.test(line));
+      if (opener >= 0 && next() < 0.5) lines.splice(opener + Math.floor(next() * 3), next() < 0.5 ? 1 : 0, blockEdits[Math.floor(next() * blockEdits.length)]!);
+      text = lines.join("\n");
+      const fast = readCanonicalYaml(text);
+      if (fast === undefined) continue;
+      fastPath++;
+      let expected: unknown;
+      try {
+        expected = viaYaml(text);
+      } catch {
+        expected = "yaml rejects it";
+      }
+      expect(fast, text).toEqual(expected);
+    }
+    expect(fastPath).toBeGreaterThan(100);
+  });
+
+  it("leaves structures it does not write to yaml: anchors, flow collections, folded scalars, comments, tabs, several documents", () => {
+    for (const text of ["a: &x 1\nb: *x\n", "a: [1, 2]\n", "a: >\n  x\n", "a: 1 # c\n", "a:\n\t- x\n", "a: 1\n---\nb: 2\n", "? a\n: 1\n"]) {
       expect(readCanonicalYaml(text), text).toBeUndefined();
     }
     expect(readYamlDocuments("a: 1\n---\nb: 2\n")).toEqual([{ value: { a: 1 } }, { value: { b: 2 } }]);

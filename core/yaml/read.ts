@@ -1,9 +1,10 @@
 // Reads the YAML this repository writes, fast. Policy runs read every rendered file; `yaml`'s
 // general parser costs ~1 ms per file in a fresh process, most of a run. Files written by
 // core/yaml/write.ts use a small block subset (maps, lists, plain or quoted one-line
-// scalars, a leading comment); this reader accepts exactly that subset and answers undefined for
-// anything else (anchors, flow collections, block scalars, tabs, comments elsewhere, numbers
-// other than plain decimals, YAML 1.1 words ...), so callers fall back to `yaml`.
+// scalars, literal block scalars "|" and "|-" for scripts and dashboards, a leading comment);
+// this reader accepts exactly that subset and answers undefined for anything else (anchors,
+// flow collections, other block styles, tabs, comments elsewhere, numbers other than plain
+// decimals, YAML 1.1 words ...), so callers fall back to `yaml`.
 // Tests check it agrees with `yaml` on every rendered file and on mutated ones.
 import { parse, parseAllDocuments } from "yaml";
 
@@ -19,6 +20,8 @@ class NotCanonical extends Error {}
 interface Line {
   indent: number;
   text: string;
+  /** The value of the literal block scalar this line opens ("key: |", "- |", "- key: |-"). */
+  block?: string;
 }
 
 function scalar(token: string): unknown {
@@ -89,24 +92,24 @@ class Reader {
   }
 
   /** A block map whose entries sit at `indent`; `first` is an entry already cut from a "- " line. */
-  map(indent: number, first?: string): Record<string, unknown> {
+  map(indent: number, first?: Line): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     let pending = first;
     for (;;) {
-      let text: string;
+      let line: Line;
       if (pending !== undefined) {
-        text = pending;
+        line = pending;
         pending = undefined;
       } else {
-        const line = this.lines[this.position];
-        if (!line || line.indent < indent) break;
-        if (line.indent > indent || line.text.startsWith("- ")) throw new NotCanonical();
-        text = line.text;
+        const next = this.lines[this.position];
+        if (!next || next.indent < indent) break;
+        if (next.indent > indent || next.text.startsWith("- ")) throw new NotCanonical();
+        line = next;
         this.position++;
       }
-      const [key, rest] = splitEntry(text);
+      const [key, rest] = splitEntry(line.text);
       if (Object.hasOwn(result, key) || key === "__proto__") throw new NotCanonical();
-      result[key] = rest === "" ? this.nested(indent) : scalar(rest);
+      result[key] = rest === "" ? this.nested(indent) : (line.block ?? scalar(rest));
     }
     return result;
   }
@@ -127,10 +130,31 @@ class Reader {
       const item = line.text.slice(2);
       if (item.startsWith("- ") || item === "") throw new NotCanonical();
       const isEntry = /^("[^"]*"|[^"' ]+):( |$)/.test(item) && !item.startsWith("{") && !item.startsWith("[");
-      result.push(isEntry ? this.map(indent + 2, item) : scalar(item));
+      result.push(isEntry ? this.map(indent + 2, { indent: indent + 2, text: item, block: line.block }) : (line.block ?? scalar(item)));
     }
     return result;
   }
+}
+
+// A line that opens a literal block scalar, and the indentation its content must have: "key: |"
+// and "- |" at n hold lines at n + 2, "- key: |" at n holds them at n + 4. Only "|" (one final
+// line break) and "|-" (none) are read here; "|+", ">", indentation indicators go to yaml.
+const blockOpener = /^(- )?(?:(?:"[^"\\]*"|[^"' ]+): )?\|(-?)$/;
+
+/**
+ * The value of the block scalar whose lines start at raw[start], and the index after its last
+ * line; undefined for any block not exactly as yaml writes a plain one (a first line indented
+ * further, blank lines at the ends, lines of only spaces).
+ */
+function blockScalar(raw: string[], start: number, contentIndent: number, strip: boolean): { value: string; end: number } | undefined {
+  const margin = " ".repeat(contentIndent);
+  let end = start;
+  while (end < raw.length && (raw[end] === "" || raw[end]!.startsWith(margin))) end++;
+  const lines = raw.slice(start, end);
+  if (lines.length === 0 || lines[0] === "" || lines.at(-1) === "" || lines[0]![contentIndent] === " ") return undefined;
+  if (lines.some((line) => line !== "" && line.trim() === "")) return undefined;
+  const value = lines.map((line) => line.slice(contentIndent)).join("\n");
+  return { value: strip ? value : `${value}\n`, end };
 }
 
 /** The object a canonical single-document file holds, or undefined when `yaml` must read it. */
@@ -138,14 +162,24 @@ export function readCanonicalYaml(text: string): Record<string, unknown> | undef
   if (text.includes("\t") || text.includes("\r") || !text.endsWith("\n")) return undefined;
   const raw = text.slice(0, -1).split("\n");
   const lines: Line[] = [];
-  for (const [index, content] of raw.entries()) {
+  for (let index = 0; index < raw.length; index++) {
+    const content = raw[index]!;
     if (index === 0 && content.startsWith("#")) continue;
     // Only spaces indent (other white space is content to yaml).
     const indent = content.length - content.replace(/^ +/, "").length;
     const body = content.slice(indent);
     if (/^\s/.test(body)) return undefined;
     if (body === "" || body.startsWith("#") || body.includes(" #") || body.endsWith(" ") || indent % 2 !== 0 || body.startsWith("---") || body.startsWith("...")) return undefined;
-    lines.push({ indent, text: body });
+    const opener = blockOpener.exec(body);
+    if (opener === null) {
+      lines.push({ indent, text: body });
+      continue;
+    }
+    const contentIndent = indent + (opener[1] !== undefined && body !== "- |" && body !== "- |-" ? 4 : 2);
+    const block = blockScalar(raw, index + 1, contentIndent, opener[2] === "-");
+    if (block === undefined) return undefined;
+    lines.push({ indent, text: body, block: block.value });
+    index = block.end - 1;
   }
   if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
   try {

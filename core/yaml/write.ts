@@ -6,8 +6,9 @@
 // byte for byte). Most manifests are maps, lists and plain one-line strings; those are written by
 // a small block emitter below, because yaml's general-purpose stringify() costs ~0.5 ms per
 // object in a fresh process (half of a render; see `npm run bench`). Every scalar that is not
-// trivially plain is still formatted by yaml, and an object holding anything the emitter does
-// not handle (multi-line strings, nested lists, floats) goes to yaml whole.
+// trivially plain is still formatted by yaml (a multi-line string too: yaml picks its block
+// style, the emitter only moves it to its indentation), and an object holding anything the
+// emitter does not handle (nested lists, floats) goes to yaml whole.
 import { stringify, type ToStringOptions, type CreateNodeOptions, type DocumentOptions, type SchemaOptions } from "yaml";
 import { byCodeUnits } from "../sort";
 
@@ -59,10 +60,24 @@ function formattedByYaml(value: string): string {
   return text;
 }
 
-function scalar(value: unknown): string {
+/**
+ * A multi-line string as yaml writes it for a map value ("|-" and its lines, or a quoted form),
+ * its lines moved to `contentIndent`. yaml writes block lines relative to their parent, so only
+ * the indentation depends on where the string sits.
+ */
+function multiLine(value: string, contentIndent: string): string {
+  const [header, ...lines] = stringify({ k: value }, yamlOptions).slice("k: ".length, -1).split("\n");
+  return [header, ...lines.map((line) => (line === "" ? line : `${contentIndent}${line.slice(2)}`))].join("\n");
+}
+
+/** A scalar's text; `contentIndent` is where the lines of a multi-line string go. */
+function scalar(value: unknown, contentIndent?: string): string {
   if (typeof value === "string") {
     if (plainSafe.test(value) && !yaml11Words.test(value) && !value.endsWith(":")) return value;
-    if (value.includes("\n")) throw new Unsupported();
+    if (value.includes("\n")) {
+      if (contentIndent === undefined) throw new Unsupported();
+      return multiLine(value, contentIndent);
+    }
     return formattedByYaml(value);
   }
   if (typeof value === "number" && Number.isInteger(value)) return String(value);
@@ -86,7 +101,7 @@ function emitMap(map: Record<string, unknown>, indent: string, out: string[], fi
       if (Array.isArray(value)) emitList(value, `${indent}  `, out);
       else emitMap(value as Record<string, unknown>, `${indent}  `, out);
     } else {
-      out.push(`${prefix}${renderedKey}: ${isCollection(value) ? (Array.isArray(value) ? "[]" : "{}") : scalar(value)}\n`);
+      out.push(`${prefix}${renderedKey}: ${isCollection(value) ? (Array.isArray(value) ? "[]" : "{}") : scalar(value, `${indent}  `)}\n`);
     }
   }
 }
@@ -95,7 +110,7 @@ function emitList(list: unknown[], indent: string, out: string[]): void {
   for (const item of list) {
     if (Array.isArray(item)) throw new Unsupported();
     if (isCollection(item) && Object.keys(item).length > 0) emitMap(item as Record<string, unknown>, `${indent}  `, out, `${indent}- `);
-    else out.push(`${indent}- ${isCollection(item) ? "{}" : scalar(item)}\n`);
+    else out.push(`${indent}- ${isCollection(item) ? "{}" : scalar(item, `${indent}  `)}\n`);
   }
 }
 
