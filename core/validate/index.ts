@@ -7,7 +7,6 @@ export type { Problem } from "./strict";
 
 interface Validatable {
   validate(): void;
-  toJSON(): unknown;
 }
 
 function schemaProblems(model: Validatable): Problem[] {

@@ -40,5 +40,9 @@ const byKind = new Map(modelClasses.map((model) => {
 /** Schema + strict problems of a plain object, e.g. one read from a rendered file. */
 export function validateObject(object: Record<string, unknown>): Problem[] {
   const model = byKind.get(`${String(object.apiVersion)}/${String(object.kind)}`);
-  return model ? validateModel(new model(object as never), object) : strictProblems(object);
+  if (model === undefined) return strictProblems(object);
+  // The model's schema check runs on the object as read. An instance would be a deep copy
+  // (kubernetes-models' constructor drops undefined values, which a read object never holds).
+  const validate = model.prototype.validate;
+  return validateModel({ validate: () => validate.call(object) }, object);
 }

@@ -95,6 +95,8 @@ interface Model {
   endpoints: Map<string, Endpoint>;
   namespaceLabels: Map<string, Record<string, string>>;
   policies: Policy[];
+  /** isolatingPolicies' answers by "direction endpoint-id" */
+  isolating: Map<string, Policy[]>;
 }
 type Direction = "ingress" | "egress";
 interface Connection {
@@ -117,9 +119,13 @@ export function computeReachability(input: ReachabilityInput): Flow[] {
       // A workload to itself: its pods talking to each other (replication, gossip), which its
       // own policies must allow in both directions like any other flow.
       if (isExternal(source) && isExternal(destination)) continue; // not our cluster's business
+      // Which rules admit this pair is decided once for the pair; only their ports vary per port.
+      const egress = rulesAdmitting(model, "egress", source, destination);
+      const ingress = rulesAdmitting(model, "ingress", destination, source);
+      if (egress?.length === 0 || ingress?.length === 0) continue;
       for (const { port, protocol } of candidatePorts(model, source, destination)) {
         const connection: Connection = { source, destination, port, protocol };
-        if (isAllowed(model, connection)) flows.push({ from: source.id, to: destination.id, port, protocol });
+        if (portAdmitted(egress, connection) && portAdmitted(ingress, connection)) flows.push({ from: source.id, to: destination.id, port, protocol });
       }
     }
   }
@@ -134,39 +140,33 @@ function isExternal(endpoint: Endpoint): boolean {
   return endpoint.namespace === undefined;
 }
 
-function isAllowed(model: Model, connection: Connection): boolean {
-  return directionAllows(model, "egress", connection) && directionAllows(model, "ingress", connection);
+/**
+ * The rules of the policies isolating `subject` in this direction whose peers match `peer`
+ * (the destination for egress, the source for ingress); undefined when no policy isolates the
+ * subject, so every connection is allowed in this direction.
+ */
+function rulesAdmitting(model: Model, direction: Direction, subject: Endpoint, peer: Endpoint): Rule[] | undefined {
+  const policies = isolatingPolicies(model, subject, direction);
+  if (policies.length === 0) return undefined;
+  return policies.flatMap((policy) => (policy[direction] ?? []).filter((rule) => rulePeersMatch(model, policy, rule, peer)));
 }
 
-/** The endpoint whose policies govern this direction: the source for egress, the destination for ingress. */
-function subjectOf(direction: Direction, connection: Connection): Endpoint {
-  return direction === "egress" ? connection.source : connection.destination;
+function portAdmitted(rules: Rule[] | undefined, connection: Connection): boolean {
+  return rules === undefined || rules.some((rule) => rulePortsMatch(rule, connection));
 }
 
-/** The other side of the connection, which the rule's peers must match. */
-function peerOf(direction: Direction, connection: Connection): Endpoint {
-  return direction === "egress" ? connection.destination : connection.source;
-}
-
-/** Policies of the endpoint's namespace that select it and have the given policy type. */
+/** Policies of the endpoint's namespace that select it and have the given policy type (worked out once per endpoint and direction). */
 function isolatingPolicies(model: Model, endpoint: Endpoint, direction: Direction): Policy[] {
   if (isExternal(endpoint)) return []; // outside the cluster: no NetworkPolicy applies
-  return model.policies.filter(
-    (policy) =>
-      policy.namespace === endpoint.namespace &&
-      policy[direction] !== undefined &&
-      selectorMatches(policy.podSelector, endpoint.labels),
-  );
-}
-
-function directionAllows(model: Model, direction: Direction, connection: Connection): boolean {
-  const policies = isolatingPolicies(model, subjectOf(direction, connection), direction);
-  if (policies.length === 0) return true; // not isolated: everything allowed in this direction
-  return policies.some((policy) => (policy[direction] ?? []).some((rule) => ruleMatches(model, policy, rule, direction, connection)));
-}
-
-function ruleMatches(model: Model, policy: Policy, rule: Rule, direction: Direction, connection: Connection): boolean {
-  return rulePeersMatch(model, policy, rule, peerOf(direction, connection)) && rulePortsMatch(rule, connection);
+  const key = `${direction} ${endpoint.id}`;
+  let policies = model.isolating.get(key);
+  if (policies === undefined) {
+    policies = model.policies.filter(
+      (policy) => policy.namespace === endpoint.namespace && policy[direction] !== undefined && selectorMatches(policy.podSelector, endpoint.labels),
+    );
+    model.isolating.set(key, policies);
+  }
+  return policies;
 }
 
 function rulePeersMatch(model: Model, policy: Policy, rule: Rule, peer: Endpoint): boolean {
@@ -252,7 +252,7 @@ function candidatePorts(model: Model, source: Endpoint, destination: Endpoint): 
  * that admit it: each numeric port of a rule, both bounds of an endPort range (ranges are
  * summarised by their bounds), and ANY_PORT for a rule or rule port that does not restrict ports.
  * A source without egress isolation reaches it on ANY_PORT of every protocol. Named ports are
- * skipped: they cannot match an external endpoint. Every candidate is still checked by isAllowed.
+ * skipped: they cannot match an external endpoint. Every candidate is still checked against both directions' rules.
  */
 function externalCandidatePorts(model: Model, source: Endpoint, destination: Endpoint): PortProtocol[] {
   const anyPortOfEvery = PROTOCOLS.map((protocol) => ({ port: ANY_PORT, protocol }));
@@ -335,7 +335,7 @@ function buildModel(input: ReachabilityInput): Model {
     if (ids.has(policy.id)) throw new Error(`NetworkPolicy ${policy.id}: defined more than once`);
     ids.add(policy.id);
   }
-  return { endpoints, namespaceLabels, policies };
+  return { endpoints, namespaceLabels, policies, isolating: new Map() };
 }
 
 function buildNamespaceLabels(namespaces: NamespaceInfo[]): Map<string, Record<string, string>> {
