@@ -4,7 +4,8 @@
 // - the settings validator is precompiled by ajv's standalone mode, so a run compiles no schema;
 // - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal);
 // - the Grafana dashboards are built by the SDK here, once, as templates (the render fills in the
-//   namespaces), so the render bundle carries no SDK.
+//   namespaces), so the render bundle carries no SDK;
+// - ajv-i18n is reduced to the English messages kubernetes-models asks it for.
 // `ensureBuilt()` skips all work when dist/ is newer than every source file (esbuild is only
 // loaded when it has work). Run directly (`npm run build`) it rebuilds; `--readable` leaves the
 // bundles unminified, for profiling.
@@ -66,6 +67,10 @@ function swaps(validatorSource, templates) {
       b.onLoad({ filter: /core[\\/]settings[\\/]validator\.ts$/ }, () => ({ contents: validatorSource, loader: "js", resolveDir: join(repoRoot, "core/settings") }));
       b.onLoad({ filter: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/ }, () => ({ contents: templatesModule, loader: "js" }));
       b.onLoad({ filter: /field-catalog\.json$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
+      // kubernetes-models words schema errors in English only (localize.en): the bundle carries
+      // that one of ajv-i18n's thirty-odd languages.
+      b.onResolve({ filter: /^ajv-i18n$/ }, () => ({ path: "ajv-i18n-english", namespace: "swaps" }));
+      b.onLoad({ filter: /^ajv-i18n-english$/, namespace: "swaps" }, () => ({ contents: 'import en from "ajv-i18n/localize/en/index.js";\nexport default { en };\n', loader: "js", resolveDir: repoRoot }));
     },
   };
 }

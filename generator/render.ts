@@ -10,7 +10,7 @@ import type { Environment } from "../core/settings/load";
 import { timed } from "../core/timings";
 import { validateModel } from "../core/validate/index";
 import { apiGroupOf, isClusterScoped } from "../core/validate/scope";
-import { toYaml } from "../core/yaml/write";
+import { canonical, orderedToYaml } from "../core/yaml/write";
 import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
 import { sortedBy } from "../core/sort";
 
@@ -143,7 +143,8 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const seenKeys = new Map<string, string>();
   for (const { owner, model } of entries) {
     applyLabels(model, owner);
-    const json = model.toJSON() as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
+    // A plain copy in canonical key order: what the file holds, validated and kept as it is written.
+    const json = canonical(model) as Record<string, unknown> & { kind: string; metadata?: { name?: string; namespace?: string } };
     const path = `${renderedRoot}/${environment.name}/${owner.folder}/${fileNameOf(json, owner.homeNamespace)}`;
     for (const problem of timed("validate", () => validateModel(model, json))) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
     const key = objectKey(json);
@@ -153,7 +154,7 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
     if (seenPaths.has(path)) problems.push(`${path}: written twice (also by ${seenPaths.get(path)})`);
     seenPaths.set(path, owner.name);
     objects.push(json);
-    files.push({ path, content: timed("serialize", () => toYaml(json, header)) });
+    files.push({ path, content: timed("serialize", () => orderedToYaml(json, header)) });
   }
   if (problems.length > 0) {
     throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} problem(s) with the generated objects:\n  ${problems.join("\n  ")}`);

@@ -38,7 +38,11 @@ export function canonical(value: unknown): unknown {
 }
 
 export function toYaml(object: unknown, header: string): string {
-  const ordered = canonical(object);
+  return orderedToYaml(canonical(object), header);
+}
+
+/** toYaml for a value canonical() has already ordered (the render orders each object once and keeps it). */
+export function orderedToYaml(ordered: unknown, header: string): string {
   return `${header}\n${emitDocument(ordered) ?? stringify(ordered, yamlOptions)}`;
 }
 
