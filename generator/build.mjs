@@ -5,6 +5,7 @@
 // - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal);
 // - the Grafana dashboards are built by the SDK here, once, as templates (the render fills in the
 //   namespaces), so the render bundle carries no SDK;
+// - the k6 traffic script is bundled here, once, so the render bundle carries its text, not esbuild;
 // - ajv-i18n is reduced to the English messages kubernetes-models asks it for.
 // `ensureBuilt()` skips all work when dist/ is newer than every source file (esbuild is only
 // loaded when it has work). Run directly (`npm run build`) it rebuilds; `--readable` leaves the
@@ -59,13 +60,29 @@ async function dashboardTemplates(build) {
   }
 }
 
-function swaps(validatorSource, templates) {
+/** The k6 traffic script's bundle (apps/traffic/k6-bundle.ts), made here so the render bundle does without esbuild. */
+async function k6ScriptBundle(build) {
+  const script = join(dist, ".k6-bundle.mjs");
+  const source = join(repoRoot, "apps/traffic/k6-bundle.ts");
+  // The module finds the repository from its own URL: give it the one it has as a source file.
+  await build({ entryPoints: [source], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", define: { "import.meta.url": JSON.stringify(pathToFileURL(source).href) }, logLevel: "warning" });
+  try {
+    const module = await import(`${pathToFileURL(script).href}?${Date.now()}`);
+    return module.k6ScriptBundle();
+  } finally {
+    rmSync(script, { force: true });
+  }
+}
+
+function swaps(validatorSource, templates, k6Bundle) {
   const templatesModule = `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n`;
+  const k6BundleModule = `export function k6ScriptBundle() { return ${JSON.stringify(k6Bundle)}; }\n`;
   return {
     name: "swaps",
     setup(b) {
       b.onLoad({ filter: /core[\\/]settings[\\/]validator\.ts$/ }, () => ({ contents: validatorSource, loader: "js", resolveDir: join(repoRoot, "core/settings") }));
       b.onLoad({ filter: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/ }, () => ({ contents: templatesModule, loader: "js" }));
+      b.onLoad({ filter: /apps[\\/]traffic[\\/]k6-bundle\.ts$/ }, () => ({ contents: k6BundleModule, loader: "js" }));
       b.onLoad({ filter: /field-catalog\.json$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
       // kubernetes-models words schema errors in English only (localize.en): the bundle carries
       // that one of ajv-i18n's thirty-odd languages.
@@ -88,7 +105,7 @@ async function buildBundles(minify) {
   const started = performance.now();
   const { build } = await import("esbuild");
   mkdirSync(dist, { recursive: true });
-  const plugins = [swaps(await settingsValidatorSource(build), await dashboardTemplates(build))];
+  const plugins = [swaps(await settingsValidatorSource(build), await dashboardTemplates(build), await k6ScriptBundle(build))];
   await Promise.all(
     Object.entries(entryPoints).map(([command, module]) =>
       build({
