@@ -26,6 +26,7 @@ import { recommendationservice } from "./recommendationservice";
 import { redisCart } from "./redis-cart";
 import { redisHa } from "./redis-ha";
 import { shippingservice } from "./shippingservice";
+import { traffic } from "./traffic/app";
 
 export const apps: readonly App[] = [
   namespaces,
@@ -52,4 +53,5 @@ export const apps: readonly App[] = [
   emailservice,
   recommendationservice,
   adservice,
+  traffic,
 ];

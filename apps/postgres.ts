@@ -151,6 +151,9 @@ function backups(context: RenderContext, schedule: string): KubeObject[] {
       name: backup,
       schedule,
       backoffLimit: 2,
+      // A dump of the shop's database takes minutes; an hour means something is stuck.
+      activeDeadlineSeconds: 3_600,
+      startingDeadlineSeconds: 600,
       containers: [
         {
           name: "pg-dump",
@@ -194,6 +197,7 @@ function grafanaAccessJob(context: RenderContext): KubeObject {
   const access = job(context, {
     name: grafanaAccess,
     backoffLimit: 4,
+    activeDeadlineSeconds: 600,
     ttlSecondsAfterFinished: 86_400,
     containers: [
       {

@@ -162,6 +162,16 @@ export function prometheusRuleGroups(context: RenderContext, runbookBase: string
       "The first version of each order_id is kept; later versions were refused (ALREADY_EXISTS) or set aside as *.conflict files in the spool."),
   ];
 
+  // k6 exits non-zero when a threshold is crossed (settings traffic.thresholds), which fails its
+  // Job (backoffLimit 0). One failed run can be a blip; the two latest runs failing is a shop
+  // that real users would find slow or broken.
+  const latestTrafficRuns = `topk by (namespace) (2, kube_job_status_start_time * on (namespace, job_name) kube_job_owner{owner_kind="CronJob", owner_name="traffic"})`;
+  const traffic: AlertingRule[] = [
+    alert("TrafficRunsFailing", "warning", `count by (namespace) (${latestTrafficRuns} and on (namespace, job_name) kube_job_failed{condition="true"} == 1) >= 2`, undefined,
+      "{{ $labels.namespace }}: the last two traffic runs failed their thresholds",
+      "The two latest k6 runs of CronJob traffic failed: more failed requests or a slower p95 than settings traffic.thresholds allow (or k6 could not run). The application dashboard's k6 panels and `kubectl logs job/<run>` show which."),
+  ];
+
   const monitoring: AlertingRule[] = [
     alert("PrometheusConfigReloadFailed", "critical", "prometheus_config_last_reload_successful == 0", "10m",
       "{{ $labels.pod }}: Prometheus runs an older configuration",
@@ -204,6 +214,7 @@ export function prometheusRuleGroups(context: RenderContext, runbookBase: string
     { name: "storage", rules: storage },
     { name: "data", rules: data },
     ...(runs("order-persistence") ? [{ name: "orders", rules: orders }] : []),
+    ...(runs("traffic") ? [{ name: "traffic", rules: traffic }] : []),
     { name: "monitoring", rules: monitoring },
   ];
 }

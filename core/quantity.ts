@@ -47,6 +47,12 @@ export function durationSeconds(text: string): number {
   return match ? Number(match[1]) * durationUnits[match[2]!]! : Number.NaN;
 }
 
+/** Seconds of a k6 duration ("2m", "90s", "1h30m"); NaN for anything else. */
+export function k6DurationSeconds(text: string): number {
+  const match = /^(?=[0-9])(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$/.exec(text);
+  return match ? Number(match[1] ?? 0) * 3_600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : Number.NaN;
+}
+
 const prometheusSizeUnits: Readonly<Record<string, number>> = { B: 1, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 };
 
 /** Bytes of a Prometheus size ("8GB": Prometheus counts in powers of 1024); NaN for anything else. */

@@ -17,6 +17,8 @@ export interface GroupContents {
   group: AppGroupName;
   /** API group + kind of every object the group renders, and whether it is cluster-scoped. */
   kinds: { group: string; kind: string; clusterScoped: boolean }[];
+  /** Jobs kept in Git that run once (not Argo CD hooks), by namespace and name. */
+  runOnceJobs?: { namespace: string; name: string }[];
 }
 
 function renderedPath(environment: string, folder: string): string {
@@ -28,10 +30,10 @@ const bootstrapProjectName = (environment: string) => `${environment}-bootstrap`
 const rootApplicationName = (environment: string) => `${environment}-root`;
 const groupApplicationName = (environment: string, group: AppGroupName) => `${environment}-${group}`;
 
-const syncPolicy = () => ({
+const syncPolicy = (extraOptions: string[] = []) => ({
   automated: { prune: true, selfHeal: true },
   // Namespaces are rendered (with Pod Security labels), never created implicitly.
-  syncOptions: ["CreateNamespace=false", "PruneLast=true", "ApplyOutOfSyncOnly=true"],
+  syncOptions: ["CreateNamespace=false", "PruneLast=true", "ApplyOutOfSyncOnly=true", ...extraOptions],
   retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } },
 });
 
@@ -111,8 +113,20 @@ function bootstrapProject(context: RenderContext): AppProject {
   });
 }
 
+/**
+ * A Job that runs once stays in the cluster when it is done: no TTL, since a Job deleted by its
+ * TTL is missing from the cluster, so Argo CD would create it again and it would run again. Its
+ * spec is left out of the comparison and of syncs: the Job controller adds labels and a selector
+ * to it, and a change in Git (a new image, a new VU count) could not be applied anyway (a Job's
+ * pod template is immutable). To run it again, delete it: Argo CD creates it anew from Git.
+ */
+function runOnceJobsLeftAlone(jobs: readonly { namespace: string; name: string }[]) {
+  if (jobs.length === 0) return {};
+  return { ignoreDifferences: jobs.map(({ namespace, name }) => ({ group: "batch", kind: "Job", namespace, name, jsonPointers: ["/spec"] })) };
+}
+
 /** One Application per app group, synced in its wave. */
-function groupApplication(context: RenderContext, group: AppGroupName): Application {
+function groupApplication(context: RenderContext, { group, runOnceJobs = [] }: GroupContents): Application {
   const { environment, settings } = context;
   const { repoURL, targetRevision, namespace, destinationServer: server } = settings.argocd;
   return new Application({
@@ -128,7 +142,9 @@ function groupApplication(context: RenderContext, group: AppGroupName): Applicat
       project: projectName(environment),
       source: { repoURL, targetRevision, path: renderedPath(environment, group), directory: { recurse: true } },
       destination: { server, namespace: settings.namespaces.app },
-      syncPolicy: syncPolicy(),
+      ...runOnceJobsLeftAlone(runOnceJobs),
+      // A sync applies what the comparison sees, so an ignored Job spec is never patched.
+      syncPolicy: syncPolicy(runOnceJobs.length > 0 ? ["RespectIgnoreDifferences=true"] : []),
     },
   });
 }
@@ -149,5 +165,5 @@ function rootApplication(context: RenderContext): Application {
 }
 
 export function renderArgoCd(context: RenderContext, contents: GroupContents[]): KubeObject[] {
-  return [bootstrapProject(context), workloadProject(context, contents), rootApplication(context), ...contents.map(({ group }) => groupApplication(context, group))];
+  return [bootstrapProject(context), workloadProject(context, contents), rootApplication(context), ...contents.map((groupContent) => groupApplication(context, groupContent))];
 }

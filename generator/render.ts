@@ -74,7 +74,12 @@ function groupContents(outputs: AppOutput[]): GroupContents[] {
   for (const { app, models } of outputs) {
     const contents = byGroup.get(app.group) ?? { group: app.group, kinds: [] };
     byGroup.set(app.group, contents);
-    for (const model of models) contents.kinds.push({ group: apiGroupOf(model.apiVersion), kind: model.kind, clusterScoped: isClusterScoped(model.apiVersion, model.kind) });
+    for (const model of models) {
+      contents.kinds.push({ group: apiGroupOf(model.apiVersion), kind: model.kind, clusterScoped: isClusterScoped(model.apiVersion, model.kind) });
+      if (model.kind === "Job" && model.metadata?.annotations?.["argocd.argoproj.io/hook"] === undefined) {
+        (contents.runOnceJobs ??= []).push({ namespace: String(model.metadata?.namespace), name: String(model.metadata?.name) });
+      }
+    }
   }
   return [...byGroup.values()];
 }

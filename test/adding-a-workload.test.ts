@@ -68,7 +68,7 @@ beforeAll(() => {
   // The three edits: the record, the module, the index entry.
   edit("core/contract/workloads.ts", (text) => text.replace(/\n} satisfies Record<string, WorkloadRecord>;/, `${record}} satisfies Record<string, WorkloadRecord>;`));
   writeFileSync(join(scratch, "apps", "scratch-collector.ts"), module);
-  edit("apps/index.ts", (text) => text.replace("\nexport const apps", '\nimport { scratchCollector } from "./scratch-collector";\nexport const apps').replace("  adservice,\n];", "  adservice,\n  scratchCollector,\n];"));
+  edit("apps/index.ts", (text) => text.replace("\nexport const apps", '\nimport { scratchCollector } from "./scratch-collector";\nexport const apps').replace("  traffic,\n];", "  traffic,\n  scratchCollector,\n];"));
   execFileSync(process.execPath, [join(scratch, "generator", "build.mjs")], { cwd: scratch, stdio: "pipe" });
 });
 

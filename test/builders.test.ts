@@ -115,9 +115,9 @@ describe("DaemonSet builder", () => {
 describe("CronJob and Job builders", () => {
   const pod = { containers: [{ name: "report", command: ["true"] }] };
 
-  it("a CronJob never overlaps itself, retries a bounded number of times, keeps a short history", () => {
-    const [cron] = jsonOf([cronJob(context, { name: name("nightly-report"), schedule: "0 3 * * *", backoffLimit: 1, ...pod })]);
-    expect(cron!.spec).toMatchObject({ schedule: "0 3 * * *", concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3, jobTemplate: { spec: { backoffLimit: 1 } } });
+  it("a CronJob never overlaps itself, retries a bounded number of times within a deadline, keeps a short history", () => {
+    const [cron] = jsonOf([cronJob(context, { name: name("nightly-report"), schedule: "0 3 * * *", backoffLimit: 1, activeDeadlineSeconds: 600, startingDeadlineSeconds: 300, ...pod })]);
+    expect(cron!.spec).toMatchObject({ schedule: "0 3 * * *", concurrencyPolicy: "Forbid", startingDeadlineSeconds: 300, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3, jobTemplate: { spec: { backoffLimit: 1, activeDeadlineSeconds: 600 } } });
     expect(cron!.spec.jobTemplate.spec.template.spec).toMatchObject({ restartPolicy: "OnFailure", automountServiceAccountToken: false, securityContext: { runAsNonRoot: true } });
     expect(findings([cron!], ["RES004", "SEC001", "SEC002", "SEC003", "SEC006", "IMG001"])).toEqual([]);
   });
@@ -128,9 +128,11 @@ describe("CronJob and Job builders", () => {
     expect(claim!.metadata.namespace).toBe("microservices-demo");
   });
 
-  it("a Job runs once, with bounded retries, and is removed after it finishes", () => {
-    const [run] = jsonOf([job(context, { name: name("first-run"), backoffLimit: 2, ttlSecondsAfterFinished: 3600, containers: [{ name: "run", command: ["true"] }] })]);
-    expect(run!.spec).toMatchObject({ backoffLimit: 2, ttlSecondsAfterFinished: 3600, template: { spec: { restartPolicy: "OnFailure" } } });
+  it("a Job runs once, with bounded retries within a deadline, and is removed after it finishes when given a TTL", () => {
+    const [run] = jsonOf([job(context, { name: name("first-run"), backoffLimit: 2, activeDeadlineSeconds: 300, ttlSecondsAfterFinished: 3600, containers: [{ name: "run", command: ["true"] }] })]);
+    expect(run!.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 300, ttlSecondsAfterFinished: 3600, template: { spec: { restartPolicy: "OnFailure" } } });
+    const [kept] = jsonOf([job(context, { name: name("first-run"), backoffLimit: 0, activeDeadlineSeconds: 300, containers: [{ name: "run", command: ["true"] }] })]);
+    expect(kept!.spec.ttlSecondsAfterFinished).toBeUndefined();
   });
 });
 
@@ -176,11 +178,11 @@ describe("a module that disagrees with its record", () => {
   });
 
   it("mounting a claim the record does not have fails", () => {
-    expect(() => cronJob(context, { name: name("nightly-report"), schedule: "0 3 * * *", backoffLimit: 1, containers: [{ name: "report" }], volumes: [{ name: "x", persistentVolumeClaim: { claimName: "someone-elses" } }] })).toThrow(/workload nightly-report has no volume claim "someone-elses"/);
+    expect(() => cronJob(context, { name: name("nightly-report"), schedule: "0 3 * * *", backoffLimit: 1, activeDeadlineSeconds: 600, startingDeadlineSeconds: 300, containers: [{ name: "report" }], volumes: [{ name: "x", persistentVolumeClaim: { claimName: "someone-elses" } }] })).toThrow(/workload nightly-report has no volume claim "someone-elses"/);
   });
 
   it("a run that uses the Kubernetes API is refused until runs get their own account", () => {
-    expect(() => job(context, { name: name("api-job"), backoffLimit: 1, ttlSecondsAfterFinished: 60, containers: [{ name: "run" }] })).toThrow(/api-job uses the Kubernetes API, which the CronJob and Job builders do not support yet/);
+    expect(() => job(context, { name: name("api-job"), backoffLimit: 1, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 60, containers: [{ name: "run" }] })).toThrow(/api-job uses the Kubernetes API, which the CronJob and Job builders do not support yet/);
   });
 
   it("an address exists only for a call in the client's record, and a port only by its name", () => {

@@ -263,6 +263,17 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
   { rule: "SEC004", change: "add NET_BIND_SERVICE and SYS_ADMIN", mutate: (o) => (o.container("paymentservice").securityContext.capabilities.add = ["NET_BIND_SERVICE", "SYS_ADMIN"]) },
   { rule: "SEC005", change: "no seccomp profile at all", mutate: (o) => delete o.pod("paymentservice").securityContext.seccompProfile },
   { rule: "SEC013", change: "a ServiceAccount that mounts its token by default, in a pod that does not say", mutate: (o) => (delete o.pod("paymentservice").automountServiceAccountToken, (o.get("ServiceAccount", "paymentservice").automountServiceAccountToken = true)) },
+  { rule: "JOB001", change: "let the traffic CronJob's runs overlap", mutate: (o) => (o.get("CronJob", "traffic").spec.concurrencyPolicy = "Allow") },
+  { rule: "JOB001", change: "leave the concurrency policy to the default (Allow)", mutate: (o) => delete o.get("CronJob", "traffic").spec.concurrencyPolicy },
+  { rule: "JOB002", change: "a traffic run without a deadline", mutate: (o) => delete o.get("CronJob", "traffic").spec.jobTemplate.spec.activeDeadlineSeconds },
+  { rule: "JOB002", change: "a traffic run allowed as long as the interval between runs", mutate: (o) => (o.get("CronJob", "traffic").spec.jobTemplate.spec.activeDeadlineSeconds = 900) },
+  { rule: "JOB002", change: "a CronJob without a starting deadline", mutate: (o) => delete o.get("CronJob", "traffic").spec.startingDeadlineSeconds },
+  { rule: "JOB002", change: "a late run allowed to start after the next one is due", mutate: (o) => (o.get("CronJob", "traffic").spec.startingDeadlineSeconds = 1200) },
+  { rule: "JOB002", change: "a four-field schedule", mutate: (o) => (o.get("CronJob", "traffic").spec.schedule = "*/15 * * *") },
+  { rule: "JOB002", change: "the initial run without a deadline", mutate: (o) => delete o.get("Job", "traffic-initial").spec.activeDeadlineSeconds },
+  { rule: "JOB003", change: "a Job that leaves its retries to the default", mutate: (o) => delete o.get("Job", "traffic-initial").spec.backoffLimit },
+  { rule: "JOB003", change: "a backup CronJob retrying ten times", mutate: (o) => (o.get("CronJob", "postgres-backup").spec.jobTemplate.spec.backoffLimit = 10) },
+  { rule: "JOB003", change: "a pod failure policy that ignores failures", mutate: (o) => (o.get("Job", "traffic-initial").spec.podFailurePolicy = { rules: [{ action: "Ignore", onExitCodes: { operator: "In", values: [99] } }] }) },
   { rule: "LBL001", change: "strip a Service's labels", mutate: (o) => (o.get("Service", "adservice").metadata.labels = { app: "adservice" }), severity: "warning" },
   { rule: "LBL002", change: "strip a pod template's labels", mutate: (o) => (o.get("Deployment", "adservice").spec.template.metadata.labels = { app: "adservice" }), severity: "warning" },
 ];
@@ -270,7 +281,7 @@ const mutations: { rule: string; change: string; mutate: (o: Objects) => void; s
 describe("policy rules", () => {
   it("there are rules in every theme, with unique ids", () => {
     expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
-    expect(new Set(rules.map((r) => r.theme))).toEqual(new Set(["schema", "resources", "probes", "security", "images", "availability", "storage", "referential", "secrets", "rbac", "network", "labels", "data"]));
+    expect(new Set(rules.map((r) => r.theme))).toEqual(new Set(["schema", "resources", "probes", "security", "images", "availability", "storage", "referential", "secrets", "rbac", "network", "labels", "data", "jobs"]));
   });
 
   it.each(["dev", "prod"])("the committed rendered/%s passes every rule; the only exemptions are the node agent's host access, with its record's reasons", (environment) => {
@@ -386,6 +397,15 @@ describe("rules that must stay quiet", () => {
     expect(quiet((o) => (o.pod("adservice").serviceAccountName = "default"))).not.toContain("REF007");
     expect(quiet((o) => (o.get("StatefulSet", "order-persistence").spec.template.spec.containers[0].env.find((e: Json) => e.name === "PGHOST").value = "/var/run/postgresql"))).not.toContain("REF014");
     expect(quiet((o) => (o.container("frontend").env.find((e: Json) => e.name === "CART_SERVICE_ADDR").value = "grpc://cartservice:7070"))).not.toContain("REF014");
+  });
+
+  it("what the rules on runs accept: a deadline under an hourly schedule's interval, Replace is no Forbid, six retries", () => {
+    const hourly = (o: Objects) => Object.assign(o.get("CronJob", "traffic").spec, { schedule: "@hourly", startingDeadlineSeconds: 3000 });
+    expect(quiet((o) => (hourly(o), (o.get("CronJob", "traffic").spec.jobTemplate.spec.activeDeadlineSeconds = 3000)))).not.toContain("JOB002");
+    expect(quiet((o) => (hourly(o), (o.get("CronJob", "traffic").spec.jobTemplate.spec.activeDeadlineSeconds = 3600)))).toContain("JOB002");
+    expect(quiet((o) => (o.get("CronJob", "traffic").spec.concurrencyPolicy = "Replace"))).toContain("JOB001");
+    expect(quiet((o) => (o.get("CronJob", "postgres-backup").spec.jobTemplate.spec.backoffLimit = 6))).not.toContain("JOB003");
+    expect(quiet((o) => (o.get("Job", "traffic-initial").spec.podFailurePolicy = { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [99] } }] }))).not.toContain("JOB003");
   });
 
   it("what the security and availability rules accept", () => {

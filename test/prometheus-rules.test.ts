@@ -271,6 +271,23 @@ describe("each alert fires on its failure and stays quiet when healthy", () => {
     expect(alertsOf(groupsOf("dev")).map((rule) => rule.alert)).not.toContain("AlertmanagerClusterDegraded");
   });
 
+  it("TrafficRunsFailing: the two latest runs of the traffic CronJob failed; quiet when the latest passed, or only the initial run and one scheduled run failed", () => {
+    const run = (job: string, start: number, failed: boolean, owner = "traffic") => ({
+      [`kube_job_status_start_time{${ns},job_name="${job}"}`]: `${start}x20`,
+      [`kube_job_owner{${ns},job_name="${job}",owner_kind="${owner === "" ? "<none>" : "CronJob"}",owner_name="${owner === "" ? "<none>" : owner}",owner_is_controller="true"}`]: "1x20",
+      [`kube_job_failed{${ns},job_name="${job}",condition="true"}`]: failed ? "1x20" : "0x20",
+      [`kube_job_failed{${ns},job_name="${job}",condition="false"}`]: failed ? "0x20" : "1x20",
+    });
+    const fires = { labels: { namespace: "microservices-demo" }, summary: "microservices-demo: the last two traffic runs failed their thresholds" };
+    alertTest("TrafficRunsFailing", [
+      { series: { ...run("traffic-1000", 1000, false), ...run("traffic-1015", 1900, true), ...run("traffic-1030", 2800, true) }, at: 5, fires },
+      // The latest passed: one failure is a blip.
+      { series: { ...run("traffic-1000", 1000, true), ...run("traffic-1015", 1900, true), ...run("traffic-1030", 2800, false) }, at: 5 },
+      // The run-once Job is not the CronJob's.
+      { series: { ...run("traffic-initial", 900, true, ""), ...run("traffic-1000", 1000, true) }, at: 5 },
+    ]);
+  });
+
   it("Watchdog always fires", () => {
     alertTest("Watchdog", [{ series: {}, at: 1, fires: { labels: {}, summary: "Always firing: the alerting pipeline works" } }]);
   });
@@ -278,7 +295,7 @@ describe("each alert fires on its failure and stays quiet when healthy", () => {
   it("every alert of prod is specified above", () => {
     const specified: string[] = ["ServiceErrorRatioHigh", "ServiceLatencyHigh", "TargetDown", "DeploymentUnavailable", "DeploymentReplicasMissing", "StatefulSetReplicasMissing", "PodCrashLooping", "PersistentVolumeFillingUp", "PersistentVolumeFullIn24h", "PostgresDown", "RedisDown", "PostgresReplicaLagging", "PostgresReplicaNotStreaming", "RedisNoMaster", "RedisSentinelQuorumLost", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailing", "PrometheusNotConnectedToAlertmanagers", "PrometheusNotificationsFailing", "AlertmanagerConfigReloadFailed", "AlertmanagerNotificationsFailing", "AlertmanagerClusterDegraded", "Watchdog"];
     // The order tee's, in test/order-persistence-alerts.test.ts.
-    specified.push("OrderSpoolQuarantined", "OrderSpoolBacklog", "OrderIdConflicts");
+    specified.push("OrderSpoolQuarantined", "OrderSpoolBacklog", "OrderIdConflicts", "TrafficRunsFailing");
     expect([...prodAlerts.keys()].sort()).toEqual(specified.sort());
   });
 });

@@ -193,7 +193,7 @@ describe("a real Prometheus with the rendered rules and pod discovery", () => {
       const found = (await api("/api/v1/rules")).groups as Json[];
       return found.length > 0 && found.every((group) => group.rules.every((rule: Json) => rule.health === "ok")) ? found : undefined;
     });
-    expect(groups.map((group) => group.name).sort()).toEqual(["data", "monitoring", "orders", "red", "services", "storage", "workloads"]);
+    expect(groups.map((group) => group.name).sort()).toEqual(["data", "monitoring", "orders", "red", "services", "storage", "traffic", "workloads"]);
     const alerts = (await api("/api/v1/alerts")).alerts as Json[];
     expect(alerts.map((alert) => alert.labels.alertname)).toContain("Watchdog");
   });

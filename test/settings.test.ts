@@ -262,6 +262,22 @@ describe("settings that a cluster would refuse are settings errors", () => {
     expectSettingsError(result, /settings\.yaml:24:3: \/dataTier\/postgresBackupSchedule: minute "99": expected values 0-59/);
   });
 
+  it("a traffic schedule that is not a 5-field cron", () => {
+    const result = renderWithProdSettings((text) => text.replace('schedule: "*/15 * * * *"', 'schedule: "*/15 * * *"'));
+    expectSettingsError(result, /settings\.yaml:101:3: \/traffic\/schedule: expected 5 fields \(minute hour day-of-month month day-of-week\)/);
+  });
+
+  it("a traffic run that does not fit between two runs", () => {
+    const result = renderWithProdSettings((text) => text.replace("  duration: 5m\n", "  duration: 13m\n"));
+    expectSettingsError(result, /settings\.yaml:103:3: \/traffic\/duration: expected a run to fit between two runs: 13m of traffic plus 240 s to start, wait for the frontend and stop is 1020 s, and "\*\/15 \* \* \* \*" runs every 900 s at the shortest/);
+  });
+
+  it("a traffic duration k6 would not read, and a frontend address other than the shop's frontend Service", () => {
+    expectSettingsError(renderWithProdSettings((text) => text.replace("  duration: 5m\n", "  duration: 5 minutes\n")), /\/traffic\/duration: expected a k6 duration such as 2m, 90s or 1m30s/);
+    const elsewhere = renderWithProdSettings((text) => text.replace("  duration: 5m\n", "  duration: 5m\n  frontendUrl: http://frontend.shop-staging.svc.cluster.local\n"));
+    expectSettingsError(elsewhere, /\/traffic\/frontendUrl: expected the frontend Service of the app namespace \(frontend, frontend\.microservices-demo or frontend\.microservices-demo\.svc\.<cluster domain>\), got host "frontend\.shop-staging\.svc\.cluster\.local"/);
+  });
+
   it("cron descriptors, names and steps are accepted", () => {
     for (const schedule of ["@daily", "0 3 * JAN-MAR mon-fri", "*/15 1-5/2 1,15 * ?"]) {
       const result = renderWithProdSettings((text) => text.replace('"30 2 * * *"', JSON.stringify(schedule)));

@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { k6ScriptBundle } from "../apps/traffic/k6-bundle";
+import { loadEnvironment } from "../core/settings/load";
+import { objectsOf } from "./support/repo";
 import { FakeFrontend } from "./support/k6/fake-frontend";
 import type { RequestRecord, VuReport } from "./support/k6/report";
 import { buildVuBundle, runVu, type VuBundle } from "./support/k6/runner";
@@ -31,7 +33,7 @@ let bundle: VuBundle;
 let shopping: VuReport;
 
 function envFor(url: string, overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string | undefined> = { FRONTEND_URL: url, TRAFFIC_VUS: "2", TRAFFIC_DURATION: "5m", TRAFFIC_MAX_FAILED_RATE: "0.01", TRAFFIC_P95_MS: "1500", ...overrides };
+  const env: Record<string, string | undefined> = { FRONTEND_URL: url, TRAFFIC_VUS: "2", TRAFFIC_DURATION: "5m", TRAFFIC_MAX_FAILED_RATE: "0.01", TRAFFIC_P95_MS: "1500", TRAFFIC_SETUP_TIMEOUT_SECONDS: "120", ...overrides };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
@@ -168,31 +170,44 @@ describe("setup()", () => {
     expect(report.sleeps.filter((sleep) => sleep.phase === "setup").map((sleep) => sleep.seconds)).toEqual([3, 3, 3]);
   });
 
-  it("gives up with a clear error after about two minutes without an answer", async () => {
+  it("gives up with a clear error after TRAFFIC_SETUP_TIMEOUT_SECONDS (by the script's clock, which the stand-in's sleep moves on) without an answer", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
     const report = await runVu(bundle, { env: envFor(`http://127.0.0.1:${port}`), iterations: 1, runSetup: true, seed });
-    expect(report.setupError).toMatch(new RegExp(`^The frontend at http://127\\.0\\.0\\.1:${port} did not answer GET / with 200 in 40 attempts 3 s apart \\(about 2 minutes\\); last answer: no answer \\(.*ECONNREFUSED.*\\)$`));
-    expect(report.requests.map((request) => request.status)).toEqual(Array(40).fill(0));
+    expect(report.setupError).toMatch(new RegExp(`^The frontend at http://127\\.0\\.0\\.1:${port} did not answer GET / with 200 within 120 s; last answer: no answer \\(.*ECONNREFUSED.*\\)$`));
+    // One request every 3 s for 120 s (and the real milliseconds the requests took).
+    expect(report.requests.length).toBeGreaterThanOrEqual(40);
+    expect(report.requests.length).toBeLessThanOrEqual(41);
+    expect(report.requests.every((request) => request.status === 0)).toBe(true);
     // No answer is not a failed request either: the wait stays out of the threshold.
     expect(report.requests.every((request) => request.expected)).toBe(true);
-    expect(report.sleeps).toHaveLength(39);
+    expect(report.sleeps).toHaveLength(report.requests.length - 1);
     expect(report.iterationsRun).toBe(0);
   });
 });
 
 describe("options from the environment the CronJob sets", () => {
+  it.each(["dev", "prod"])("%s: the rendered CronJob's environment gives the options its settings say", async (environment) => {
+    const settings = loadEnvironment(join(repoRoot, "environments"), environment, repoRoot).settings;
+    const cron = objectsOf(environment).find((object) => object.kind === "CronJob" && object.metadata.name === "traffic")!;
+    const env = Object.fromEntries((cron.spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value: string }[]).map(({ name, value }) => [name, value]));
+    const report = await runVu(bundle, { env, iterations: 0, runSetup: false, seed });
+    const { vus, duration, thresholds } = settings.traffic;
+    expect(report.options).toMatchObject({ vus, duration, thresholds: { http_req_failed: [`rate<${thresholds.maxFailedRequestRate}`], http_req_duration: [`p(95)<${thresholds.p95Milliseconds}`] } });
+  });
+
   it.each([
     { env: { TRAFFIC_VUS: "2", TRAFFIC_DURATION: "5m", TRAFFIC_MAX_FAILED_RATE: "0.01", TRAFFIC_P95_MS: "1500" }, vus: 2, duration: "5m", failed: "rate<0.01", p95: "p(95)<1500" },
     { env: { TRAFFIC_VUS: "12", TRAFFIC_DURATION: "1h30m", TRAFFIC_MAX_FAILED_RATE: "0.25", TRAFFIC_P95_MS: "800" }, vus: 12, duration: "1h30m", failed: "rate<0.25", p95: "p(95)<800" },
   ])("$env.TRAFFIC_VUS shoppers for $env.TRAFFIC_DURATION", async ({ env, vus, duration, failed, p95 }) => {
     const report = await runVu(bundle, { env: envFor("http://frontend.microservices-demo.svc.cluster.local:80", env), iterations: 0, runSetup: false, seed });
-    expect(report.options).toEqual({ vus, duration, thresholds: { http_req_failed: [failed], http_req_duration: [p95] }, setupTimeout: "4m", noCookiesReset: true });
+    expect(report.options).toEqual({ vus, duration, thresholds: { http_req_failed: [failed], http_req_duration: [p95] }, setupTimeout: "150s", noCookiesReset: true });
   });
 
   it.each([
+    { bad: { TRAFFIC_SETUP_TIMEOUT_SECONDS: "5" }, error: 'TRAFFIC_SETUP_TIMEOUT_SECONDS must be a whole number of at least 10, got "5"' },
     { bad: { TRAFFIC_VUS: "0" }, error: 'TRAFFIC_VUS must be a whole number of at least 1, got "0"' },
     { bad: { TRAFFIC_VUS: "two" }, error: 'TRAFFIC_VUS must be a whole number of at least 1, got "two"' },
     { bad: { FRONTEND_URL: undefined }, error: "FRONTEND_URL is not set" },

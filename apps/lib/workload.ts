@@ -297,23 +297,34 @@ export function persistentVolumeClaims(context: RenderContext, name: WorkloadNam
 export interface RunToCompletion {
   /** Retries before the run counts as failed. */
   backoffLimit: number;
+  /** The most a run may take, retries included; then it is stopped and counts as failed. */
+  activeDeadlineSeconds: number;
 }
 
-/** The Job spec of a run: retries bounded, pods restarted in place on failure. */
+/** The Job spec of a run: retries and duration bounded, pods restarted in place on failure. */
 function jobSpec(context: RenderContext, spec: PodSpec, run: RunToCompletion) {
   // Runs use the namespace's default account without a token; one that calls the API would need its own account and RBAC.
   if (mountsToken(spec.name)) throw contractError(spec.name, "uses the Kubernetes API, which the CronJob and Job builders do not support yet");
-  return { backoffLimit: run.backoffLimit, template: podTemplate(context, spec, { replicas: 1, serviceAccount: false, extra: { restartPolicy: "OnFailure" } }) };
+  return {
+    backoffLimit: run.backoffLimit,
+    activeDeadlineSeconds: run.activeDeadlineSeconds,
+    template: podTemplate(context, spec, { replicas: 1, serviceAccount: false, extra: { restartPolicy: "OnFailure" } }),
+  };
 }
 
-/** A CronJob that never overlaps itself and keeps a short history. Runs as the namespace's default account, without a token. */
-export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion & { schedule: string }): CronJob {
+/**
+ * A CronJob that never overlaps itself and keeps a short history; a run that cannot start
+ * within `startingDeadlineSeconds` of its time is skipped (without one, a controller that missed
+ * 100 runs stops scheduling). Runs as the namespace's default account, without a token.
+ */
+export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion & { schedule: string; startingDeadlineSeconds: number }): CronJob {
   checkKind(spec.name, "CronJob");
   return new CronJob({
     metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
     spec: {
       schedule: spec.schedule,
       concurrencyPolicy: "Forbid",
+      startingDeadlineSeconds: spec.startingDeadlineSeconds,
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 3,
       jobTemplate: { spec: jobSpec(context, spec, spec) },
@@ -321,12 +332,12 @@ export function cronJob(context: RenderContext, spec: PodSpec & RunToCompletion 
   });
 }
 
-/** A Job that runs once; it is removed `ttlSecondsAfterFinished` after it ends. */
-export function job(context: RenderContext, spec: PodSpec & RunToCompletion & { ttlSecondsAfterFinished: number }): Job {
+/** A Job that runs once; with `ttlSecondsAfterFinished`, it is removed that long after it ends. */
+export function job(context: RenderContext, spec: PodSpec & RunToCompletion & { ttlSecondsAfterFinished?: number }): Job {
   checkKind(spec.name, "Job");
   return new Job({
     metadata: { name: spec.name, namespace: namespaceOf(context, spec.name) },
-    spec: { ...jobSpec(context, spec, spec), ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished },
+    spec: { ...jobSpec(context, spec, spec), ...(spec.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished } : {}) },
   });
 }
 

@@ -10,5 +10,7 @@ export const appGroups = {
   // After the shop, which serves without it: checkout only logs a failed order confirmation. An
   // order tee that cannot start (image not yet published, say) must not hold the shop back.
   orders: { wave: 4, description: "Order persistence: stores checkout's confirmations, forwards them to emailservice" },
+  // Last: it drives the shop, and the shop (with its orders) must be up when it starts.
+  traffic: { wave: 5, description: "Simulated users (k6): a run every 15 minutes and one right after the first sync" },
 } as const satisfies Record<string, { wave: number; description: string }>;
 export type AppGroupName = keyof typeof appGroups;

@@ -27,9 +27,22 @@ const grafanaImage = { pinned: "grafana/grafana:13.2.0" };
 const collectorImage = { pinned: "otel/opentelemetry-collector-contrib:0.157.0" };
 const nodeExporterImage = { pinned: "quay.io/prometheus/node-exporter:v1.12.1" };
 const kubeStateMetricsImage = { pinned: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0" };
+// The k6 API the traffic script is typed against (@types/k6 2.3.0) is this image's.
+const k6Image = { pinned: "grafana/k6:2.3.0" };
 
 const exporterResources = resources("20m", "50m", "32Mi", "64Mi");
 const configInitResources = resources("20m", "50m", "16Mi", "32Mi");
+
+/** A k6 run (the CronJob's and the initial Job's): it calls the frontend and Prometheus' remote-write receiver. */
+function trafficRun(kind: "CronJob" | "Job"): WorkloadRecord {
+  return {
+    namespace: "app",
+    group: "traffic",
+    kind,
+    containers: { k6: { image: k6Image, resources: resources("100m", "500m", "128Mi", "256Mi") } },
+    calls: { frontend: "http", prometheus: "web" },
+  };
+}
 
 /** An Online Boutique service: one `server` container of the upstream image, one port. */
 function onlineBoutique(
@@ -342,6 +355,13 @@ export const workloads = {
     containers: { psql: { image: postgresImage, resources: resources("50m", "200m", "32Mi", "64Mi") } },
     calls: { postgres: "postgres" },
   },
+  /**
+   * Simulated users (k6) every 15 minutes: upstream's load generator journeys against the
+   * frontend, results written to Prometheus (remote write) for the application dashboard.
+   */
+  traffic: trafficRun("CronJob"),
+  /** The same traffic once, right after the first sync, so the dashboards have data from the start. */
+  "traffic-initial": trafficRun("Job"),
 } satisfies Record<string, WorkloadRecord>;
 
 export type WorkloadName = keyof typeof workloads;

@@ -74,6 +74,35 @@ const prometheusSettings = {
   },
 } as const;
 
+const trafficSettings = {
+  description: "Simulated users (k6, upstream's load generator journeys): when and how much traffic runs, and what fails a run.",
+  type: "object",
+  additionalProperties: false,
+  required: ["enabled", "schedule", "vus", "duration", "thresholds"],
+  properties: {
+    enabled: { type: "boolean", description: "false: neither the CronJob nor the initial run exists." },
+    schedule: { type: "string", minLength: 1, description: "Cron schedule of the runs (five fields, UTC); the overview's is every 15 minutes, \"*/15 * * * *\". A run must fit between two runs." },
+    vus: { type: "integer", minimum: 1, maximum: 500, description: "Virtual users: simulated shoppers browsing at the same time." },
+    duration: { type: "string", pattern: "^(?=[0-9])([1-9][0-9]*h)?([1-9][0-9]*m)?([1-9][0-9]*s)?$", patternMeaning: "a k6 duration such as 2m, 90s or 1m30s", description: "How long each run drives traffic." },
+    thresholds: {
+      description: "A run fails (k6 exits non-zero, the Job fails) when either is crossed; two failed runs in a row raise TrafficRunsFailing.",
+      type: "object",
+      additionalProperties: false,
+      required: ["maxFailedRequestRate", "p95Milliseconds"],
+      properties: {
+        maxFailedRequestRate: { type: "number", exclusiveMinimum: 0, maximum: 1, description: "Largest share of failed requests (k6 http_req_failed), e.g. 0.01 for 1 %." },
+        p95Milliseconds: { type: "integer", minimum: 1, maximum: 60000, description: "Largest 95th percentile request duration (k6 http_req_duration), in milliseconds." },
+      },
+    },
+    frontendUrl: {
+      type: "string",
+      pattern: "^http://frontend(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:80)?$",
+      patternMeaning: "the frontend Service's in-cluster address such as http://frontend.microservices-demo.svc.cluster.local (no path)",
+      description: "Where k6 reaches the shop; default: the frontend Service's in-cluster name. Set it when the cluster's DNS domain is not cluster.local. It stays the in-cluster Service: the NetworkPolicies let k6 reach nothing else.",
+    },
+  },
+} as const;
+
 const lokiSettings = {
   description: "Loki: where it keeps logs, for how long, and the limits that protect it.",
   type: "object",
@@ -232,7 +261,7 @@ export const settingsSchema = {
   $id: "https://online-boutique-gitops/settings.schema.json",
   type: "object",
   additionalProperties: false,
-  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "dataTier", "frontendExposure", "storage", "monitoring", "argocd"],
+  required: ["namespaces", "images", "replicas", "autoscaling", "availability", "dataTier", "frontendExposure", "storage", "monitoring", "traffic", "argocd"],
   properties: {
     description: { type: "string", description: "Free text: what this environment is for." },
     namespaces: {
@@ -312,6 +341,7 @@ export const settingsSchema = {
         },
       },
     },
+    traffic: trafficSettings,
     kubernetesApi: {
       description: "Where pods reach the Kubernetes API server (egress NetworkPolicies of workloads that use the API). Required when such a workload runs.",
       type: "object",

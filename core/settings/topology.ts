@@ -2,6 +2,7 @@
 // exist, and at how many replicas. Apps build exactly this, the settings check judges exactly
 // this, so the two can never disagree.
 import { minimumReplicas, records, workloadNames, type WorkloadName } from "../contract/index";
+import { k6DurationSeconds } from "../quantity";
 import type { Settings } from "./schema";
 
 /** A workload that only some environments run, and the setting that decides it. */
@@ -16,6 +17,8 @@ const optionalWorkloads: Partial<Record<WorkloadName, OptionalWorkload>> = {
   redis: { setting: ["dataTier", "redisSentinel"], deployed: (s) => s.dataTier.redisSentinel },
   "redis-sentinel": { setting: ["dataTier", "redisSentinel"], deployed: (s) => s.dataTier.redisSentinel },
   "postgres-backup": { setting: ["dataTier", "postgresBackupSchedule"], deployed: (s) => s.dataTier.postgresBackupSchedule !== null },
+  traffic: { setting: ["traffic", "enabled"], deployed: (s) => s.traffic.enabled },
+  "traffic-initial": { setting: ["traffic", "enabled"], deployed: (s) => s.traffic.enabled },
 };
 
 /** The workloads the environment runs, in the contract's order. */
@@ -48,4 +51,16 @@ export function multiReplicaWorkloads(settings: Settings, deployed: readonly Wor
 export function objectStorageOf(settings: Settings): { cidrs: readonly string[]; port: number } | undefined {
   const storage = settings.monitoring.loki.storage;
   return storage.type === "s3" ? storage : undefined;
+}
+
+/** How long k6 waits for the frontend to answer before a run starts its traffic (the script's setup()). */
+export const trafficSetupSeconds = 120;
+
+/**
+ * The longest a traffic run may take (its Job's activeDeadlineSeconds): the traffic; k6's wait
+ * for the frontend and the 30 s setup timeout beyond it (the script's setupTimeout); its
+ * graceful stop (30 s); and a minute to pull and start the image.
+ */
+export function trafficRunDeadlineSeconds(settings: Settings): number {
+  return k6DurationSeconds(settings.traffic.duration) + trafficSetupSeconds + 30 + 30 + 60;
 }

@@ -14,7 +14,7 @@ export interface Manifest {
 
 export type Severity = "error" | "warning";
 
-export type Theme = "resources" | "probes" | "security" | "images" | "availability" | "storage" | "referential" | "secrets" | "rbac" | "schema" | "network" | "labels" | "data";
+export type Theme = "resources" | "probes" | "security" | "images" | "availability" | "storage" | "referential" | "secrets" | "rbac" | "schema" | "network" | "labels" | "data" | "jobs";
 
 export interface Finding {
   rule: string;

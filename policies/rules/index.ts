@@ -5,6 +5,7 @@ import { availabilityRules } from "./availability";
 import { dataRules } from "./data";
 import { environmentRules } from "./environment";
 import { imageRules } from "./images";
+import { jobRules } from "./jobs";
 import { labelRules } from "./labels";
 import { networkRules } from "./network";
 import { probeRules } from "./probes";
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   ...securityRules,
   ...imageRules,
   ...availabilityRules,
+  ...jobRules,
   ...storageRules,
   ...dataRules,
   ...referentialRules,

@@ -54,6 +54,8 @@ function durationSetting(name: string): string {
 }
 
 const frontend = frontendUrlSetting("FRONTEND_URL");
+// How long setup() waits for the frontend (settings: core/settings/topology.ts trafficSetupSeconds).
+const readinessSeconds = wholeNumberSetting("TRAFFIC_SETUP_TIMEOUT_SECONDS", 10);
 
 export const options: Options = {
   vus: wholeNumberSetting("TRAFFIC_VUS", 1),
@@ -62,8 +64,8 @@ export const options: Options = {
     http_req_failed: [`rate<${positiveNumberSetting("TRAFFIC_MAX_FAILED_RATE", 1)}`],
     http_req_duration: [`p(95)<${positiveNumberSetting("TRAFFIC_P95_MS", Number.MAX_SAFE_INTEGER)}`],
   },
-  // setup() may wait about two minutes for the frontend, longer if its answers are slow; k6's default is 60 s.
-  setupTimeout: "4m",
+  // setup() waits up to readinessSeconds, plus one last request and pause; k6's default is 60 s.
+  setupTimeout: `${readinessSeconds + 30}s`,
   // A virtual user is one shopper for the whole run, as a user of the upstream load generator is:
   // its session (and with it its cart and currency) lasts across iterations. k6 would otherwise
   // drop the cookies after every iteration.
@@ -72,7 +74,6 @@ export const options: Options = {
 
 // --- Waiting for the shop --------------------------------------------------------------------
 
-const readinessAttempts = 40;
 const readinessPauseSeconds = 3;
 // While waiting, any answer (or none: status 0) is expected, so the wait does not count against
 // the failed-requests threshold; only the journeys do.
@@ -80,16 +81,16 @@ const anyAnswer = http.expectedStatuses({ min: 0, max: 599 });
 
 /** Waits for the frontend's home page: the first run starts right after Argo CD's first sync, when the shop may still be starting. */
 export function setup(): void {
+  const giveUpAt = Date.now() + readinessSeconds * 1000;
   let last = "";
-  for (let attempt = 1; attempt <= readinessAttempts; attempt++) {
+  for (;;) {
     const response = http.get(`${frontend}/`, { timeout: "2s", responseCallback: anyAnswer });
     if (response.status === 200) return;
     last = response.status === 0 ? `no answer (${response.error})` : `status ${response.status}`;
-    if (attempt < readinessAttempts) sleep(readinessPauseSeconds);
+    if (Date.now() >= giveUpAt) break;
+    sleep(readinessPauseSeconds);
   }
-  throw new Error(
-    `The frontend at ${frontend} did not answer GET / with 200 in ${readinessAttempts} attempts ${readinessPauseSeconds} s apart (about ${Math.round((readinessAttempts * readinessPauseSeconds) / 60)} minutes); last answer: ${last}`,
-  );
+  throw new Error(`The frontend at ${frontend} did not answer GET / with 200 within ${readinessSeconds} s; last answer: ${last}`);
 }
 
 // --- The shop ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Stand-in for the "k6" module: check, group, sleep and fail, recording instead of measuring.
-import { vu } from "./vu-state";
+import { advanceClock, vu } from "./vu-state";
 
 export function check<T>(value: T, checks: Record<string, (value: T) => unknown>, _tags?: Record<string, string>): boolean {
   let all = true;
@@ -23,9 +23,10 @@ export function group<T>(name: string, body: () => T): T {
   }
 }
 
-/** Records the think time instead of waiting it. */
+/** Records the think time instead of waiting it, and moves the script's clock on by it. */
 export function sleep(seconds: number): void {
   vu.report.sleeps.push({ phase: vu.phase, iteration: vu.iteration, seconds });
+  advanceClock(seconds);
 }
 
 export function fail(message?: string): never {

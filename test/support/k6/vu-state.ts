@@ -26,6 +26,13 @@ function seededRandom(seed: number): () => number {
 }
 
 Math.random = seededRandom(run.seed);
+// sleep() records think time instead of waiting it; the clock the script reads moves on by what it slept.
+let slept = 0;
+const realNow = Date.now;
+Date.now = () => realNow() + slept;
+export function advanceClock(seconds: number): void {
+  slept += seconds * 1000;
+}
 const globals = globalThis as Record<string, unknown>;
 globals.__ENV = { ...run.env };
 globals.__VU = 1;
