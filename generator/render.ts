@@ -11,6 +11,7 @@ import { timed } from "../core/timings";
 import { validateModel } from "../core/validate/index";
 import { apiGroupOf, isClusterScoped } from "../core/validate/scope";
 import { canonical, orderedToYaml } from "../core/yaml/write";
+import { environmentSummary, type SummaryInput } from "./environment-summary";
 import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
 import { sortedBy } from "../core/sort";
 
@@ -141,9 +142,11 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const argocdOwner: Owner = { name: "argocd-apps", component: "gitops", folder: argocdFolder, homeNamespace: context.settings.argocd.namespace };
   for (const model of timed("apps", () => renderArgoCd(context, groupContents(outputs)))) entries.push({ owner: argocdOwner, model });
 
-  const header = `# Rendered by \`npm run render\` from ${relative(repoRoot, environment.file).split("\\").join("/") || environment.file}. Do not edit: change the settings or apps/.`;
+  const settingsPath = relative(repoRoot, environment.file).split("\\").join("/") || environment.file;
+  const header = `# Rendered by \`npm run render\` from ${settingsPath}. Do not edit: change the settings or apps/.`;
   const files: RenderedFile[] = [];
   const objects: Record<string, unknown>[] = [];
+  const byGroup: SummaryInput["objects"] = [];
   const seenPaths = new Map<string, string>();
   const seenKeys = new Map<string, string>();
   for (const { owner, model } of entries) {
@@ -159,10 +162,13 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
     if (seenPaths.has(path)) problems.push(`${path}: written twice (also by ${seenPaths.get(path)})`);
     seenPaths.set(path, owner.name);
     objects.push(json);
+    byGroup.push({ group: owner.folder.split("/")[0]!, object: json });
     files.push({ path, content: timed("serialize", () => orderedToYaml(json, header)) });
   }
   if (problems.length > 0) {
     throw new ObjectValidationError(`environment ${environment.name}: ${problems.length} problem(s) with the generated objects:\n  ${problems.join("\n  ")}`);
   }
+  const summary = environmentSummary({ environment: environment.name, settingsFile: settingsPath, settings: context.settings, deployed: environment.deployed, objects: byGroup });
+  files.push({ path: `${renderedRoot}/${environment.name}/SUMMARY.md`, content: summary });
   return { environment: environment.name, files: sortedBy(files, (file) => file.path), objects };
 }

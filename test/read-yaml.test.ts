@@ -8,7 +8,7 @@ import { readCanonicalYaml, readYamlDocuments } from "../core/yaml/read";
 import { listFiles } from "../generator/output";
 import { repoRoot } from "./support/repo";
 
-const renderedFiles = listFiles(join(repoRoot, "rendered"), join(repoRoot, "rendered")).map((path) => readFileSync(join(repoRoot, "rendered", path), "utf8"));
+const renderedFiles = listFiles(join(repoRoot, "rendered"), join(repoRoot, "rendered")).filter((path) => path.endsWith(".yaml")).map((path) => readFileSync(join(repoRoot, "rendered", path), "utf8"));
 const viaYaml = (text: string) => parse(text, { version: "1.1" });
 
 /** Deterministic pseudo-random numbers (a fixed-seed LCG), so failures reproduce. */
