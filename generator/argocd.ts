@@ -4,6 +4,7 @@
 // exactly the kinds they render.
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
+import { ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet";
 import type { KubeObject, RenderContext } from "../apps/lib/app";
 import { dirname, relative } from "node:path";
 import { appGroups, argoCd, namespaceRoles, type AppGroupName } from "../core/contract/index";
@@ -166,4 +167,64 @@ function rootApplication(context: RenderContext): Application {
 
 export function renderArgoCd(context: RenderContext, contents: GroupContents[]): KubeObject[] {
   return [bootstrapProject(context), workloadProject(context, contents), rootApplication(context), ...contents.map((groupContent) => groupApplication(context, groupContent))];
+}
+
+// --- The fleet: one ApplicationSet for every environment folder -----------------------------
+
+const fleetProjectName = "fleet-bootstrap";
+export const fleetApplicationSetName = "online-boutique-environments";
+/** The environments' root Applications, which the ApplicationSet makes itself (it owns them). */
+export const rootApplicationFiles = "application-*-root.yaml";
+
+/**
+ * An optional way to bootstrap every environment with one apply: an ApplicationSet whose Git
+ * directory generator finds each rendered/<env>/argocd folder and makes that environment's root
+ * Application (`<env>-root`, syncing the folder without the root Application it holds), in an
+ * AppProject of its own. A new environment folder, once rendered and merged, is picked up without
+ * code changes. The environments must agree on where Argo CD reads the repository and lives;
+ * otherwise there is no fleet (the reason is returned), and each environment is bootstrapped alone.
+ * The root Applications go to Argo CD's own cluster: the Application objects live there, whatever
+ * cluster each environment deploys to.
+ */
+export function fleetObjects(environments: readonly Environment[]): { objects: KubeObject[] } | { reason: string } {
+  if (environments.length === 0) return { reason: "no environments" };
+  for (const key of ["repoURL", "targetRevision", "namespace"] as const) {
+    const values = new Set(environments.map((environment) => environment.settings.argocd[key]));
+    if (values.size > 1) return { reason: `the environments disagree on argocd.${key} (${environments.map((e) => `${e.name}: ${e.settings.argocd[key]}`).join(", ")})` };
+  }
+  const { repoURL, targetRevision, namespace } = environments[0]!.settings.argocd;
+  const inCluster = "https://kubernetes.default.svc";
+  const project = new AppProject({
+    metadata: { name: fleetProjectName, namespace },
+    spec: {
+      description: "Online Boutique: the environments' root apps made by the ApplicationSet, which manage Argo CD Applications and AppProjects only",
+      sourceRepos: [repoURL],
+      destinations: [{ server: inCluster, namespace }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: [
+        { group: "argoproj.io", kind: "AppProject" },
+        { group: "argoproj.io", kind: "Application" },
+      ],
+    },
+  });
+  const applicationSet = new ApplicationSet({
+    metadata: { name: fleetApplicationSetName, namespace },
+    spec: {
+      goTemplate: true,
+      goTemplateOptions: ["missingkey=error"],
+      generators: [{ git: { repoURL, revision: targetRevision, directories: [{ path: `rendered/*/${argocdFolder}` }] } }],
+      // Deleting the ApplicationSet leaves the environments running (and their root apps carry no finalizer).
+      syncPolicy: { preserveResourcesOnDeletion: true },
+      template: {
+        metadata: { name: "{{ index .path.segments 1 }}-root" },
+        spec: {
+          project: fleetProjectName,
+          source: { repoURL, targetRevision, path: "{{ .path.path }}", directory: { recurse: true, exclude: rootApplicationFiles } },
+          destination: { server: inCluster, namespace },
+          syncPolicy: syncPolicy(),
+        },
+      },
+    },
+  });
+  return { objects: [project, applicationSet] };
 }

@@ -9,7 +9,7 @@ import type { App } from "../apps/lib/app";
 import { reportError, SettingsError, UserError } from "../core/errors";
 import { argocdClashes } from "./argocd";
 import { compareWithDisk, writeRendered } from "./output";
-import { renderedRoot, renderEnvironment, type EnvironmentRender } from "./render";
+import { renderedRoot, renderEnvironment, renderFleet, type EnvironmentRender } from "./render";
 import { exampleValues } from "../core/settings/examples";
 import { listEnvironments, loadEnvironments, type Environment } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
@@ -58,11 +58,14 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
   const clashes = argocdClashes(everyEnvironment, repoRoot);
   if (clashes.length > 0) throw new SettingsError(clashes.join("\n"));
   const renders: EnvironmentRender[] = environments.map((environment) => renderEnvironment(environment, apps, repoRoot));
-  const files = renders.flatMap((r) => r.files);
   const all = values.env === undefined;
+  // The fleet spans every environment: rendered (or left alone) only with all of them.
+  const fleet = all ? renderFleet(environments, repoRoot) : { files: [] };
+  const files = [...renders.flatMap((r) => r.files), ...fleet.files];
   const output = [
     ...renders.map((r) => `${r.environment}: ${r.objects.length} objects, ${formatQuantities(requestedResources(r.objects))}`),
     ...environments.flatMap(exampleReminder),
+    ...("note" in fleet && fleet.note ? [fleet.note] : []),
   ];
 
   const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));

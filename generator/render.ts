@@ -12,7 +12,7 @@ import { validateModel } from "../core/validate/index";
 import { apiGroupOf, isClusterScoped } from "../core/validate/scope";
 import { canonical, orderedToYaml } from "../core/yaml/write";
 import { environmentSummary, type SummaryInput } from "./environment-summary";
-import { argocdFolder, renderArgoCd, type GroupContents } from "./argocd";
+import { argocdFolder, fleetObjects, renderArgoCd, type GroupContents } from "./argocd";
 import { sortedBy } from "../core/sort";
 
 export const renderedRoot = "rendered";
@@ -171,4 +171,27 @@ export function renderEnvironment(environment: Environment, apps: readonly App[]
   const summary = environmentSummary({ environment: environment.name, settingsFile: settingsPath, settings: context.settings, deployed: environment.deployed, objects: byGroup });
   files.push({ path: `${renderedRoot}/${environment.name}/SUMMARY.md`, content: summary });
   return { environment: environment.name, files: sortedBy(files, (file) => file.path), objects };
+}
+
+/**
+ * The fleet's AppProject and ApplicationSet (generator/argocd.ts fleetObjects), as files at the
+ * top of rendered/ (not in an environment folder: Argo CD and the policy run read those), or the
+ * reason there is no fleet.
+ */
+export function renderFleet(environments: readonly Environment[], repoRoot = process.cwd()): { files: RenderedFile[]; note?: string } {
+  const fleet = fleetObjects(environments);
+  if ("reason" in fleet) return { files: [], note: `fleet: no ApplicationSet, ${fleet.reason}; bootstrap each environment with its own root app (README "Argo CD")` };
+  const owner: Owner = { name: "argocd-fleet", component: "gitops", folder: "", homeNamespace: "" };
+  const sources = environments.map((environment) => relative(repoRoot, environment.file).split("\\").join("/")).join(", ");
+  const header = `# Rendered by \`npm run render\` from the argocd settings of ${sources}. Do not edit. Apply by hand to bootstrap every environment (README "Argo CD").`;
+  const problems: string[] = [];
+  const files = fleet.objects.map((model) => {
+    applyLabels(model, owner);
+    const json = canonical(model) as Record<string, unknown> & { kind: string; metadata?: { name?: string } };
+    const path = `${renderedRoot}/${json.kind.toLowerCase()}-${json.metadata?.name}.yaml`;
+    for (const problem of validateModel(model, json)) problems.push(`${path}: ${problem.path || "/"}: ${problem.message}`);
+    return { path, content: orderedToYaml(json, header) };
+  });
+  if (problems.length > 0) throw new ObjectValidationError(`the fleet: ${problems.length} problem(s) with the generated objects:\n  ${problems.join("\n  ")}`);
+  return { files };
 }

@@ -3,6 +3,7 @@
 // still get the strict pass; add a kind when the repository starts rendering it.
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
+import { ApplicationSet } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
@@ -28,7 +29,7 @@ import { strictProblems } from "./strict";
 type ModelClass = new (data: never) => { validate(): void; toJSON(): unknown };
 
 const modelClasses: ModelClass[] = [
-  Application, AppProject, DaemonSet, Deployment, StatefulSet, HorizontalPodAutoscaler, CronJob, Job, Ingress, NetworkPolicy,
+  Application, ApplicationSet, AppProject, DaemonSet, Deployment, StatefulSet, HorizontalPodAutoscaler, CronJob, Job, Ingress, NetworkPolicy,
   PodDisruptionBudget, ClusterRole, ClusterRoleBinding, Role, RoleBinding, ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 ];
 
