@@ -14,7 +14,7 @@ describe.each(["dev", "prod"])("%s: Argo CD wiring", (environment) => {
   const project = find(objects, "AppProject", environment)!;
 
   it("every rendered group folder is synced by exactly one Application whose path exists", () => {
-    const groupFolders = readdirSync(join(repoRoot, "rendered", environment)).filter((f) => f !== "argocd").sort();
+    const groupFolders = readdirSync(join(repoRoot, "rendered", environment), { withFileTypes: true }).filter((f) => f.isDirectory() && f.name !== "argocd").map((f) => f.name).sort();
     expect(children.map((a) => a.spec.source.path).sort()).toEqual(groupFolders.map((f) => `rendered/${environment}/${f}`));
     for (const application of applications) expect(existsSync(join(repoRoot, application.spec.source.path)), application.spec.source.path).toBe(true);
   });
