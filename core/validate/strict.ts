@@ -38,7 +38,7 @@ export function strictProblems(object: Record<string, unknown>): Problem[] {
     problems.push({ path: "", message: `unknown kind ${String(kind)} in ${String(apiVersion)}: no schema to check it against` });
     return problems;
   }
-  walk(object, typeKey, "", problems);
+  walk(object, typeKey, [], problems);
   checkMetadata(object, String(kind), String(apiVersion), problems);
   return byPath(problems);
 }
@@ -48,56 +48,80 @@ export function byPath(problems: Problem[]): Problem[] {
   return sortedBy(problems, (problem) => problem.path);
 }
 
-function walk(value: unknown, type: string, path: string, problems: Problem[]): void {
+/**
+ * The JSON pointer of a place in the walk. The walk keeps the keys on a stack and joins them only
+ * for a problem: most fields have none, and building every field's path cost more than the check.
+ */
+function pointer(keys: readonly (string | number)[]): string {
+  return keys.map((key) => `/${typeof key === "number" ? key : escape(key)}`).join("");
+}
+
+function walk(value: unknown, type: string, keys: (string | number)[], problems: Problem[]): void {
   if (value === null || value === undefined || type === "any") return;
   if (type.startsWith("[]")) {
-    if (!Array.isArray(value)) return void problems.push({ path, message: `expected a list, got ${describe(value)}` });
-    value.forEach((item, index) => walk(item, type.slice(2), `${path}/${index}`, problems));
+    if (!Array.isArray(value)) return void problems.push({ path: pointer(keys), message: `expected a list, got ${describe(value)}` });
+    const itemType = type.slice(2);
+    for (let index = 0; index < value.length; index++) {
+      keys.push(index);
+      walk(value[index], itemType, keys, problems);
+      keys.pop();
+    }
     return;
   }
   if (type.startsWith("{}")) {
-    if (!isPlainObject(value)) return void problems.push({ path, message: `expected a mapping, got ${describe(value)}` });
-    for (const [key, item] of Object.entries(value)) walk(item, type.slice(2), `${path}/${escape(key)}`, problems);
+    if (!isPlainObject(value)) return void problems.push({ path: pointer(keys), message: `expected a mapping, got ${describe(value)}` });
+    const itemType = type.slice(2);
+    for (const key of Object.keys(value)) {
+      keys.push(key);
+      walk(value[key], itemType, keys, problems);
+      keys.pop();
+    }
     return;
   }
   if (type === "string" || type === "number" || type === "boolean" || type === "scalar") {
-    if (type !== "scalar" && typeof value !== type) problems.push({ path, message: `expected a ${type}, got ${describe(value)}` });
-    if (type === "scalar" && typeof value === "object") problems.push({ path, message: `expected a string or number, got ${describe(value)}` });
+    if (type !== "scalar" && typeof value !== type) problems.push({ path: pointer(keys), message: `expected a ${type}, got ${describe(value)}` });
+    if (type === "scalar" && typeof value === "object") problems.push({ path: pointer(keys), message: `expected a string or number, got ${describe(value)}` });
     return;
   }
   const fields = catalog.types[type];
   if (!fields) return;
-  if (!isPlainObject(value)) return void problems.push({ path, message: `expected a mapping, got ${describe(value)}` });
-  for (const [key, item] of Object.entries(value)) {
+  if (!isPlainObject(value)) return void problems.push({ path: pointer(keys), message: `expected a mapping, got ${describe(value)}` });
+  for (const key of Object.keys(value)) {
+    const item = value[key];
     const fieldType = fields[key] ?? fields["*"];
-    const fieldPath = `${path}/${escape(key)}`;
+    keys.push(key);
     if (fieldType === undefined) {
-      problems.push({ path: fieldPath, message: `unknown field "${key}"${suggestion(key, Object.keys(fields))}` });
-      continue;
+      problems.push({ path: pointer(keys), message: `unknown field "${key}"${suggestion(key, Object.keys(fields))}` });
+    } else {
+      if (portFields.has(key) && typeof item === "number") checkPort(item, keys, problems);
+      walk(item, fieldType, keys, problems);
     }
-    if (portFields.has(key) && typeof item === "number") checkPort(item, fieldPath, problems);
-    walk(item, fieldType, fieldPath, problems);
+    keys.pop();
   }
-  checkNames(value, type, path, problems);
+  checkNames(value, type, keys, problems);
 }
 
-function checkPort(port: number, path: string, problems: Problem[]): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push({ path, message: `expected a port number 1-65535, got ${port}` });
+function checkPort(port: number, keys: readonly (string | number)[], problems: Problem[]): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push({ path: pointer(keys), message: `expected a port number 1-65535, got ${port}` });
 }
 
 /** Names inside specs that Kubernetes validates as DNS labels or IANA service names. */
-function checkNames(value: Record<string, unknown>, type: string, path: string, problems: Problem[]): void {
+function checkNames(value: Record<string, unknown>, type: string, keys: readonly (string | number)[], problems: Problem[]): void {
   const name = value.name;
   if (typeof name !== "string") return;
+  const problem = nameProblem(name, type);
+  if (problem) problems.push({ path: `${pointer(keys)}/name`, message: problem });
+}
+
+function nameProblem(name: string, type: string): string | undefined {
   if (type === "v1/Container" || type === "v1/EphemeralContainer") {
-    if (!dns1123Label.test(name) || name.length > 63) problems.push({ path: `${path}/name`, message: `container name "${name}" is not a DNS-1123 label (lower-case a-z, 0-9, '-', at most 63)` });
+    if (!dns1123Label.test(name) || name.length > 63) return `container name "${name}" is not a DNS-1123 label (lower-case a-z, 0-9, '-', at most 63)`;
   } else if (type === "v1/ContainerPort") {
-    if (!ianaServiceName.test(name) || name.length > 15 || !/[a-z]/.test(name) || name.includes("--")) {
-      problems.push({ path: `${path}/name`, message: `port name "${name}" is not an IANA service name (at most 15 of a-z, 0-9, '-', one letter at least)` });
-    }
+    if (!ianaServiceName.test(name) || name.length > 15 || !/[a-z]/.test(name) || name.includes("--")) return `port name "${name}" is not an IANA service name (at most 15 of a-z, 0-9, '-', one letter at least)`;
   } else if (type === "v1/ServicePort") {
-    if (!dns1123Label.test(name) || name.length > 63) problems.push({ path: `${path}/name`, message: `Service port name "${name}" is not a DNS-1123 label` });
+    if (!dns1123Label.test(name) || name.length > 63) return `Service port name "${name}" is not a DNS-1123 label`;
   }
+  return undefined;
 }
 
 function checkMetadata(object: Record<string, unknown>, kind: string, apiVersion: string, problems: Problem[]): void {
