@@ -1,6 +1,9 @@
-// Builds the two CLIs as plain esbuild bundles: dist/render.mjs (generator/cli.ts) and
-// dist/policy.mjs (policies/cli.ts, which needs no app). A bundle starts faster than the module
-// graph it replaces, and bundling is where two data files are swapped for quicker forms:
+// Builds the CLIs as plain esbuild bundles: dist/render.mjs (generator/cli.ts), dist/policy.mjs
+// (policies/cli.ts, which needs no app) and dist/verify.mjs (generator/verify/cli.ts, the
+// live-cluster check; it carries @kubernetes/client-node, whose node-fetch thereby gets the
+// punycode alias below too, and its main() is async, hence the await in entry()). A bundle
+// starts faster than the module graph it replaces, and bundling is where two data files are
+// swapped for quicker forms:
 // - the settings validator is precompiled by ajv's standalone mode, so a run compiles no schema;
 // - the field catalog is embedded as a JSON string (JSON.parse is faster than a 600 kB literal);
 // - the Grafana dashboards are built by the SDK here, once, as templates (the render fills in the
@@ -18,8 +21,8 @@ import { cliBundlePaths } from "./cli-command.mjs";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(repoRoot, "dist");
-const cliBundles = { render: join(repoRoot, cliBundlePaths.render), policy: join(repoRoot, cliBundlePaths.policy) };
-const entryPoints = { render: "./generator/cli.ts", policy: "./policies/cli.ts" };
+const cliBundles = { render: join(repoRoot, cliBundlePaths.render), policy: join(repoRoot, cliBundlePaths.policy), verify: join(repoRoot, cliBundlePaths.verify) };
+const entryPoints = { render: "./generator/cli.ts", policy: "./policies/cli.ts", verify: "./generator/verify/cli.ts" };
 const sourceRoots = ["core", "apps", "generator", "policies", "package-lock.json"];
 
 function newestSource(path) {
@@ -97,7 +100,7 @@ function entry(module) {
   return `import { pathToFileURL } from "node:url";
 import { main } from ${JSON.stringify(module)};
 export { main };
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
 `;
 }
 
@@ -129,7 +132,7 @@ async function buildBundles(minify) {
       }),
     ),
   );
-  process.stderr.write(`build: dist/render.mjs and dist/policy.mjs ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(`build: ${Object.values(cliBundlePaths).join(", ")} ready (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
 }
 
 /** Builds the bundles unless they are newer than every source. */

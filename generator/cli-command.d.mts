@@ -1,2 +1,2 @@
-export declare const cliBundlePaths: { render: string; policy: string };
-export declare function cliNodeArgs(command: "render" | "policy", repoRoot?: string): string[];
+export declare const cliBundlePaths: { render: string; policy: string; verify: string };
+export declare function cliNodeArgs(command: "render" | "policy" | "verify", repoRoot?: string): string[];
