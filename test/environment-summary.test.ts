@@ -3,7 +3,7 @@
 // and the contract.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { records } from "../core/contract/index";
 import { loadEnvironment } from "../core/settings/load";
 import { environmentSummary } from "../generator/environment-summary";
@@ -35,7 +35,7 @@ describe.each(["dev", "prod"])("%s SUMMARY.md", (environment) => {
   });
 
   it("draws every allowed flow of the contract between nodes it declares", () => {
-    const graph = summary.slice(summary.indexOf("```mermaid\n") + 11, summary.lastIndexOf("```"));
+    const graph = graphOf(summary);
     const declared = new Set([...graph.matchAll(/^\s+(n_[A-Za-z0-9_]+)[[(]/gm)].map((match) => match[1]));
     const edges = [...graph.matchAll(/^\s+(n_\w+) (-->|-\.->)\|"[^"]*"\| (n_\w+)$/gm)];
     expect(edges.length).toBeGreaterThan(30);
@@ -45,6 +45,34 @@ describe.each(["dev", "prod"])("%s SUMMARY.md", (environment) => {
     }
     expect(graph).toContain('n_traffic -->|"80"| n_frontend');
     expect(graph).toContain('n_prometheus -.->|"9100"| n_node_exporter');
+  });
+});
+
+/** The flow graph of a summary: the text of its mermaid block. */
+const graphOf = (summary: string) => summary.slice(summary.indexOf("```mermaid\n") + 11, summary.lastIndexOf("```"));
+
+describe("the flow graph", () => {
+  // mermaid's own parser (the one GitHub draws with). It needs a DOM to load (DOMPurify), so the
+  // test gives it one from jsdom, for this file only.
+  let mermaid: { parse(text: string): Promise<unknown> };
+  beforeAll(async () => {
+    const { JSDOM } = await import("jsdom");
+    const { window } = new JSDOM("");
+    Object.assign(globalThis, { window, document: window.document });
+    mermaid = (await import("mermaid")).default;
+  });
+  afterAll(() => {
+    delete (globalThis as { window?: unknown }).window;
+    delete (globalThis as { document?: unknown }).document;
+  });
+
+  it.each(["dev", "prod"])("%s: parses as a mermaid flowchart", async (environment) => {
+    await expect(mermaid.parse(graphOf(summaryOf(environment)))).resolves.toMatchObject({ diagramType: "flowchart-v2" });
+  });
+
+  it("mermaid refuses a broken graph (the check can fail)", async () => {
+    const broken = graphOf(summaryOf("dev")).replace('-->|"80"|', '-->|"80|');
+    await expect(mermaid.parse(broken)).rejects.toThrow(/Parse error/);
   });
 });
 
