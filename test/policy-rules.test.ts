@@ -342,6 +342,46 @@ describe("rule details", () => {
     expect(cpuRequest("0.2")).toContain("RES004");
   });
 
+  it("the rules on runs: what counts as a deadline and a retry limit, at the interval's edge, and on runs with parts missing", () => {
+    const jobFindings = (mutate: (o: Objects) => void) =>
+      findingsAfter(mutate).findings.filter((f) => f.rule.startsWith("JOB")).map((f) => `${f.rule} ${f.object}${f.path ? ` ${f.path}` : ""}: ${f.message}`);
+    const traffic = (o: Objects) => o.get("CronJob", "traffic").spec;
+    const initial = (o: Objects) => o.get("Job", "traffic-initial").spec;
+    // A deadline is a whole number of seconds above 0; anything else is none.
+    for (const value of ["600", -1, 1.5, 0]) {
+      expect(jobFindings((o) => (traffic(o).jobTemplate.spec.activeDeadlineSeconds = value)), String(value)).toEqual(["JOB002 CronJob microservices-demo/traffic /spec/jobTemplate/spec/activeDeadlineSeconds: no activeDeadlineSeconds: a stuck run runs without end"]);
+    }
+    for (const value of ["3", -1, 2.5]) {
+      expect(jobFindings((o) => (initial(o).backoffLimit = value)), String(value)).toEqual(["JOB003 Job microservices-demo/traffic-initial /spec/backoffLimit: no backoffLimit: the retry count is left to the API server's default"]);
+    }
+    expect(jobFindings((o) => (initial(o).backoffLimit = 0))).toEqual([]);
+    // The interval is the edge: a late start may begin up to just before the next run.
+    expect(jobFindings((o) => (traffic(o).startingDeadlineSeconds = 899))).toEqual([]);
+    expect(jobFindings((o) => (traffic(o).startingDeadlineSeconds = 900))).toEqual(["JOB002 CronJob microservices-demo/traffic /spec/startingDeadlineSeconds: a late run may still start 900 s after its time, past the next one 900 s later"]);
+    expect(jobFindings((o) => (traffic(o).jobTemplate.spec.activeDeadlineSeconds = 899))).toEqual([]);
+    // A schedule that never runs twice has no interval to stay under.
+    expect(jobFindings((o) => Object.assign(traffic(o), { schedule: "0 0 30 2 *", startingDeadlineSeconds: 100_000 }))).toEqual([]);
+    expect(jobFindings((o) => delete traffic(o).schedule)).toEqual(["JOB002 CronJob microservices-demo/traffic /spec/schedule: schedule undefined is not one Kubernetes accepts: no schedule"]);
+    // Runs with parts missing are judged, not crashed on.
+    expect(jobFindings((o) => delete o.get("CronJob", "traffic").spec)).toEqual([
+      "JOB001 CronJob microservices-demo/traffic /spec/concurrencyPolicy: concurrencyPolicy is Allow (the default): two runs can overlap",
+      "JOB002 CronJob microservices-demo/traffic /spec/jobTemplate/spec/activeDeadlineSeconds: no activeDeadlineSeconds: a stuck run runs without end",
+      "JOB002 CronJob microservices-demo/traffic /spec/schedule: schedule undefined is not one Kubernetes accepts: no schedule",
+      "JOB003 CronJob microservices-demo/traffic /spec/jobTemplate/spec/backoffLimit: no backoffLimit: the retry count is left to the API server's default",
+    ]);
+    expect(jobFindings((o) => delete traffic(o).jobTemplate)).toEqual([
+      "JOB002 CronJob microservices-demo/traffic /spec/jobTemplate/spec/activeDeadlineSeconds: no activeDeadlineSeconds: a stuck run runs without end",
+      "JOB003 CronJob microservices-demo/traffic /spec/jobTemplate/spec/backoffLimit: no backoffLimit: the retry count is left to the API server's default",
+    ]);
+    expect(jobFindings((o) => delete o.get("Job", "traffic-initial").spec)).toEqual([
+      "JOB002 Job microservices-demo/traffic-initial /spec/activeDeadlineSeconds: no activeDeadlineSeconds: a stuck run runs without end",
+      "JOB003 Job microservices-demo/traffic-initial /spec/backoffLimit: no backoffLimit: the retry count is left to the API server's default",
+    ]);
+    expect(jobFindings((o) => (initial(o).podFailurePolicy = { rules: [null, { action: "Count" }, { action: "Ignore" }] }))).toEqual([
+      "JOB003 Job microservices-demo/traffic-initial /spec/podFailurePolicy/rules/2/action: a podFailurePolicy rule ignores failures: such retries are never counted, so never bounded",
+    ]);
+  });
+
   it("a rule that meets a malformed manifest reports it instead of crashing the run", () => {
     const { failing: failed } = findingsAfter((o) => (o.pod("adservice").containers = {}));
     expect(failed.length).toBeGreaterThan(0);

@@ -73,10 +73,12 @@ export const jobRules: Rule[] = [
         const violations: Violation[] = [];
         if (!isCount(limit)) violations.push({ manifest, path: `${path}/backoffLimit`, message: "no backoffLimit: the retry count is left to the API server's default" });
         else if (limit > maxBackoffLimit) violations.push({ manifest, path: `${path}/backoffLimit`, message: `backoffLimit ${limit}: more than ${maxBackoffLimit} retries` });
-        const rules: Json[] = Array.isArray(spec?.podFailurePolicy?.rules) ? spec.podFailurePolicy.rules : [];
-        rules.forEach((rule, index) => {
-          if (rule?.action === "Ignore") violations.push({ manifest, path: `${path}/podFailurePolicy/rules/${index}/action`, message: "a podFailurePolicy rule ignores failures: such retries are never counted, so never bounded" });
-        });
+        const rules: unknown = spec?.podFailurePolicy?.rules;
+        if (Array.isArray(rules)) {
+          rules.forEach((rule: Json | null, index) => {
+            if (rule?.action === "Ignore") violations.push({ manifest, path: `${path}/podFailurePolicy/rules/${index}/action`, message: "a podFailurePolicy rule ignores failures: such retries are never counted, so never bounded" });
+          });
+        }
         return violations;
       }),
   },
