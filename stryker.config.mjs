@@ -6,7 +6,7 @@
 // Each area keeps its own report (reports/mutation/<area>/index.html, mutation.json) and its own
 // incremental file, so later runs retest only what changed; `npm run mutation:score` adds the
 // areas' reports up into the README's table.
-const areas = {
+export const areas = {
   "policy-rules": ["policies/rules/**/*.ts"],
   "policy-engine": ["policies/**/*.ts", "!policies/rules/**"],
   "render-output": ["generator/output.ts", "generator/render-lock.ts"],

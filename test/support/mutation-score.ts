@@ -4,6 +4,7 @@
 // plus survivors and mutants no test reaches; ignored and non-compiling mutants do not count).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { areas as areaSources } from "../../stryker.config.mjs";
 
 interface Counts {
   detected: number;
@@ -17,9 +18,24 @@ interface Report {
 
 const reportsDir = "reports/mutation";
 
-function countsOf(report: Report): Counts {
+/** A glob's fixed start ("policies/rules/" of "policies/rules/**\/*.ts"). */
+const fixedStart = (glob: string) => glob.replace(/^!/, "").split(/[*{?[]/)[0]!;
+
+/**
+ * Whether a file is one of the area's sources, by the fixed start of its globs (and not of its
+ * negated ones). An area's report can carry other files' results from an earlier scoped run kept
+ * in its incremental file; they are another area's and are not counted here.
+ */
+function inArea(area: string, path: string): boolean {
+  const globs = areaSources[area] ?? [];
+  const starts = (negated: boolean) => globs.filter((glob) => glob.startsWith("!") === negated).map(fixedStart);
+  return starts(false).some((start) => path.startsWith(start)) && !starts(true).some((start) => path.startsWith(start));
+}
+
+function countsOf(area: string, report: Report): Counts {
   const counts: Counts = { detected: 0, survived: 0, noCoverage: 0 };
-  for (const file of Object.values(report.files)) {
+  for (const [path, file] of Object.entries(report.files)) {
+    if (!inArea(area, path)) continue;
     for (const { status } of file.mutants) {
       if (status === "Killed" || status === "Timeout") counts.detected++;
       else if (status === "Survived") counts.survived++;
@@ -43,7 +59,7 @@ console.log("| area | score | killed of valid mutants | report of |");
 console.log("|---|---|---|---|");
 for (const area of areas) {
   const file = join(reportsDir, area, "mutation.json");
-  const counts = countsOf(JSON.parse(readFileSync(file, "utf8")) as Report);
+  const counts = countsOf(area, JSON.parse(readFileSync(file, "utf8")) as Report);
   for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
   console.log(row(`\`${area}\``, counts, statSync(file).mtime.toISOString().slice(0, 10)));
 }
