@@ -4,7 +4,7 @@
 // plus survivors and mutants no test reaches; ignored and non-compiling mutants do not count).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { areas as areaSources } from "../../stryker.config.mjs";
+import { pathToFileURL } from "node:url";
 
 interface Counts {
   detected: number;
@@ -17,6 +17,8 @@ interface Report {
 }
 
 const reportsDir = "reports/mutation";
+/** Each area's source globs, from the Stryker configuration (read when the script runs, from the working directory). */
+const { areas: areaSources } = (await import(pathToFileURL(join(process.cwd(), "stryker.config.mjs")).href)) as { areas: Record<string, readonly string[]> };
 
 /** A glob's fixed start ("policies/rules/" of "policies/rules/**\/*.ts"). */
 const fixedStart = (glob: string) => glob.replace(/^!/, "").split(/[*{?[]/)[0]!;
