@@ -6,6 +6,7 @@
 import { appGroups, allowedFlows, kubeletPort, kubernetesApi, kubelet, objectStorage, portOf, protocolsOf, records, type AllowedFlow, type AppGroupName, type WorkloadName } from "../core/contract/index";
 import { exposures, type Exposure, type Settings } from "../core/settings/schema";
 import { objectStorageOf } from "../core/settings/topology";
+import { podSpecOf } from "../core/objects";
 import { byCodeUnits } from "../core/sort";
 import { formatQuantities, requestedResources } from "./summary";
 
@@ -21,10 +22,6 @@ export interface SummaryInput {
 }
 
 const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"]);
-
-function podSpecOf(object: Json): Json | undefined {
-  return object.kind === "CronJob" ? object.spec?.jobTemplate?.spec?.template?.spec : object.spec?.template?.spec;
-}
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
 

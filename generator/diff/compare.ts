@@ -1,7 +1,10 @@
 // What changed between two rendered trees of one environment, object by object and field by
 // field: pure functions over parsed objects, so the CLI, the report and the tests share them.
 import { diffArrays } from "diff";
+import { identity, objectKey, podSpecOf } from "../../core/objects";
 import { byCodeUnits } from "../../core/sort";
+import type { Finding as PolicyFinding } from "../../policies/engine/types";
+import type { Flow } from "../../policies/network/reachability";
 import { requestedResources } from "../summary";
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,20 +27,9 @@ export interface Totals {
   memoryBytes: number;
 }
 
-export interface Flow {
-  from: string;
-  to: string;
-  port: number;
-  protocol: string;
-}
-
-export interface Finding {
-  rule: string;
-  severity: string;
-  object: string;
-  path?: string;
-  message: string;
-}
+/** A policy finding as the diff reports it (no file: the two trees live in different places). */
+export type Finding = Pick<PolicyFinding, "rule" | "severity" | "object" | "path" | "message">;
+export type { Flow };
 
 /** What one side of the comparison holds for an environment. */
 export interface TreeFacts {
@@ -59,16 +51,6 @@ export interface EnvironmentDiff {
   newFindings: Finding[];
 }
 
-export function objectName(object: Json): string {
-  const namespace = object.metadata?.namespace;
-  return `${object.kind} ${namespace ? `${namespace}/` : ""}${object.metadata?.name ?? "(unnamed)"}`;
-}
-
-/** Identity of an object across the two trees: API group, kind, namespace, name. */
-function identity(object: Json): string {
-  const group = String(object.apiVersion ?? "").includes("/") ? String(object.apiVersion).split("/")[0] : "";
-  return `${group}|${object.kind}|${object.metadata?.namespace ?? ""}|${object.metadata?.name ?? ""}`;
-}
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -154,23 +136,23 @@ const findingKey = (finding: Finding) => `${finding.rule}|${finding.object}|${fi
 function images(objects: Json[]): Map<string, string> {
   const found = new Map<string, string>();
   for (const object of objects) {
-    const pod = object.kind === "CronJob" ? object.spec?.jobTemplate?.spec?.template?.spec : object.spec?.template?.spec;
+    const pod = podSpecOf(object);
     for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
-      if (typeof container?.image === "string") found.set(`${objectName(object)} ${container.name}`, container.image);
+      if (typeof container?.image === "string") found.set(`${identity(object)} ${container.name}`, container.image);
     }
   }
   return found;
 }
 
 export function diffEnvironment(environment: string, before: TreeFacts, after: TreeFacts): EnvironmentDiff {
-  const was = new Map(before.objects.map((object) => [identity(object), object]));
-  const now = new Map(after.objects.map((object) => [identity(object), object]));
-  const sortedNames = (objects: Json[]) => objects.map(objectName).sort(byCodeUnits);
+  const was = new Map(before.objects.map((object) => [objectKey(object), object]));
+  const now = new Map(after.objects.map((object) => [objectKey(object), object]));
+  const sortedNames = (objects: Json[]) => objects.map(identity).sort(byCodeUnits);
   const added = sortedNames([...now].filter(([key]) => !was.has(key)).map(([, object]) => object));
   const removed = sortedNames([...was].filter(([key]) => !now.has(key)).map(([, object]) => object));
   const changed: ObjectChange[] = [...now]
     .filter(([key]) => was.has(key))
-    .map(([key, object]) => ({ object: objectName(object), changes: fieldChanges(was.get(key), object) }))
+    .map(([key, object]) => ({ object: identity(object), changes: fieldChanges(was.get(key), object) }))
     .filter((change) => change.changes.length > 0)
     .sort((a, b) => byCodeUnits(a.object, b.object));
 

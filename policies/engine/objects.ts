@@ -2,21 +2,12 @@
 // label selectors.
 import type { Json, Manifest } from "./types";
 
-export { identity } from "../../core/objects";
+export { identity, podSpecOf, podTemplateOf } from "../../core/objects";
+import { podSpecOf, podTemplateOf } from "../../core/objects";
 
 const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"]);
 /** Workloads that run until stopped: they need probes, PDBs, spreading. */
 export const longRunningKinds = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
-
-export function podTemplateOf(object: Json): Json | undefined {
-  if (object.kind === "Pod") return { metadata: object.metadata, spec: object.spec };
-  if (object.kind === "CronJob") return object.spec?.jobTemplate?.spec?.template;
-  return workloadKinds.has(object.kind) ? object.spec?.template : undefined;
-}
-
-export function podSpecOf(object: Json): Json | undefined {
-  return podTemplateOf(object)?.spec;
-}
 
 /** Pod template's JSON pointer prefix, for findings that point at a field. */
 export function podSpecPath(object: Json): string {
