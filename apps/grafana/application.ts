@@ -19,7 +19,7 @@ import * as piechart from "@grafana/grafana-foundation-sdk/piechart";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import { alertThresholds } from "../../core/contract/index";
 import { redSeries } from "../prometheus-rules";
-import { allOption, baseDashboard, dataLinkTo, datasourceRef, instantTable, labelValuesVariable, legendTable, mergeTables, panel, PanelIds, promQuery, redFrom, shareSeries, stacked, timeSeries, type DashboardContext } from "./kit";
+import { allOption, baseDashboard, dataLinkTo, datasourceRef, instantTable, labelValuesVariable, legendTable, mergeTables, panel, PanelIds, promQuery, type PanelSpec, redFrom, shareSeries, stacked, timeSeries, type DashboardContext } from "./kit";
 import { allDashboards, dashboards, dashboardTags } from "./names";
 
 const service = 'service_name=~"$service"';
@@ -32,9 +32,13 @@ const frontendServerSpans = 'traces_span_metrics_calls_total{service_name="front
  */
 const byWorkload = (expr: string) => `label_replace(${expr}, "workload", "$1", "pod", "(.+?)(?:-[a-z0-9]{6,10}-[a-z0-9]{5}|-[0-9]+)")`;
 
+
 export function applicationDashboard(context: DashboardContext): dashboard.Dashboard {
   const ids = new PanelIds();
   const prometheus = datasourceRef(context.uids, "prometheus");
+  // The k6 row: results come by remote write into Prometheus, only while a run sends them.
+  type K6Builder = ReturnType<typeof timeSeries>;
+  const k6Panel = (builder: K6Builder, spec: Omit<PanelSpec<K6Builder>, "panel" | "datasource">) => panel(ids, { panel: builder.noValue("No k6 run in the time range"), datasource: prometheus, ...spec });
   const prom = (expr: string, legend: string, options?: { instant?: boolean; table?: boolean }) => promQuery(context.uids, expr, legend, options);
   const toLogs = dataLinkTo(dashboards.logs, "app", "service_name");
   const pods = `namespace="${context.namespaces.app}", pod=~"($service)-.+", container!=""`;
@@ -131,51 +135,41 @@ export function applicationDashboard(context: DashboardContext): dashboard.Dashb
     )
     .withRow(new dashboard.RowBuilder("Load test (k6, while a run sends its results)").id(ids.take()))
     .withPanel(
-      panel(ids, {
-        panel: timeSeries("reqps").stacking(stacked()).fillOpacity(50).noValue("No k6 run in the time range"),
+      k6Panel(timeSeries("reqps").stacking(stacked()).fillOpacity(50), {
         title: "k6 requests per second by status",
         description: "HTTP requests k6 made per second, by the status it received (k6_http_reqs_total).",
-        datasource: prometheus,
         queries: [prom("sum by (status) (rate(k6_http_reqs_total[$__rate_interval]))", "{{status}}")],
         size: [8, 8],
       }),
     )
     .withPanel(
-      panel(ids, {
-        panel: timeSeries("s").noValue("No k6 run in the time range"),
+      k6Panel(timeSeries("s"), {
         title: "k6 request duration p95 / p99",
         description: "Request durations k6 measured, as k6 aggregates them (needs K6_PROMETHEUS_RW_TREND_STATS with p(95) and p(99)).",
-        datasource: prometheus,
         queries: [prom("max(k6_http_req_duration_p95)", "p95"), prom("max(k6_http_req_duration_p99)", "p99")],
         size: [8, 8],
       }),
     )
     .withPanel(
-      panel(ids, {
-        panel: timeSeries("percentunit").max(1).noValue("No k6 run in the time range"),
+      k6Panel(timeSeries("percentunit").max(1), {
         title: "k6 failed requests and checks",
         description: "Share of k6's requests that failed (http_req_failed) and of its checks that passed.",
-        datasource: prometheus,
         queries: [prom("avg(k6_http_req_failed_rate)", "failed requests"), prom("avg(k6_checks_rate)", "checks passed")],
         size: [8, 8],
       }),
     )
     .withPanel(
-      panel(ids, {
-        panel: timeSeries("short").decimals(0).noValue("No k6 run in the time range"),
+      k6Panel(timeSeries("short").decimals(0), {
         title: "k6 virtual users",
         description: "Virtual users k6 runs.",
-        datasource: prometheus,
         queries: [prom("sum(k6_vus)", "VUs"), prom("sum(k6_vus_max)", "VUs allocated")],
         size: [8, 6],
       }),
     )
     .withPanel(
-      panel(ids, {
-        panel: timeSeries("short").noValue("No k6 run in the time range"),
+      k6Panel(timeSeries("short"), {
         title: "k6 iterations per second",
         description: "Script iterations k6 completed per second, and iterations it dropped for lack of VUs.",
-        datasource: prometheus,
         queries: [prom("sum(rate(k6_iterations_total[$__rate_interval]))", "iterations"), prom("sum(rate(k6_dropped_iterations_total[$__rate_interval]))", "dropped")],
         size: [16, 6],
       }),
