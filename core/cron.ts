@@ -122,6 +122,8 @@ export function shortestIntervalSeconds(schedule: CronSchedule): number | undefi
   for (let day = 0; day < daysScanned; day++) {
     if (!runsOn(schedule, new Date(start + day * 86_400_000))) continue;
     if (previousDay !== undefined) shortest = Math.min(shortest, (day - previousDay) * minutesPerDay + first - last);
+    // Two run days in a row are the closest run days can be: no later pair can make it shorter.
+    if (previousDay === day - 1) break;
     previousDay = day;
   }
   return Number.isFinite(shortest) ? shortest * 60 : undefined;

@@ -17,7 +17,7 @@ function random(seed: number): () => number {
   return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 }
 
-const edits = ["yes", "0755", "1e3", "~", "&a x", "*a", "[a, b]", "{a: 1}", "|", ">", "'q''s'", '"esc\\n"', "- x", "a: b", "#c", " ", "\t", "", "-1", "1.5", "0x1F", "null", "Off", "a:b", "---", '"n"'];
+const edits = ["yes", "0755", "1e3", "~", "&a x", "*a", "[a, b]", "{a: 1}", "|", ">", "'q''s'", '"esc\\n"', "- x", "a: b", "#c", " ", "\t", "", "-1", "1.5", "0x1F", "null", "Off", "a:b", "---", '"n"', "64Mi", "/p:", "--f=1", "w x", "w: x y"];
 
 function mutate(text: string, next: () => number): string {
   const lines = text.split("\n");
@@ -120,5 +120,21 @@ describe("fast canonical YAML reader", () => {
     expect(readCanonicalYaml("a: 0755\n")).toEqual({ a: 493 });
     expect(readCanonicalYaml("a: yes\n")).toEqual({ a: true });
     expect(readCanonicalYaml("a: 100m\n")).toEqual({ a: "100m" });
+  });
+
+  it("reads the string shapes it resolves without yaml (quantities, paths, flags, prose) as yaml does, near misses included", () => {
+    const tokens = ["100m", "64Mi", "10s", "1d", "5Gi", "/data", "/", "/etc/a.yml", "-c", "--config.file=/etc/x.yml", "--port=80", "Carts (Redis) and the order database (PostgreSQL, backups)", "yes please", "no way", "Pod's volume",
+      "1e3", "0x1F", "-1", "-.inf", "0755", "1:20", "/a:", "--a:", "a b:", "a  b", "a # b", "yes", "1_000", "0b11", "10", "1.5m", "a b ", "--", "---", "-", "/a b"];
+    for (const token of tokens) {
+      const text = `a: ${token}\n`;
+      let expected: unknown;
+      try {
+        expected = viaYaml(text);
+      } catch {
+        expected = "yaml rejects it";
+      }
+      expect([undefined, expected], JSON.stringify(text)).toContainEqual(readCanonicalYaml(text));
+    }
+    for (const token of ["100m", "/data", "--port=80", "Carts (Redis) and the order database (PostgreSQL, backups)"]) expect(readCanonicalYaml(`a: ${token}\n`)).toEqual({ a: token });
   });
 });

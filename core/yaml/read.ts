@@ -14,6 +14,15 @@ const decimal = /^-?(0|[1-9][0-9]*)$/;
 // yaml's YAML 1.1 float pattern also takes "e1" or "E-5" for numbers: leave those to it.
 const exponentLike = /^[eE][-+]?[0-9]/;
 const isPlainString = (token: string) => plainSafe.test(token) && !yaml11Words.test(token) && !exponentLike.test(token) && !token.endsWith(":");
+// Other shapes that YAML 1.1 can only read as strings, common in manifests: quantities and
+// durations ("100m", "64Mi", "10s"), paths ("/data"), flags ("-c", "--port=80"), and prose
+// (words, single spaces, no ":" or "#"). Resolving them here spares a yaml parse per token.
+const alwaysStrings = [
+  /^[1-9][0-9]*(?:m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi|ms|s|h|d)$/,
+  /^\/[A-Za-z0-9_./=,@+-]*$/,
+  /^--?[A-Za-z][A-Za-z0-9_./=,@+-]*$/,
+  /^[A-Za-z][A-Za-z0-9_.,()/'+-]*(?: [A-Za-z0-9_.,()/'+-]+)+$/,
+];
 
 class NotCanonical extends Error {}
 
@@ -31,7 +40,7 @@ function scalar(token: string): unknown {
   if (token === "{}") return {};
   if (token === "[]") return [];
   if (decimal.test(token) && token.length < 16) return Number(token);
-  if (isPlainString(token)) return token;
+  if (isPlainString(token) || alwaysStrings.some((shape) => shape.test(token))) return token;
   if (/^"[^"\\]*"$/.test(token)) return token.slice(1, -1);
   // A quoted token must close its own quote, or yaml would read on past the line.
   if (token.startsWith('"') && !/^"(?:[^"\\]|\\.)*"$/.test(token)) throw new NotCanonical();
