@@ -15,7 +15,7 @@
 // bundles unminified, for profiling.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { cliBundlePaths } from "./cli-command.mjs";
 
@@ -39,53 +39,49 @@ function upToDate() {
   return bundles.every((bundle) => statSync(bundle).mtimeMs > newest);
 }
 
-/** The standalone settings validator, compiled by core/settings/validator-source.ts (bundled to run here). */
-async function settingsValidatorSource(build) {
-  const script = join(dist, ".validator-source.mjs");
-  await build({ entryPoints: [join(repoRoot, "core/settings/validator-source.ts")], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning" });
-  try {
-    const module = await import(`${pathToFileURL(script).href}?${Date.now()}`);
-    return module.settingsValidatorSource();
-  } finally {
-    rmSync(script, { force: true });
-  }
-}
-
-/** The dashboard templates (apps/grafana/dashboard-templates.ts), built by the SDK here so the render bundle does without it. */
-async function dashboardTemplates(build) {
-  const script = join(dist, ".dashboard-templates.mjs");
-  await build({ entryPoints: [join(repoRoot, "apps/grafana/dashboard-templates.ts")], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning" });
-  try {
-    const module = await import(`${pathToFileURL(script).href}?${Date.now()}`);
-    return { placeholders: module.namespacePlaceholders, files: module.dashboardTemplates() };
-  } finally {
-    rmSync(script, { force: true });
-  }
-}
-
-/** The k6 traffic script's bundle (apps/traffic/k6-bundle.ts), made here so the render bundle does without esbuild. */
-async function k6ScriptBundle(build) {
-  const script = join(dist, ".k6-bundle.mjs");
-  const source = join(repoRoot, "apps/traffic/k6-bundle.ts");
+/** Runs a TypeScript module of the repository here (bundled by esbuild, its packages left to Node) and returns what `use` takes from it. */
+async function fromModule(build, source, use) {
+  // A name per process: vitest's config runs this while a build may run in another process.
+  const script = join(dist, `.${basename(source, ".ts")}-${process.pid}.mjs`);
+  mkdirSync(dist, { recursive: true });
   // The module finds the repository from its own URL: give it the one it has as a source file.
-  await build({ entryPoints: [source], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", define: { "import.meta.url": JSON.stringify(pathToFileURL(source).href) }, logLevel: "warning" });
+  await build({ entryPoints: [join(repoRoot, source)], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", define: { "import.meta.url": JSON.stringify(pathToFileURL(join(repoRoot, source)).href) }, logLevel: "warning" });
   try {
-    const module = await import(`${pathToFileURL(script).href}?${Date.now()}`);
-    return module.k6ScriptBundle();
+    return use(await import(`${pathToFileURL(script).href}?${Date.now()}`));
   } finally {
     rmSync(script, { force: true });
   }
 }
 
-function swaps(validatorSource, templates, k6Bundle) {
-  const templatesModule = `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n`;
-  const k6BundleModule = `export function k6ScriptBundle() { return ${JSON.stringify(k6Bundle)}; }\n`;
+export const precomputedFilters = {
+  settingsValidator: /core[\\/]settings[\\/]validator\.ts$/,
+  dashboardTemplates: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/,
+  k6Bundle: /apps[\\/]traffic[\\/]k6-bundle\.ts$/,
+};
+
+/**
+ * The modules the bundles carry in a quicker form than their sources, computed from those
+ * sources: the settings validator precompiled (ajv standalone), the dashboard templates as JSON
+ * (the SDK runs here) and the k6 script's bundle as text (esbuild runs here). `filter` matches the
+ * source file; `contents` is a JavaScript module with the same exports. vitest.config.ts swaps the
+ * same modules, so the tests run what the bundles run.
+ */
+export async function precomputedModules(build) {
+  const validator = await fromModule(build, "core/settings/validator-source.ts", (module) => module.settingsValidatorSource());
+  const templates = await fromModule(build, "apps/grafana/dashboard-templates.ts", (module) => ({ placeholders: module.namespacePlaceholders, files: module.dashboardTemplates() }));
+  const k6Bundle = await fromModule(build, "apps/traffic/k6-bundle.ts", (module) => module.k6ScriptBundle());
+  return [
+    { filter: precomputedFilters.settingsValidator, contents: validator, resolveDir: join(repoRoot, "core/settings") },
+    { filter: precomputedFilters.dashboardTemplates, contents: `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n` },
+    { filter: precomputedFilters.k6Bundle, contents: `export function k6ScriptBundle() { return ${JSON.stringify(k6Bundle)}; }\n` },
+  ];
+}
+
+function swaps(precomputed) {
   return {
     name: "swaps",
     setup(b) {
-      b.onLoad({ filter: /core[\\/]settings[\\/]validator\.ts$/ }, () => ({ contents: validatorSource, loader: "js", resolveDir: join(repoRoot, "core/settings") }));
-      b.onLoad({ filter: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/ }, () => ({ contents: templatesModule, loader: "js" }));
-      b.onLoad({ filter: /apps[\\/]traffic[\\/]k6-bundle\.ts$/ }, () => ({ contents: k6BundleModule, loader: "js" }));
+      for (const { filter, contents, resolveDir } of precomputed) b.onLoad({ filter }, () => ({ contents, loader: "js", resolveDir }));
       b.onLoad({ filter: /field-catalog\.json$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
       // kubernetes-models words schema errors in English only (localize.en): the bundle carries
       // that one of ajv-i18n's thirty-odd languages.
@@ -108,7 +104,7 @@ async function buildBundles(minify) {
   const started = performance.now();
   const { build } = await import("esbuild");
   mkdirSync(dist, { recursive: true });
-  const plugins = [swaps(await settingsValidatorSource(build), await dashboardTemplates(build), await k6ScriptBundle(build))];
+  const plugins = [swaps(await precomputedModules(build))];
   await Promise.all(
     Object.entries(entryPoints).map(([command, module]) =>
       build({
