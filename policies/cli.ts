@@ -68,7 +68,8 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
   const results = dirs.map((dir) => {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
     const environment = values.env ?? basename(dir);
-    return checkTree(dir, environment, settingsFor(repoRoot, environment), rules, relative(process.cwd(), dir) || ".");
+    const settings = timed("settings", () => settingsFor(repoRoot, environment));
+    return checkTree(dir, environment, settings, rules, relative(process.cwd(), dir) || ".");
   });
   const failed = results.some((r) => failing(r.findings).length > 0);
   const output = values.format === "json" ? jsonReport(results) : values.format === "sarif" ? sarifReport(results, rules, repoRoot) : textReport(results, rules, values.matrix!);
