@@ -45,11 +45,25 @@ class WaitingFilesFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Files that need a process of their own: the order service's (gRPC and pg compare errors and
+ * buffers by class across modules that a VM context would split) and mermaid's (an ES module
+ * graph VM contexts do not load).
+ */
+const realmBound = ["test/order-*.test.ts", "test/environment-summary.test.ts"];
+
 export default defineConfig({
   plugins: [precomputed()],
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["./test/support/global-setup.ts"],
+    projects: [
+      // Most files run in VM contexts of long-lived workers (a fresh context per file, no new
+      // process): half the start-up cost of a file. Errors from Node's own modules then come
+      // from another realm, so product code tells them apart by isNativeError and code, never
+      // instanceof Error.
+      { extends: true, test: { name: "vm", pool: "vmForks", include: ["test/**/*.test.ts"], exclude: realmBound } },
+      { extends: true, test: { name: "process", include: realmBound } },
+    ],
     // Engine tests start real servers; give them room. Most of a test file's time is spent
     // waiting on those servers (start-up, failover, backoff), so four files run at once even on
     // 2 cores (vitest's default would be one: cores - 1; four measured 10 % faster than three);

@@ -1,5 +1,7 @@
 // Errors a user can act on. The CLI prints their message (no stack trace) and exits with
 // their code; anything else is a bug in the generator and keeps its stack.
+import { types } from "node:util";
+
 export class UserError extends Error {
   constructor(
     message: string,
@@ -35,13 +37,14 @@ export function reportError(command: string, usage: string, error: unknown): num
     console.error(`${command}: ${error.message}`);
     return error.exitCode;
   }
-  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+  // Node's own errors are checked by realm-independent means (isNativeError, code), not instanceof.
+  if (types.isNativeError(error) && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`${command}: ${error.message}\n${usage}`);
     return 2;
   }
   // The file system refused (permissions, a full disk): the message names the call and the path.
   const system = error as NodeJS.ErrnoException;
-  if (error instanceof Error && typeof system.code === "string" && typeof system.syscall === "string") {
+  if (types.isNativeError(error) && typeof system.code === "string" && typeof system.syscall === "string") {
     console.error(`${command}: ${error.message}`);
     return 1;
   }
