@@ -17,7 +17,7 @@ function random(seed: number): () => number {
   return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 }
 
-const edits = ["yes", "0755", "1e3", "~", "&a x", "*a", "[a, b]", "{a: 1}", "|", ">", "'q''s'", '"esc\\n"', "- x", "a: b", "#c", " ", "\t", "", "-1", "1.5", "0x1F", "null", "Off", "a:b", "---", '"n"', "64Mi", "/p:", "--f=1", "w x", "w: x y"];
+const edits = ["yes", "0755", "1e3", "~", "&a x", "*a", "[a, b]", "{a: 1}", "|", ">", "'q''s'", '"esc\\n"', "- x", "a: b", "#c", " ", "\t", "", "-1", "1.5", "0x1F", "null", "Off", "a:b", "---", '"n"', "64Mi", "/p:", "--f=1", "w x", "w: x y", "-e1", "-E5"];
 
 function mutate(text: string, next: () => number): string {
   const lines = text.split("\n");
@@ -124,7 +124,7 @@ describe("fast canonical YAML reader", () => {
 
   it("reads the string shapes it resolves without yaml (quantities, paths, flags, prose) as yaml does, near misses included", () => {
     const tokens = ["100m", "64Mi", "10s", "1d", "5Gi", "/data", "/", "/etc/a.yml", "-c", "--config.file=/etc/x.yml", "--port=80", "Carts (Redis) and the order database (PostgreSQL, backups)", "yes please", "no way", "Pod's volume",
-      "1e3", "0x1F", "-1", "-.inf", "0755", "1:20", "/a:", "--a:", "a b:", "a  b", "a # b", "yes", "1_000", "0b11", "10", "1.5m", "a b ", "--", "---", "-", "/a b"];
+      "1e3", "0x1F", "-1", "-.inf", "0755", "1:20", "/a:", "--a:", "a b:", "a  b", "a # b", "yes", "1_000", "0b11", "10", "1.5m", "a b ", "--", "---", "-", "/a b", "-e1", "-E+5", "-e-1", "--e1", "-ex"];
     for (const token of tokens) {
       const text = `a: ${token}\n`;
       let expected: unknown;

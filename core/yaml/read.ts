@@ -13,16 +13,19 @@ const yaml11Words = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|F
 const decimal = /^-?(0|[1-9][0-9]*)$/;
 // yaml's YAML 1.1 float pattern also takes "e1" or "E-5" for numbers: leave those to it.
 const exponentLike = /^[eE][-+]?[0-9]/;
-const isPlainString = (token: string) => plainSafe.test(token) && !yaml11Words.test(token) && !exponentLike.test(token) && !token.endsWith(":");
-// Other shapes that YAML 1.1 can only read as strings, common in manifests: quantities and
-// durations ("100m", "64Mi", "10s"), paths ("/data"), flags ("-c", "--port=80"), and prose
-// (words, single spaces, no ":" or "#"). Resolving them here spares a yaml parse per token.
-const alwaysStrings = [
+// Other shapes that YAML 1.1 reads only as the string itself, common in manifests: quantities
+// and durations ("100m", "64Mi", "10s"), paths ("/data"), flags ("-c", "--port=80"; not "-e1",
+// a float to yaml) and prose (words, single spaces, no ":" or "#"). Resolving them here spares
+// a yaml parse per token.
+const stringOnlyShapes = [
   /^[1-9][0-9]*(?:m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi|ms|s|h|d)$/,
   /^\/[A-Za-z0-9_./=,@+-]*$/,
-  /^--?[A-Za-z][A-Za-z0-9_./=,@+-]*$/,
+  /^(?:--|-(?![eE][-+]?[0-9]))[A-Za-z][A-Za-z0-9_./=,@+-]*$/,
   /^[A-Za-z][A-Za-z0-9_.,()/'+-]*(?: [A-Za-z0-9_.,()/'+-]+)+$/,
 ];
+/** An identifier-like plain scalar (also what a key may be here). */
+const isPlainString = (token: string) => plainSafe.test(token) && !yaml11Words.test(token) && !exponentLike.test(token) && !token.endsWith(":");
+const readsAsItself = (token: string) => isPlainString(token) || stringOnlyShapes.some((shape) => shape.test(token));
 
 class NotCanonical extends Error {}
 
@@ -40,19 +43,19 @@ function scalar(token: string): unknown {
   if (token === "{}") return {};
   if (token === "[]") return [];
   if (decimal.test(token) && token.length < 16) return Number(token);
-  if (isPlainString(token) || alwaysStrings.some((shape) => shape.test(token))) return token;
+  if (readsAsItself(token)) return token;
   if (/^"[^"\\]*"$/.test(token)) return token.slice(1, -1);
   // A quoted token must close its own quote, or yaml would read on past the line.
   if (token.startsWith('"') && !/^"(?:[^"\\]|\\.)*"$/.test(token)) throw new NotCanonical();
   if (token.startsWith("'") && !/^'(?:[^']|'')*'$/.test(token)) throw new NotCanonical();
-  // Anything else ("100m", "10s", escapes, YAML 1.1 forms): yaml resolves the lone scalar, and
-  // only a scalar result is accepted.
+  // Anything else (addresses, hashes, escapes, YAML 1.1 forms): yaml resolves the lone scalar,
+  // and only a scalar result is accepted.
   // Tokens starting with an indicator ("- ", "---", "&", "*", "!", "|", "[", ...) mean something else on their own.
   if (!/^([0-9A-Za-z_+/$]|\.(?!\.\.)|-(?!--)(?=\S)|")/.test(token)) throw new NotCanonical();
   return parsedByYaml(token);
 }
 
-// The same few tokens ("100m", "64Mi", "10s") recur in every manifest: yaml resolves each once.
+// The same tokens ("127.0.0.1", image digests) recur across manifests: yaml resolves each once.
 const resolved = new Map<string, unknown>();
 const notScalar = Symbol("not a scalar");
 
