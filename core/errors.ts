@@ -29,6 +29,15 @@ export class ObjectValidationError extends UserError {
 }
 
 /**
+ * An error of any realm (types.isNativeError: Node's own modules throw from another realm when
+ * this code runs in a VM context), or an object that inherits from this realm's Error without
+ * being built by its constructor (js-yaml's YAMLException, protobufjs's errors).
+ */
+export function isError(value: unknown): value is Error {
+  return types.isNativeError(value) || value instanceof Error;
+}
+
+/**
  * The exit code for an error a CLI caught: a UserError, a bad option or an error of the file
  * system is printed as one line (no stack trace); anything else is a bug and is re-thrown with its stack.
  */

@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { KubeConfig, RequestContext, ResponseContext, V1APIResource } from "@kubernetes/client-node";
-import { UserError } from "../../core/errors";
+import { isError, UserError } from "../../core/errors";
 import type { LiveEntry } from "./drift";
 import type { KubeObject } from "./tree";
 
@@ -72,7 +72,7 @@ function kubeconfigFiles(choice: KubeconfigChoice): string[] {
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  return (isError(error) ? error.message : String(error)).split("\n")[0]!;
 }
 
 type ClientNode = typeof import("@kubernetes/client-node");

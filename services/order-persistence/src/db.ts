@@ -1,6 +1,7 @@
 // The PostgreSQL pool and the one question the rest of the service asks about its errors: is the
 // database unavailable (so the order must be spooled and retried), or is something else wrong?
 import pg from "pg";
+import { isAggregateError, isError } from "./errors";
 import type { Logger } from "./log";
 
 export interface PoolOptions {
@@ -39,13 +40,13 @@ const UNAVAILABLE_MESSAGES = [/timeout exceeded when trying to connect/i, /query
 
 /** True when the error means PostgreSQL could not be reached or could not serve us right now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+  for (let current: unknown = error, depth = 0; isError(current) && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") {
       if (UNAVAILABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08") || code.startsWith("53")) return true;
     }
     if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return true;
-    if (current instanceof AggregateError && current.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    if (isAggregateError(current) && current.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
   }
   return false;
 }

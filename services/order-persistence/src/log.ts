@@ -1,5 +1,7 @@
 // Structured logs: one JSON object per line on stdout, so the cluster's log pipeline can parse
 // every event without a custom grammar.
+import { isError } from "./errors";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
@@ -18,7 +20,7 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /** Errors do not survive JSON.stringify (their fields are not enumerable); keep what helps an operator. */
 function plain(value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
+  if (!isError(value)) return value;
   const code = (value as { code?: unknown }).code;
   return code === undefined ? { name: value.name, message: value.message } : { name: value.name, message: value.message, code };
 }

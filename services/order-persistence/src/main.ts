@@ -3,6 +3,7 @@
 // migrations the server runs at startup).
 import { loadConfig } from "./config";
 import { createPool } from "./db";
+import { isError } from "./errors";
 import { migrate } from "./migrate";
 import { startServer } from "./server";
 
@@ -45,7 +46,7 @@ if (!run) {
   process.exit(2);
 } else {
   run().catch((error: unknown) => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `${command} failed`, error: error instanceof Error ? error.message : String(error) })}\n`);
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: `${command} failed`, error: isError(error) ? error.message : String(error) })}\n`);
     process.exit(1);
   });
 }
