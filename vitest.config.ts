@@ -1,27 +1,39 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
-import { precomputedFilters, precomputedModules } from "./generator/build.mjs";
+import { precomputedModules, precomputedSources, requireShim } from "./generator/build.mjs";
+
+type Precomputed = Awaited<ReturnType<typeof precomputedModules>>;
+// vitest loads this config once per project: the modules are kept on the process, not the plugin.
+const cache = Symbol.for("online-boutique-gitops.precomputed-modules");
+const processCache = globalThis as { [cache]?: Promise<Precomputed> };
+const repoRoot = fileURLToPath(new URL(".", import.meta.url));
+const precomputedFiles = new Set(precomputedSources.map((source) => join(repoRoot, source)));
 
 /**
  * The tests load the modules the CLI bundles precompute (generator/build.mjs) in the same form:
  * the settings validator precompiled, the dashboard templates as JSON, the k6 script's bundle as
- * text. Computed once per run from the current sources, in this process; every test file then
- * imports them in milliseconds instead of compiling the schema, loading the Grafana SDK and
- * running esbuild itself (~0.4 s per file).
+ * text. Computed once per vitest process from the current sources (again after one of them
+ * changes, in watch mode); every test file then imports them in milliseconds instead of compiling
+ * the schema, loading the Grafana SDK and running esbuild itself (~0.4 s per file). Imports with
+ * a query (?raw, ?url) get the file itself.
  */
-function precomputed(): Plugin {
-  let modules: ReturnType<typeof precomputedModules> | undefined;
+function precomputedModulesPlugin(): Plugin {
   return {
     name: "precomputed-modules",
     enforce: "pre",
     async load(id) {
-      const file = id.split("?")[0]!;
-      if (!Object.values(precomputedFilters).some((filter) => filter.test(file))) return null;
-      modules ??= import("esbuild").then(({ build }) => precomputedModules(build));
-      const { contents } = (await modules).find(({ filter }) => filter.test(file))!;
+      if (!precomputedFiles.has(id)) return null;
+      processCache[cache] ??= import("esbuild").then(({ build }) => precomputedModules(build));
+      const { contents } = (await processCache[cache]).find(({ source }) => join(repoRoot, source) === id)!;
       // ajv's standalone code calls require() for its runtime helpers; vitest's ES modules have none.
-      return `import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);\n${contents}`;
+      return `${requireShim}\n${contents}`;
+    },
+    watchChange(id) {
+      if (/[\\/](core[\\/]settings|apps[\\/]grafana|apps[\\/]traffic)[\\/]/.test(id)) delete processCache[cache];
     },
   };
 }
@@ -32,12 +44,13 @@ function precomputed(): Plugin {
  * orders by the last run's durations when it has them; a clean clone (CI) has none, and without
  * this hint it would start the largest files first and the type-check last.
  */
-const startFirst = ["redis-sentinel", "adding-a-workload", "order-tee-chaos", "prometheus-exporters", "postgres", "typecheck", "concurrent-render", "grafana-dashboards"].map((name) => `/test/${name}.test.ts`);
+const startFirst = ["redis-sentinel", "adding-a-workload", "order-tee-chaos", "prometheus-exporters", "postgres", "typecheck", "concurrent-render", "grafana-dashboards"].map((name) => `test/${name}.test.ts`);
+for (const file of startFirst) if (!existsSync(join(repoRoot, file))) throw new Error(`vitest.config.ts: startFirst names ${file}, which does not exist`);
 
 class WaitingFilesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (file: TestSpecification) => {
-      const index = startFirst.findIndex((suffix) => file.moduleId.endsWith(suffix));
+      const index = startFirst.findIndex((name) => file.moduleId === join(repoRoot, name));
       return index === -1 ? startFirst.length : index;
     };
     // Array.prototype.sort is stable: the others keep vitest's order.
@@ -46,23 +59,23 @@ class WaitingFilesFirst extends BaseSequencer {
 }
 
 /**
- * Files that need a process of their own: the order service's (gRPC and pg compare errors and
- * buffers by class across modules that a VM context would split) and mermaid's (an ES module
- * graph VM contexts do not load).
+ * Files that need a process of their own: those that load the order service, pg or gRPC (these
+ * compare errors and buffers by class across modules that a VM context would split) and mermaid
+ * (an ES module graph a VM context does not load).
  */
-const realmBound = ["test/order-*.test.ts", "test/environment-summary.test.ts"];
+const ownProcess = ["test/order-*.test.ts", "test/prometheus-exporters.test.ts", "test/grafana-dashboards.test.ts", "test/grafana-database.test.ts", "test/environment-summary.test.ts"];
 
 export default defineConfig({
-  plugins: [precomputed()],
+  plugins: [precomputedModulesPlugin()],
   test: {
     globalSetup: ["./test/support/global-setup.ts"],
     projects: [
       // Most files run in VM contexts of long-lived workers (a fresh context per file, no new
       // process): half the start-up cost of a file. Errors from Node's own modules then come
-      // from another realm, so product code tells them apart by isNativeError and code, never
-      // instanceof Error.
-      { extends: true, test: { name: "vm", pool: "vmForks", include: ["test/**/*.test.ts"], exclude: realmBound } },
-      { extends: true, test: { name: "process", include: realmBound } },
+      // from another realm: product code that inspects them uses util.types.isNativeError and
+      // their code, not instanceof Error.
+      { extends: true, test: { name: "vm", pool: "vmForks", include: ["test/**/*.test.ts"], exclude: ownProcess } },
+      { extends: true, test: { name: "process", include: ownProcess } },
     ],
     // Engine tests start real servers; give them room. Most of a test file's time is spent
     // waiting on those servers (start-up, failover, backoff), so four files run at once even on

@@ -13,7 +13,7 @@
 // `ensureBuilt()` skips all work when dist/ is newer than every source file (esbuild is only
 // loaded when it has work). Run directly (`npm run build`) it rebuilds; `--readable` leaves the
 // bundles unminified, for profiling.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -39,49 +39,59 @@ function upToDate() {
   return bundles.every((bundle) => statSync(bundle).mtimeMs > newest);
 }
 
-/** Runs a TypeScript module of the repository here (bundled by esbuild, its packages left to Node) and returns what `use` takes from it. */
-async function fromModule(build, source, use) {
-  // A name per process: vitest's config runs this while a build may run in another process.
-  const script = join(dist, `.${basename(source, ".ts")}-${process.pid}.mjs`);
+/**
+ * Runs a TypeScript module of the repository here (bundled by esbuild into a fresh temporary
+ * folder, its packages left to Node) and returns what `use` takes from it. `ownUrl`: the module
+ * finds the repository from its import.meta.url, so it gets the URL it has as a source file.
+ */
+async function runRepositoryModule(build, source, use, { ownUrl = false } = {}) {
   mkdirSync(dist, { recursive: true });
-  // The module finds the repository from its own URL: give it the one it has as a source file.
-  await build({ entryPoints: [join(repoRoot, source)], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", define: { "import.meta.url": JSON.stringify(pathToFileURL(join(repoRoot, source)).href) }, logLevel: "warning" });
+  const folder = mkdtempSync(join(dist, ".precompute-"));
+  const script = join(folder, `${basename(source, ".ts")}.mjs`);
+  const define = ownUrl ? { "import.meta.url": JSON.stringify(pathToFileURL(join(repoRoot, source)).href) } : {};
+  await build({ entryPoints: [join(repoRoot, source)], outfile: script, bundle: true, platform: "node", format: "esm", packages: "external", define, logLevel: "warning" });
   try {
-    return use(await import(`${pathToFileURL(script).href}?${Date.now()}`));
+    return use(await import(pathToFileURL(script).href));
   } finally {
-    rmSync(script, { force: true });
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 
-export const precomputedFilters = {
-  settingsValidator: /core[\\/]settings[\\/]validator\.ts$/,
-  dashboardTemplates: /apps[\\/]grafana[\\/]dashboard-templates\.ts$/,
-  k6Bundle: /apps[\\/]traffic[\\/]k6-bundle\.ts$/,
-};
+/** The source files whose modules are precomputed (repository-relative). */
+export const precomputedSources = ["core/settings/validator.ts", "apps/grafana/dashboard-templates.ts", "apps/traffic/k6-bundle.ts"];
+
+/** For bundles that are ES modules but carry CommonJS code calling require(). */
+export const requireShim = 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
 
 /**
  * The modules the bundles carry in a quicker form than their sources, computed from those
  * sources: the settings validator precompiled (ajv standalone), the dashboard templates as JSON
- * (the SDK runs here) and the k6 script's bundle as text (esbuild runs here). `filter` matches the
- * source file; `contents` is a JavaScript module with the same exports. vitest.config.ts swaps the
- * same modules, so the tests run what the bundles run.
+ * (the SDK runs here) and the k6 script's bundle as text (esbuild runs here). `source` is the
+ * file replaced (one of precomputedSources); `contents` is a JavaScript module with the same
+ * exports. vitest.config.ts swaps the same modules, so the tests run what the bundles run.
  */
 export async function precomputedModules(build) {
-  const validator = await fromModule(build, "core/settings/validator-source.ts", (module) => module.settingsValidatorSource());
-  const templates = await fromModule(build, "apps/grafana/dashboard-templates.ts", (module) => ({ placeholders: module.namespacePlaceholders, files: module.dashboardTemplates() }));
-  const k6Bundle = await fromModule(build, "apps/traffic/k6-bundle.ts", (module) => module.k6ScriptBundle());
+  const [validatorSource, templatesSource, k6Source] = precomputedSources;
+  const validator = await runRepositoryModule(build, "core/settings/validator-source.ts", (module) => module.settingsValidatorSource());
+  const templates = await runRepositoryModule(build, templatesSource, (module) => ({ placeholders: module.namespacePlaceholders, files: module.dashboardTemplates() }));
+  const k6Bundle = await runRepositoryModule(build, k6Source, (module) => module.k6ScriptBundle(), { ownUrl: true });
   return [
-    { filter: precomputedFilters.settingsValidator, contents: validator, resolveDir: join(repoRoot, "core/settings") },
-    { filter: precomputedFilters.dashboardTemplates, contents: `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n` },
-    { filter: precomputedFilters.k6Bundle, contents: `export function k6ScriptBundle() { return ${JSON.stringify(k6Bundle)}; }\n` },
+    { source: validatorSource, contents: validator, resolveDir: join(repoRoot, "core/settings") },
+    { source: templatesSource, contents: `export const namespacePlaceholders = ${JSON.stringify(templates.placeholders)};\nexport function dashboardTemplates() { return ${JSON.stringify(templates.files)}; }\n` },
+    { source: k6Source, contents: `export function k6ScriptBundle() { return ${JSON.stringify(k6Bundle)}; }\n` },
   ];
+}
+
+/** esbuild's filter for a repository file, whichever separator the platform uses. */
+function pathFilter(source) {
+  return new RegExp(`(^|[\\\\/])${source.split("/").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[\\\\/]")}$`);
 }
 
 function swaps(precomputed) {
   return {
     name: "swaps",
     setup(b) {
-      for (const { filter, contents, resolveDir } of precomputed) b.onLoad({ filter }, () => ({ contents, loader: "js", resolveDir }));
+      for (const { source, contents, resolveDir } of precomputed) b.onLoad({ filter: pathFilter(source) }, () => ({ contents, loader: "js", resolveDir }));
       b.onLoad({ filter: /field-catalog\.json$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
       // kubernetes-models words schema errors in English only (localize.en): the bundle carries
       // that one of ajv-i18n's thirty-odd languages.
@@ -116,7 +126,7 @@ async function buildBundles(minify) {
         format: "esm",
         target: "node20",
         // Some dependencies are CommonJS and call require(); give the ES module bundle one.
-        banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+        banner: { js: requireShim },
         // Format checkers of kubernetes-models' validators import "punycode", which resolves to
         // Node's deprecated built-in (a warning on every run under Node 22+); the npm package of
         // the same code is what Node recommends instead.
