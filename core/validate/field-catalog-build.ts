@@ -62,6 +62,10 @@ export function buildFieldCatalog(): FieldCatalog {
 
   const describe = (raw: ts.Type, anonymousKey: string): string => {
     const type = checker.getNonNullableType(raw);
+    // A global the program's lib (ES5 only) does not declare, used by a future release's
+    // declarations, resolves to the error type: it would pass for "any" and silently end the
+    // checks under that field.
+    if (isUnresolved(raw) || isUnresolved(type)) throw new Error(`unresolved type in ${anonymousKey}: add the lib it needs`);
     const scalar = scalarOf(type);
     if (scalar) return scalar;
     if (type.isUnion()) {
@@ -105,6 +109,11 @@ export function buildFieldCatalog(): FieldCatalog {
     }
   }
   return sortDeep(catalog) as FieldCatalog;
+}
+
+/** TypeScript's error type: what a reference to an undeclared name resolves to (not in the public API). */
+function isUnresolved(type: ts.Type): boolean {
+  return (type as ts.Type & { intrinsicName?: string }).intrinsicName === "error";
 }
 
 function literalOf(checker: ts.TypeChecker, type: ts.Type, name: string): string | undefined {
