@@ -72,8 +72,8 @@ export default defineConfig({
     projects: [
       // Most files run in VM contexts of long-lived workers (a fresh context per file, no new
       // process): half the start-up cost of a file. Errors from Node's own modules then come
-      // from another realm: product code that inspects them uses util.types.isNativeError and
-      // their code, not instanceof Error.
+      // from another realm: product code that inspects them asks isError() (core/errors.ts:
+      // util.types.isNativeError or instanceof Error), not instanceof Error alone.
       { extends: true, test: { name: "vm", pool: "vmForks", include: ["test/**/*.test.ts"], exclude: ownProcess } },
       { extends: true, test: { name: "process", include: ownProcess } },
     ],
