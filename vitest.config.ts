@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
@@ -12,6 +12,8 @@ const cache = Symbol.for("online-boutique-gitops.precomputed-modules");
 const processCache = globalThis as { [cache]?: Promise<Precomputed> };
 const repoRoot = fileURLToPath(new URL(".", import.meta.url));
 const precomputedFiles = new Set(precomputedSources.map((source) => join(repoRoot, source)));
+// A precomputed module is built from its own folder (the schema beside the validator, the k6 script below its bundler).
+const precomputedFolders = precomputedSources.map((source) => join(repoRoot, dirname(source), sep));
 
 /**
  * The tests load the modules the CLI bundles precompute (generator/build.mjs) in the same form:
@@ -33,7 +35,7 @@ function precomputedModulesPlugin(): Plugin {
       return `${requireShim}\n${contents}`;
     },
     watchChange(id) {
-      if (/[\\/](core[\\/]settings|apps[\\/]grafana|apps[\\/]traffic)[\\/]/.test(id)) delete processCache[cache];
+      if (precomputedFolders.some((folder) => id.startsWith(folder))) delete processCache[cache];
     },
   };
 }

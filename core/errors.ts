@@ -46,14 +46,13 @@ export function reportError(command: string, usage: string, error: unknown): num
     console.error(`${command}: ${error.message}`);
     return error.exitCode;
   }
-  // Node's own errors are checked by realm-independent means (isNativeError, code), not instanceof.
-  if (types.isNativeError(error) && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+  if (isError(error) && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     console.error(`${command}: ${error.message}\n${usage}`);
     return 2;
   }
   // The file system refused (permissions, a full disk): the message names the call and the path.
   const system = error as NodeJS.ErrnoException;
-  if (types.isNativeError(error) && typeof system.code === "string" && typeof system.syscall === "string") {
+  if (isError(error) && typeof system.code === "string" && typeof system.syscall === "string") {
     console.error(`${command}: ${error.message}`);
     return 1;
   }
