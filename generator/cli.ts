@@ -8,7 +8,7 @@ import { apps as allApps } from "../apps/index";
 import type { App } from "../apps/lib/app";
 import { reportError, SettingsError, UserError } from "../core/errors";
 import { argocdClashes } from "./argocd";
-import { compareWithDisk, writeRendered } from "./output";
+import { checkRendered, syncRendered } from "./output";
 import { renderedRoot, renderEnvironment, renderFleet, type EnvironmentRender } from "./render";
 import { exampleValues } from "../core/settings/examples";
 import { listEnvironments, loadEnvironments, type Environment } from "../core/settings/load";
@@ -68,7 +68,8 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     ...("note" in fleet && fleet.note ? [fleet.note] : []),
   ];
 
-  const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, selected, files, all));
+  const lockOptions = { onWait: (line: string) => console.error(line) };
+  const drift = values.check ? checkRendered(repoRoot, renderedRoot, selected, files, all, lockOptions) : syncRendered(repoRoot, renderedRoot, selected, files, all, lockOptions);
   const changes = [
     ...drift.stale.map((p) => `stale    ${p}`),
     ...drift.missing.map((p) => `missing  ${p}`),
@@ -79,9 +80,8 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     const advice = `${renderedRoot}/ is out of date (${changes.length} file(s)); run \`npm run render\` and commit the result:`;
     return { exitCode: 1, output: [...output, advice, ...changes.map((line) => `  ${line}`)] };
   }
-  // An unchanged tree is left alone: no rewrite, and file times stay as they are.
+  // An unchanged tree was left alone: no rewrite, and file times stay as they are.
   if (changes.length === 0) return { exitCode: 0, output: [...output, `${renderedRoot}/ unchanged (${files.length} files)`] };
-  timed("write", () => writeRendered(repoRoot, renderedRoot, selected, files, all, { onWait: (line) => console.error(line) }));
   const counts = `${drift.stale.length} changed, ${drift.missing.length} added, ${drift.extra.length} deleted`;
   return { exitCode: 0, output: [...output, `wrote ${files.length} files to ${renderedRoot}/ (${counts})`] };
 }

@@ -4,6 +4,7 @@
 import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { UserError } from "../core/errors";
+import { timed } from "../core/timings";
 import { isAlive, withRenderLock, type LockOptions } from "./render-lock";
 import type { RenderedFile } from "./render";
 
@@ -41,6 +42,13 @@ export function compareWithDisk(repoRoot: string, renderedRoot: string, environm
   return drift;
 }
 
+/** The render lock of a repository: renders replace its rendered/ one at a time. */
+const lockFileOf = (repoRoot: string, renderedRoot: string) => join(repoRoot, `.${renderedRoot}.lock`);
+
+export function hasChanges(drift: Drift): boolean {
+  return drift.stale.length + drift.missing.length + drift.extra.length > 0;
+}
+
 /**
  * Replaces rendered/ (all environments) or only the given environments' folders with `files`,
  * atomically per run: everything is written to a sibling temp tree first, then swapped in with
@@ -48,13 +56,54 @@ export function compareWithDisk(repoRoot: string, renderedRoot: string, environm
  */
 export function writeRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): void {
   withRenderLock(
-    join(repoRoot, `.${renderedRoot}.lock`),
+    lockFileOf(repoRoot, renderedRoot),
     () => {
       recoverInterruptedSwap(repoRoot, renderedRoot);
       swapIn(repoRoot, renderedRoot, environments, files, allEnvironments);
     },
     lockOptions,
   );
+}
+
+/**
+ * What a render does with its files: compares them with rendered/ and replaces the tree only when
+ * they differ (an unchanged tree keeps its file times). Comparing and writing both hold the lock:
+ * a comparison outside it read trees that a concurrent render was swapping out, and failed on a
+ * file listed a moment before (ENOENT).
+ */
+export function syncRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): Drift {
+  return withRenderLock(
+    lockFileOf(repoRoot, renderedRoot),
+    () => {
+      recoverInterruptedSwap(repoRoot, renderedRoot);
+      const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
+      if (hasChanges(drift)) timed("write", () => swapIn(repoRoot, renderedRoot, environments, files, allEnvironments));
+      return drift;
+    },
+    lockOptions,
+  );
+}
+
+/**
+ * What `render --check` does: the comparison alone, holding the lock too, so it never reads a tree
+ * a render is swapping out. Where this process cannot create the lock file (a read-only checkout)
+ * it cannot render either, and compares without the lock.
+ */
+export function checkRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): Drift {
+  const lock = lockFileOf(repoRoot, renderedRoot);
+  const compare = () => timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
+  try {
+    return withRenderLock(lock, compare, lockOptions);
+  } catch (error) {
+    if (lockRefused(error, lock)) return compare();
+    throw error;
+  }
+}
+
+/** Whether creating the lock (or its temp file) was refused by the file system's permissions. */
+function lockRefused(error: unknown, lock: string): boolean {
+  const { code, path } = error as NodeJS.ErrnoException;
+  return (code === "EACCES" || code === "EPERM" || code === "EROFS") && typeof path === "string" && path.startsWith(lock);
 }
 
 /** Whether this process may create and remove entries in a folder. */

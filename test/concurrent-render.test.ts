@@ -2,7 +2,7 @@
 // host, start), a lock or a leftover folder of a render that is gone is cleaned up, and a live
 // render's are never touched.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
@@ -108,7 +108,7 @@ function deadPid(): number {
 const leftovers = (root: string) => readdirSync(root).filter((entry) => entry.startsWith(".rendered"));
 
 describe("concurrent renders", () => {
-  it("4 pairs of renders running at once (all environments, and --env dev), twice, leave rendered/ as one render does, whether rendered/ was missing or complete", async () => {
+  it("4 pairs of renders running at once (all environments, and --env dev) and a --check, twice, leave rendered/ as one render does, whether rendered/ was missing or complete", async () => {
     const root = scratch();
     rmSync(join(root, "rendered"), { recursive: true });
     // Two rounds, one per state a round can start from: the first renders into a missing rendered/
@@ -116,16 +116,37 @@ describe("concurrent renders", () => {
     // tree the first left (every render finds it unchanged and leaves it alone). A third round would
     // start from the very state of the second and prove nothing more; many processes racing for the
     // lock at once is the lock-user test's below, at a fraction of a render's cost.
+    // The --check reads the tree while the renders swap it: before or after a swap, never during one.
     for (let round = 0; round < 2; round++) {
-      const runs = Array.from({ length: 4 }, () => [render(root), render(root, "--env", "dev")]).flat();
-      for (const run of await Promise.all(runs)) {
-        expect(run.status).toBe(0);
+      const renders = Array.from({ length: 4 }, () => [render(root), render(root, "--env", "dev")]).flat();
+      const check = render(root, "--check");
+      for (const run of await Promise.all(renders)) {
+        expect(run.status, run.stderr).toBe(0);
         // The only thing a render says on stderr: that it waits for another's lock.
         for (const line of run.stderr.split("\n").filter(Boolean)) expect(line).toMatch(waiting);
       }
+      const checked = await check;
+      expect([0, 1], checked.stderr).toContain(checked.status);
+      for (const line of checked.stderr.split("\n").filter(Boolean)) expect(line).toMatch(waiting);
     }
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
     expect(leftovers(root)).toEqual([]);
+  });
+
+  it("--check on a checkout it may not write to (no lock file possible) compares without the lock", async () => {
+    const root = scratch();
+    writeFileSync(join(root, "rendered", "dev", "hand-made.yaml"), "kind: ConfigMap\n");
+    chmodSync(root, 0o555);
+    try {
+      // As root, permissions stop nobody: the check runs as the user nobody, who may read the scratch copy and the bundle.
+      const asUser = process.getuid?.() === 0 ? ["runuser", ["-u", "nobody", "--", process.execPath]] as const : [process.execPath, []] as const;
+      const result = spawnSync(asUser[0], [...asUser[1], ...cliNodeArgs("render", repoRoot), "--root", root, "--check"], { encoding: "utf8" });
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain("extra    rendered/dev/hand-made.yaml");
+    } finally {
+      chmodSync(root, 0o755);
+    }
   });
 
   it("a lock left by a render that was killed is taken over", async () => {

@@ -1,12 +1,12 @@
-// generator/output.ts in-process: what writeRendered leaves on disk and what compareWithDisk
-// reports, on a scratch folder. (The render CLI tests cover the same through the bundle, in a
+// generator/output.ts in-process: what writeRendered and syncRendered leave on disk and what
+// compareWithDisk and checkRendered report, on a scratch folder. (The render CLI tests cover the same through the bundle, in a
 // child process; these specify the module itself, where mutation testing can see it.)
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { UserError } from "../core/errors";
-import { checkReplaceable, compareWithDisk, listFiles, writeRendered } from "../generator/output";
+import { checkRendered, checkReplaceable, compareWithDisk, listFiles, syncRendered, writeRendered } from "../generator/output";
 
 let root: string;
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -149,5 +149,35 @@ describe("checkReplaceable (the permission check before any write)", () => {
     const refused = (count: number) => ["a", "b", "c", "d", "e", "f", "g"].slice(0, count).map((name) => `rendered/${name}`);
     expect(() => checkReplaceable(dir, "rendered", refusing(dir, ...refused(5)))).toThrow(/^rendered\/a, rendered\/b, rendered\/c, rendered\/d, rendered\/e: not writable/);
     expect(() => checkReplaceable(dir, "rendered", refusing(dir, ...refused(7)))).toThrow(/^rendered\/a, rendered\/b, rendered\/c, rendered\/d, rendered\/e and 2 more: not writable/);
+  });
+});
+
+describe("syncRendered (the render) and checkRendered (--check), both holding the lock", () => {
+  it("an up-to-date tree is left alone, file times included, and no drift is reported", () => {
+    const dir = scratch({ ...dev, ...prod });
+    const before = statSync(join(dir, "rendered")).ino;
+    expect(syncRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true)).toEqual({ stale: [], missing: [], extra: [] });
+    expect(statSync(join(dir, "rendered")).ino).toBe(before);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it("a drifted tree is replaced, and what differed is reported", () => {
+    const dir = scratch({ ...dev, "rendered/dev/a/x.yaml": "hand edit\n", "rendered/dev/extra.yaml": "e\n" });
+    expect(syncRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: ["rendered/dev/a/x.yaml"], missing: [], extra: ["rendered/dev/extra.yaml"] });
+    expect(onDisk(dir)).toEqual(dev);
+  });
+
+  it("the old tree a killed render left aside is put back before the comparison: equal to the files, it is not rewritten", () => {
+    const dir = scratch({ ".rendered-previous-999999/dev/a/x.yaml": "dev x\n", ".rendered-previous-999999/dev/b/y.yaml": "dev y\n" });
+    expect(syncRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: [], missing: [], extra: [] });
+    expect(onDisk(dir)).toEqual(dev);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it("--check compares and changes nothing, and leaves no lock behind", () => {
+    const dir = scratch({ "rendered/dev/a/x.yaml": "hand edit\n" });
+    expect(checkRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: ["rendered/dev/a/x.yaml"], missing: ["rendered/dev/b/y.yaml"], extra: [] });
+    expect(onDisk(dir)).toEqual({ "rendered/dev/a/x.yaml": "hand edit\n" });
+    expect(leftovers(dir)).toEqual([]);
   });
 });
