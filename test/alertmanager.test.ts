@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SettingsError } from "../core/errors";
 import { loadEnvironment } from "../core/settings/load";
-import { environmentsDir, find, objectsOf, repoRoot, type Json } from "./support/repo";
+import { environmentsDir, find, repoRoot, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const dir = mkdtempSync(join(tmpdir(), "alertmanager-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

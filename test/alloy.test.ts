@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { alloyText } from "../apps/alloy";
 import { kubernetesEventsStream, logLabels } from "../apps/grafana/dashboards";
-import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const prod = objectsOf("prod");
 const configOf = (name: string) => find(prod, "ConfigMap", name)!.data["config.alloy"] as string;

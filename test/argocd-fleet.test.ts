@@ -6,7 +6,8 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { renderInProcess, repoRoot, runPolicyCli, scratchRepo, type Json } from "./support/repo";
+import { repoRoot, runPolicyCli, scratchRepo, type Json } from "./support/repo";
+import { renderInProcess } from "./support/render";
 
 const read = (path: string): Json => parse(readFileSync(path, "utf8"), { version: "1.1" });
 

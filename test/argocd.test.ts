@@ -4,7 +4,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isClusterScoped, apiGroupOf } from "../core/validate/scope";
-import { find, objectsOf, repoRoot, type Json } from "./support/repo";
+import { find, repoRoot, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 describe.each(["dev", "prod"])("%s: Argo CD wiring", (environment) => {
   const objects = objectsOf(environment);

@@ -8,7 +8,8 @@ import { records } from "../core/contract/index";
 import { loadEnvironment } from "../core/settings/load";
 import { environmentSummary } from "../generator/environment-summary";
 import { loadManifests } from "../policies/engine/load";
-import { environmentsDir, render, repoRoot, type Json } from "./support/repo";
+import { environmentsDir, repoRoot, type Json } from "./support/repo";
+import { render } from "./support/render";
 
 const summaryOf = (environment: string) => render(environment).files.find((file) => file.path === `rendered/${environment}/SUMMARY.md`)!.content;
 

@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { validateObject } from "../core/validate/models";
-import { find, objectsOf, runCli, runPolicyCli, scratchRepo, type Json } from "./support/repo";
+import { find, runCli, runPolicyCli, scratchRepo, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const gateway = { name: "shared", namespace: "gateways", sectionName: "https" };
 const viaGateway = (sectionName?: string) => (settings: Json) => {

@@ -12,7 +12,8 @@ import { parse } from "yaml";
 import { defaultMigrationsDir } from "../services/order-persistence/src/paths";
 import { migrate } from "../services/order-persistence/src/migrate";
 import { postgresBinDir, removeServerOwnedTempDirs, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
-import { envEntries as envOf, find, objectsOf, repoRoot } from "./support/repo";
+import { envEntries as envOf, find, repoRoot } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const script = (parse(readFileSync(join(repoRoot, "rendered/prod/data/postgres/configmap-postgres-scripts.yaml"), "utf8")) as { data: Record<string, string> }).data["grafana-access.sh"]!;
 

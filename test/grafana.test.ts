@@ -5,7 +5,8 @@
 // engines in test/grafana-dashboards.test.ts, the database roles in test/grafana-database.test.ts).
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const grafanaOf = (environment: string) => find(objectsOf(environment), "StatefulSet", "grafana")!;
 const envIn = (environment: string) => envOf(grafanaOf(environment).spec.template.spec.containers[0]);

@@ -1,7 +1,8 @@
 // kube-state-metrics as rendered: it reads exactly the kinds it reports on, with list and watch
 // only, and nothing else (its --resources flag and its ClusterRole are one list).
 import { describe, expect, it } from "vitest";
-import { find, objectsOf, type Json } from "./support/repo";
+import { find, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const objects = objectsOf("prod");
 const role = find(objects, "ClusterRole", "monitoring-kube-state-metrics")!;

@@ -4,7 +4,8 @@
 // (`loki -verify-config`) for a machine that has it.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { envEntries as envOf, find, objectsOf, type Json } from "./support/repo";
+import { envEntries as envOf, find, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const configOf = (environment: string) => parse(find(objectsOf(environment), "ConfigMap", "loki-config")!.data["loki.yaml"]) as Json;
 const lokiOf = (environment: string) => find(objectsOf(environment), "StatefulSet", "loki")!;

@@ -1,7 +1,8 @@
 // What the rendered Online Boutique must be, read as a specification.
 import { describe, expect, it } from "vitest";
 import { containerResources, records, type WorkloadName } from "../core/contract/index";
-import { find, objectsOf, type Json } from "./support/repo";
+import { find, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const environments = ["dev", "prod"] as const;
 const services = ["frontend", "checkoutservice", "productcatalogservice", "cartservice", "currencyservice", "paymentservice", "shippingservice", "emailservice", "recommendationservice", "adservice"];

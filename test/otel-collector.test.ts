@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { envEntries, find, objectsOf, repoRoot, type Json } from "./support/repo";
+import { envEntries, find, repoRoot, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const config = parse((parse(readFileSync(join(repoRoot, "rendered/prod/monitoring/otel-collector/configmap-otel-collector-config.yaml"), "utf8")) as Json).data["config.yaml"]) as Json;
 const rulesText = (parse(readFileSync(join(repoRoot, "rendered/prod/monitoring/prometheus/configmap-prometheus-rules.yaml"), "utf8")) as Json).data["environment.yml"] as string;

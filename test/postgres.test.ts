@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envEntries as envOf, find, objectsOf } from "./support/repo";
+import { envEntries as envOf, find } from "./support/repo";
+import { objectsOf } from "./support/render";
 import { waitFor } from "./support/wait";
 import { pgRun, postgresBinDir, removeServerOwnedTempDirs, serverOwnedTempDir, startPostgres, type PostgresServer } from "./support/postgres";
 

@@ -13,7 +13,8 @@ import { runRender } from "../generator/cli";
 import { ObjectValidationError } from "../core/errors";
 import { listFiles, writeRendered } from "../generator/output";
 import { cliNodeArgs } from "../generator/cli-command.mjs";
-import { render, renderInProcess, repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { repoRoot, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { render, renderInProcess } from "./support/render";
 import { formatQuantities, requestedResources } from "../generator/summary";
 
 let cleanups: (() => void)[] = [];

@@ -4,7 +4,7 @@
 import { parse, stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { canonical, emitDocument, toYaml, yamlOptions } from "../core/yaml/write";
-import { objectsOf } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const viaLibrary = (object: unknown) => `#\n${stringify(canonical(object), yamlOptions)}`;
 

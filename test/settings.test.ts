@@ -4,7 +4,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { renderInProcess, runCli, scratchRepo, treeDigest } from "./support/repo";
+import { runCli, scratchRepo, treeDigest } from "./support/repo";
+import { renderInProcess } from "./support/render";
 
 const prodSettings = "environments/prod/settings.yaml";
 const devSettings = "environments/dev/settings.yaml";

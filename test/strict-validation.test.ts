@@ -5,7 +5,8 @@ import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/App
 import { describe, expect, it } from "vitest";
 import { strictProblems } from "../core/validate/strict";
 import { validateModel } from "../core/validate/index";
-import { objectsOf, type Json } from "./support/repo";
+import { type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 function deploymentJson(): Json {
   return structuredClone(objectsOf("dev").find((o) => o.kind === "Deployment" && o.metadata.name === "cartservice")!);

@@ -15,7 +15,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { k6ScriptBundle } from "../apps/traffic/k6-bundle";
 import { loadEnvironment } from "../core/settings/load";
-import { objectsOf } from "./support/repo";
+import { objectsOf } from "./support/render";
 import { FakeFrontend } from "./support/k6/fake-frontend";
 import type { RequestRecord, VuReport } from "./support/k6/report";
 import { buildVuBundle, runVu, type VuBundle } from "./support/k6/runner";

@@ -8,7 +8,8 @@ import { loadEnvironment } from "../core/settings/load";
 import { deployedWorkloads } from "../core/settings/topology";
 import { renderEnvironment } from "../generator/render";
 import { k6ScriptBundle } from "../apps/traffic/k6-bundle";
-import { envEntries, environmentsDir, find, objectsOf, repoRoot, type Json } from "./support/repo";
+import { envEntries, environmentsDir, find, repoRoot, type Json } from "./support/repo";
+import { objectsOf } from "./support/render";
 
 const environments = ["dev", "prod"] as const;
 const settingsOf = (environment: string) => loadEnvironment(environmentsDir, environment, repoRoot).settings;

@@ -1,36 +1,20 @@
-// Helpers to render in memory, run the CLI bundle, and work on throw-away copies of the repo.
+// Helpers to run the CLI bundles and work on throw-away copies of the repo. They import nothing of
+// the generator but its file listing, so a test that needs only paths does not load every app
+// (rendering in this process: ./render).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderEnvironment, type EnvironmentRender } from "../../generator/render";
-import { loadEnvironment } from "../../core/settings/load";
-import type { Settings } from "../../core/settings/schema";
 import { listFiles } from "../../generator/output";
 import { cliNodeArgs } from "../../generator/cli-command.mjs";
-import { main as renderMain } from "../../generator/cli";
-import type { App } from "../../apps/lib/app";
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const environmentsDir = join(repoRoot, "environments");
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
-
-export function render(environment: string, adjust?: (settings: Settings) => void): EnvironmentRender {
-  const loaded = loadEnvironment(environmentsDir, environment, repoRoot);
-  if (adjust) {
-    loaded.settings = structuredClone(loaded.settings);
-    adjust(loaded.settings);
-  }
-  return renderEnvironment(loaded, undefined, repoRoot);
-}
-
-export function objectsOf(environment: string, adjust?: (settings: Settings) => void): Json[] {
-  return render(environment, adjust).objects as Json[];
-}
 
 /** A container's env entries by name (value or valueFrom). */
 export function envEntries(container: Json): Record<string, Json> {
@@ -69,24 +53,6 @@ function run(command: "render" | "policy", args: string[], env: NodeJS.ProcessEn
 /** `npm run render -- <args>` */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   return run("render", args, env);
-}
-
-/**
- * The render CLI's main() in this process, its console output captured: the same decisions as
- * runCli without the bundle and a process start, and visible to mutation testing. The bundle
- * itself is run by runCli (and test/bundle.test.ts).
- */
-export function renderInProcess(args: string[], apps?: readonly App[]): CliRun {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const { log, error } = console;
-  console.log = (line: string) => stdout.push(`${line}\n`);
-  console.error = (line: string) => stderr.push(`${line}\n`);
-  try {
-    return { status: renderMain(args, apps), stdout: stdout.join(""), stderr: stderr.join("") };
-  } finally {
-    Object.assign(console, { log, error });
-  }
 }
 
 /** `npm run policy -- <args>`, from the repository root (where environments/ is). */
