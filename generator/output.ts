@@ -45,7 +45,7 @@ export function compareWithDisk(repoRoot: string, renderedRoot: string, environm
 /** The render lock of a repository: renders replace its rendered/ one at a time. */
 const lockFileOf = (repoRoot: string, renderedRoot: string) => join(repoRoot, `.${renderedRoot}.lock`);
 
-export function hasChanges(drift: Drift): boolean {
+function hasChanges(drift: Drift): boolean {
   return drift.stale.length + drift.missing.length + drift.extra.length > 0;
 }
 
