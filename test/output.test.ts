@@ -4,12 +4,31 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { UserError } from "../core/errors";
 import { checkRendered, checkReplaceable, compareWithDisk, listFiles, syncRendered, writeRendered } from "../generator/output";
 
+// A file system that refuses what a test names: `refusals` maps a path prefix to an error code,
+// thrown by writeFileSync and readFileSync as Node would (code, path). Root ignores permissions,
+// so a refused lock file is staged here rather than with chmod.
+const refusals = vi.hoisted(() => new Map<string, string>());
+vi.mock("node:fs", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs")>();
+  const refuse = (path: unknown) => {
+    for (const [prefix, code] of refusals) {
+      if (String(path).startsWith(prefix)) throw Object.assign(new Error(`${code}: refused, open '${String(path)}'`), { code, path: String(path) });
+    }
+  };
+  const writeFileSync = ((...args: Parameters<typeof fs.writeFileSync>) => (refuse(args[0]), fs.writeFileSync(...args))) as typeof fs.writeFileSync;
+  const readFileSync = ((...args: Parameters<typeof fs.readFileSync>) => (refuse(args[0]), fs.readFileSync(...args))) as typeof fs.readFileSync;
+  return { ...fs, writeFileSync, readFileSync };
+});
+
 let root: string;
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  refusals.clear();
+  rmSync(root, { recursive: true, force: true });
+});
 
 function scratch(tree: Record<string, string> = {}): string {
   root = mkdtempSync(join(tmpdir(), "output-"));
@@ -180,4 +199,24 @@ describe("syncRendered (the render) and checkRendered (--check), both holding th
     expect(onDisk(dir)).toEqual({ "rendered/dev/a/x.yaml": "hand edit\n" });
     expect(leftovers(dir)).toEqual([]);
   });
+
+  for (const code of ["EACCES", "EPERM", "EROFS"]) {
+    it(`--check where the lock file cannot be created (${code}) compares without it; a render cannot go on`, () => {
+      const dir = scratch({ "rendered/dev/a/x.yaml": "hand edit\n" });
+      refusals.set(join(dir, ".rendered.lock"), code);
+      expect(checkRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: ["rendered/dev/a/x.yaml"], missing: ["rendered/dev/b/y.yaml"], extra: [] });
+      expect(() => syncRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow(code);
+      expect(onDisk(dir)).toEqual({ "rendered/dev/a/x.yaml": "hand edit\n" });
+    });
+  }
+
+  it("--check fails on any other refusal: a rendered file it cannot read, a lock it cannot create for another reason (ENOSPC)", () => {
+    const dir = scratch({ ...dev });
+    refusals.set(join(dir, "rendered", "dev", "a"), "EACCES");
+    expect(() => checkRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow("EACCES");
+    refusals.clear();
+    refusals.set(join(dir, ".rendered.lock"), "ENOSPC");
+    expect(() => checkRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow("ENOSPC");
+  });
 });
+
