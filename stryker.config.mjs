@@ -9,9 +9,9 @@
 export const areas = {
   "policy-rules": ["policies/rules/**/*.ts"],
   "policy-engine": ["policies/**/*.ts", "!policies/rules/**"],
-  "render-output": ["generator/output.ts", "generator/render-lock.ts"],
+  "render-output": ["generator/output.ts", "core/render-lock.ts"],
   // Benchmarks are measured, not specified by tests.
-  generator: ["generator/**/*.ts", "!generator/output.ts", "!generator/render-lock.ts", "!generator/bench*.ts"],
+  generator: ["generator/**/*.ts", "!generator/output.ts", "!generator/bench*.ts"],
   // The order service in two parts: what its fast in-process specs decide (validation, money,
   // configuration, logs, metrics), and its I/O (spool, PostgreSQL, gRPC), which only the tests
   // with a real PostgreSQL and real processes decide — slow per mutant (tens of seconds).
@@ -28,8 +28,9 @@ export default {
   plugins: ["@stryker-mutator/vitest-runner"],
   // The logic area is judged by its fast in-process specifications only (see that config).
   vitest: { configFile: area === "order-service-logic" ? "test/support/vitest-order-logic.config.ts" : "vitest.config.ts" },
-  // core/ and apps/ are not mutated: vitest.config.ts serves three of their modules precomputed
-  // (settings validator, dashboard templates, k6 script), which a mutant would never reach.
+  // core/ and apps/ are not mutated (but the render lock, named by its area): vitest.config.ts
+  // serves three of their modules precomputed (settings validator, dashboard templates, k6
+  // script), which a mutant would never reach.
   mutate: area === undefined ? ["policies/**/*.ts", "generator/**/*.ts", "!generator/bench*.ts", "services/order-persistence/src/**/*.ts"] : areas[area],
   coverageAnalysis: "perTest",
   // Static mutants (module-level constants) would each need every test run again.

@@ -5,7 +5,7 @@ import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, read
 import { dirname, join, relative } from "node:path";
 import { UserError } from "../core/errors";
 import { timed } from "../core/timings";
-import { isAlive, withRenderLock, type LockOptions } from "./render-lock";
+import { isAlive, readingUnderRenderLock, renderLockFile, withRenderLock, type LockOptions } from "../core/render-lock";
 import type { RenderedFile } from "./render";
 
 /** Every file below `dir`, as forward-slash paths relative to `base`. */
@@ -42,9 +42,6 @@ export function compareWithDisk(repoRoot: string, renderedRoot: string, environm
   return drift;
 }
 
-/** The render lock of a repository: renders replace its rendered/ one at a time. */
-const lockFileOf = (repoRoot: string, renderedRoot: string) => join(repoRoot, `.${renderedRoot}.lock`);
-
 function hasChanges(drift: Drift): boolean {
   return drift.stale.length + drift.missing.length + drift.extra.length > 0;
 }
@@ -56,7 +53,7 @@ function hasChanges(drift: Drift): boolean {
  */
 export function writeRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): void {
   withRenderLock(
-    lockFileOf(repoRoot, renderedRoot),
+    renderLockFile(repoRoot, renderedRoot),
     () => {
       recoverInterruptedSwap(repoRoot, renderedRoot);
       swapIn(repoRoot, renderedRoot, environments, files, allEnvironments);
@@ -73,7 +70,7 @@ export function writeRendered(repoRoot: string, renderedRoot: string, environmen
  */
 export function syncRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): Drift {
   return withRenderLock(
-    lockFileOf(repoRoot, renderedRoot),
+    renderLockFile(repoRoot, renderedRoot),
     () => {
       recoverInterruptedSwap(repoRoot, renderedRoot);
       const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
@@ -85,25 +82,11 @@ export function syncRendered(repoRoot: string, renderedRoot: string, environment
 }
 
 /**
- * What `render --check` does: the comparison alone, holding the lock too, so it never reads a tree
- * a render is swapping out. Where this process cannot create the lock file (a read-only checkout)
- * it cannot render either, and compares without the lock.
+ * What `render --check` does: the comparison alone, holding the lock too (where the checkout lets
+ * it create the lock file), so it never reads a tree a render is swapping out.
  */
 export function checkRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): Drift {
-  const lock = lockFileOf(repoRoot, renderedRoot);
-  const compare = () => timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
-  try {
-    return withRenderLock(lock, compare, lockOptions);
-  } catch (error) {
-    if (lockRefused(error, lock)) return compare();
-    throw error;
-  }
-}
-
-/** Whether creating the lock (or its temp file) was refused by the file system's permissions. */
-function lockRefused(error: unknown, lock: string): boolean {
-  const { code, path } = error as NodeJS.ErrnoException;
-  return (code === "EACCES" || code === "EPERM" || code === "EROFS") && typeof path === "string" && path.startsWith(lock);
+  return readingUnderRenderLock(renderLockFile(repoRoot, renderedRoot), () => timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments)), lockOptions);
 }
 
 /** Whether this process may create and remove entries in a folder. */

@@ -8,21 +8,32 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { reportError, UserError } from "../core/errors";
+import { readingUnderRenderLock, renderLockFile } from "../core/render-lock";
 import { loadEnvironment, settingsFileName } from "../core/settings/load";
 import type { Settings } from "../core/settings/schema";
 import { timed, timingReport } from "../core/timings";
 import { loadManifests } from "./engine/load";
 import { failing, runRules } from "./engine/run";
-import type { PolicyContext, Rule } from "./engine/types";
+import type { Manifest, PolicyContext, Rule, Violation } from "./engine/types";
 import { jsonReport, sarifReport, textReport, type TreeResult } from "./report";
 import { rules as allRules } from "./rules/index";
 import { flowDifferences } from "./rules/network";
 
 const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--timings] [--root <repo>] [dir ...]";
 
-function checkTree(root: string, environment: string, settings: Settings | undefined, rules: readonly Rule[] = allRules, shownRoot = root): TreeResult {
-  const { manifests, problems } = timed("load", () => loadManifests([root]));
-  const context: PolicyContext = { environment, root, manifests, settings, loadProblems: problems };
+interface ReadTree {
+  dir: string;
+  manifests: Manifest[];
+  problems: Violation[];
+}
+
+function readTree(dir: string): ReadTree {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
+  return { dir, ...timed("load", () => loadManifests([dir])) };
+}
+
+function checkTree({ dir, manifests, problems }: ReadTree, environment: string, settings: Settings | undefined, rules: readonly Rule[], shownRoot: string): TreeResult {
+  const context: PolicyContext = { environment, root: dir, manifests, settings, loadProblems: problems };
   const findings = timed("rules", () => runRules(context, rules));
   const { missing, extra, actual } = timed("reachability", () => flowDifferences(manifests, settings));
   return { environment, root: shownRoot, objects: manifests.length, findings, flows: actual, missingFlows: missing.length, extraFlows: extra.length };
@@ -60,16 +71,23 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
   if (!["text", "json", "sarif"].includes(values.format!)) throw new UserError(`--format ${values.format}: expected text, json or sarif`, 2);
   const repoRoot = resolve(values.root ?? process.cwd());
   const renderedDir = join(repoRoot, "rendered");
-  const dirs = positionals.length > 0 ? positionals.map((p) => resolve(p)) : environmentTrees(renderedDir);
-  if (dirs.length === 0) {
-    const shown = relative(process.cwd(), renderedDir) || renderedDir;
-    throw new UserError(`nothing to check: no directories given and ${shown} ${existsSync(renderedDir) ? "holds no environment folder" : "does not exist"} (run \`npm run render\` first)`, 2);
-  }
-  const results = dirs.map((dir) => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
-    const environment = values.env ?? basename(dir);
+  const readTrees = (dirs: string[]) => {
+    if (dirs.length === 0) {
+      const shown = relative(process.cwd(), renderedDir) || renderedDir;
+      throw new UserError(`nothing to check: no directories given and ${shown} ${existsSync(renderedDir) ? "holds no environment folder" : "does not exist"} (run \`npm run render\` first)`, 2);
+    }
+    return dirs.map(readTree);
+  };
+  // The repository's own rendered/ is read holding the render lock: a render running meanwhile
+  // would swap the tree out mid-read. Directories given by hand are read as they are.
+  const trees =
+    positionals.length > 0
+      ? readTrees(positionals.map((p) => resolve(p)))
+      : readingUnderRenderLock(renderLockFile(repoRoot), () => readTrees(environmentTrees(renderedDir)), { waiter: "policy", onWait: (line) => console.error(line) });
+  const results = trees.map((tree) => {
+    const environment = values.env ?? basename(tree.dir);
     const settings = timed("settings", () => settingsFor(repoRoot, environment));
-    return checkTree(dir, environment, settings, rules, relative(process.cwd(), dir) || ".");
+    return checkTree(tree, environment, settings, rules, relative(process.cwd(), tree.dir) || ".");
   });
   const failed = results.some((r) => failing(r.findings).length > 0);
   const output = values.format === "json" ? jsonReport(results) : values.format === "sarif" ? sarifReport(results, rules, repoRoot) : textReport(results, rules, values.matrix!);

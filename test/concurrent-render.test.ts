@@ -64,7 +64,7 @@ function render(root: string, ...args: string[]): Promise<Run> {
   return startRender(root, ...args).done;
 }
 
-// test/support/lock-user.ts bundled once with the lock code it imports (generator/render-lock.ts,
+// test/support/lock-user.ts bundled once with the lock code it imports (core/render-lock.ts,
 // the render's own), so each of the many lock users is a plain `node` start: through tsx every
 // start would compile the sources again (0.4 CPU-s each, against 0.05 for the bundle).
 let lockUserBundle = "";
@@ -133,20 +133,28 @@ describe("concurrent renders", () => {
     expect(leftovers(root)).toEqual([]);
   });
 
-  it("--check on a checkout it may not write to (no lock file possible) compares without the lock", () => {
+  it("--check and the policy run on a checkout they may not write to (no lock file possible) read without the lock", () => {
     const root = scratch();
     writeFileSync(join(root, "rendered", "dev", "hand-made.yaml"), "kind: ConfigMap\n");
-    // The bundle is self-contained: a copy runs where an unprivileged user can read it.
-    const bundle = join(root, "render.mjs");
-    copyFileSync(join(repoRoot, cliNodeArgs("render", ".")[0]!), bundle);
+    // The bundles are self-contained: copies run where an unprivileged user can read them.
+    const bundle = (command: "render" | "policy") => {
+      const copy = join(root, `${command}.mjs`);
+      copyFileSync(join(repoRoot, cliNodeArgs(command, ".")[0]!), copy);
+      return copy;
+    };
+    const [render, policy] = [bundle("render"), bundle("policy")];
     chmodSync(root, 0o555);
     try {
-      // Root ignores permissions: the check runs as nobody, who may read the copy but not write to it.
+      // Root ignores permissions: the runs are nobody's, who may read the copy but not write to it.
       const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      const result = spawnSync(process.execPath, [bundle, "--root", root, "--check"], { encoding: "utf8", ...asNobody });
-      expect(result.stderr).toBe("");
-      expect(result.status).toBe(1);
-      expect(result.stdout).toContain("extra    rendered/dev/hand-made.yaml");
+      const check = spawnSync(process.execPath, [render, "--root", root, "--check"], { encoding: "utf8", ...asNobody });
+      expect(check.stderr).toBe("");
+      expect(check.status).toBe(1);
+      expect(check.stdout).toContain("extra    rendered/dev/hand-made.yaml");
+      const judged = spawnSync(process.execPath, [policy, "--root", root], { encoding: "utf8", ...asNobody });
+      expect(judged.stderr).toBe("");
+      expect(judged.stdout).toMatch(/rendered\/dev\/hand-made\.yaml/);
+      expect(judged.status).toBe(1);
     } finally {
       chmodSync(root, 0o755);
     }
@@ -176,6 +184,19 @@ describe("concurrent renders", () => {
     expect(await run.done).toEqual({ status: 0, stderr: `${said}\n` });
     expect(treeDigest(join(root, "rendered"))).toEqual(treeDigest(join(repoRoot, "rendered")));
     expect(leftovers(root)).toEqual([`.rendered-staging-${process.pid}`]);
+  });
+
+  it("a policy run of rendered/ waits for a live render's lock (and says so); one given directories reads them at once", async () => {
+    const root = scratch();
+    writeFileSync(join(root, ".rendered.lock"), lockOf(process.pid));
+    const policy = (...args: string[]) => start([...cliNodeArgs("policy", repoRoot), "--root", root, ...args]);
+    expect(await policy(join(root, "rendered", "dev")).done).toEqual({ status: 0, stderr: "" });
+    const run = policy();
+    const said = `policy: waiting for the render of pid ${process.pid} on host ${hostname()} (.rendered.lock)`;
+    expect(await run.stderrLine(/^policy: waiting/)).toBe(said);
+    rmSync(join(root, ".rendered.lock"));
+    expect(await run.done).toEqual({ status: 0, stderr: `${said}\n` });
+    expect(leftovers(root)).toEqual([]);
   });
 
   it("a lock left by a dead render is taken over by exactly one of 12 processes trying at the same instant, then each in turn (3 rounds)", async () => {

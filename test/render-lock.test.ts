@@ -1,4 +1,4 @@
-// generator/render-lock.ts in-process: who may take the render lock, when a holder is judged gone,
+// core/render-lock.ts in-process: who may take the render lock, when a holder is judged gone,
 // what a waiting render is told, and what is cleaned up. (test/concurrent-render.test.ts races
 // real processes on it; these specify each decision where mutation testing can see it.)
 import { spawn, spawnSync } from "node:child_process";
@@ -8,7 +8,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../core/errors";
-import { isAlive, thisProcess, withRenderLock, type LockHolder } from "../generator/render-lock";
+import { isAlive, thisProcess, withRenderLock, type LockHolder } from "../core/render-lock";
 
 let dir: string;
 let lock: string;

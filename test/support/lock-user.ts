@@ -4,7 +4,7 @@
 // whose pid came back), then holds the lock for `holdMs`, logging "in <pid>" and "out <pid>" to
 // `log`. The lock's error goes to stderr, exit 1.
 import { appendFileSync, writeFileSync } from "node:fs";
-import { withRenderLock } from "../../generator/render-lock";
+import { withRenderLock } from "../../core/render-lock";
 
 const { lock, log, startAt = 0, holdMs = 0, waitMs, lockAsItsOwnPid = false } = JSON.parse(process.argv[2] ?? "{}") as {
   lock: string;

@@ -1,4 +1,5 @@
-// The render lock: renders write rendered/ one at a time.
+// The render lock: renders write rendered/ one at a time, and what reads the tree of a repository
+// (render --check, the policy run) holds it too, so no render swaps the tree out mid-read.
 //
 // The lock file names its holder: pid, host and the holder's start (the process start time where
 // /proc has it, and a random token). A lock is stale when its holder is on this host and is gone:
@@ -15,7 +16,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { UserError } from "../core/errors";
+import { UserError } from "./errors";
 
 export interface LockHolder {
   pid: number;
@@ -30,6 +31,13 @@ export interface LockOptions {
   waitMs?: number;
   /** Called once per holder this process starts waiting for, with a line saying so. */
   onWait?: (line: string) => void;
+  /** Who waits, at the start of that line: "render" unless given. */
+  waiter?: string;
+}
+
+/** The lock of a repository's rendered tree (rendered/ → .rendered.lock beside it). */
+export function renderLockFile(repoRoot: string, renderedRoot = "rendered"): string {
+  return join(repoRoot, `.${renderedRoot}.lock`);
 }
 
 let self: LockHolder | undefined;
@@ -182,7 +190,7 @@ export function withRenderLock<T>(lock: string, work: () => T, options: LockOpti
     if (held === undefined) break;
     if (announced !== held.content) {
       announced = held.content;
-      options.onWait?.(`render: waiting for the render of ${describe(held.holder)} (${basename(lock)})`);
+      options.onWait?.(`${options.waiter ?? "render"}: waiting for the render of ${describe(held.holder)} (${basename(lock)})`);
     }
     if (Date.now() - started > waitMs) {
       const elsewhere = held.holder !== undefined && held.holder.host !== thisProcess().host;
@@ -197,4 +205,23 @@ export function withRenderLock<T>(lock: string, work: () => T, options: LockOpti
   } finally {
     if (readLock(lock)?.holder?.token === thisProcess().token) rmSync(lock, { force: true });
   }
+}
+
+/**
+ * Runs `read`, which only reads the rendered tree, holding the lock. Where this process cannot
+ * create the lock file (a read-only checkout) it cannot render either, and reads without it.
+ */
+export function readingUnderRenderLock<T>(lock: string, read: () => T, options: LockOptions = {}): T {
+  try {
+    return withRenderLock(lock, read, options);
+  } catch (error) {
+    if (lockRefused(error, lock)) return read();
+    throw error;
+  }
+}
+
+/** Whether creating the lock (or its temp file) was refused by the file system's permissions. */
+function lockRefused(error: unknown, lock: string): boolean {
+  const { code, path } = error as NodeJS.ErrnoException;
+  return (code === "EACCES" || code === "EPERM" || code === "EROFS") && typeof path === "string" && path.startsWith(lock);
 }
