@@ -79,11 +79,15 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
     return dirs.map(readTree);
   };
   // The repository's own rendered/ is read holding the render lock: a render running meanwhile
-  // would swap the tree out mid-read. Directories given by hand are read as they are.
+  // would swap the tree out mid-read. Directories given by hand are read as they are, and a
+  // repository that does not exist holds no lock and nothing to check.
+  const readRendered = () => readTrees(environmentTrees(renderedDir));
   const trees =
     positionals.length > 0
       ? readTrees(positionals.map((p) => resolve(p)))
-      : readingUnderRenderLock(renderLockFile(repoRoot), () => readTrees(environmentTrees(renderedDir)), { waiter: "policy", onWait: (line) => console.error(line) });
+      : existsSync(repoRoot)
+        ? readingUnderRenderLock(renderLockFile(repoRoot), readRendered, { waiter: "policy", onWait: (line) => console.error(line) })
+        : readRendered();
   const results = trees.map((tree) => {
     const environment = values.env ?? basename(tree.dir);
     const settings = timed("settings", () => settingsFor(repoRoot, environment));
