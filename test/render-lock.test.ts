@@ -8,7 +8,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../core/errors";
-import { isAlive, thisProcess, withRenderLock, type LockHolder } from "../core/render-lock";
+import { isAlive, renderLockFile, thisProcess, withRenderLock, type LockHolder } from "../core/render-lock";
 
 let dir: string;
 let lock: string;
@@ -40,10 +40,10 @@ const sha16 = (content: string) => createHash("sha256").update(content).digest("
 const holderFile = (holder: Partial<LockHolder>) => `${JSON.stringify({ host: hostname(), token: "someone-else", ...holder })}\n`;
 
 /** Runs withRenderLock and returns what it saw: the lock's content during the work, wait lines, the error. */
-function take(options: { waitMs?: number } = {}): { during?: string; waitLines: string[]; error?: Error } {
+function take(options: { waitMs?: number; waiter?: string } = {}): { during?: string; waitLines: string[]; error?: Error } {
   const waitLines: string[] = [];
   try {
-    const during = withRenderLock(lock, () => readFileSync(lock, "utf8"), { waitMs: options.waitMs ?? 60, onWait: (line) => waitLines.push(line) });
+    const during = withRenderLock(lock, () => readFileSync(lock, "utf8"), { waitMs: options.waitMs ?? 60, onWait: (line) => waitLines.push(line), ...(options.waiter ? { waiter: options.waiter } : {}) });
     return { during, waitLines };
   } catch (error) {
     return { waitLines, error: error as Error };
@@ -114,6 +114,12 @@ describe("a lock whose holder may still run is waited for, then refused with a w
     expect(result.error).toBeInstanceOf(UserError);
     expect(result.error!.message).toBe(`.render.lock: held by pid ${parent.pid} on host ${hostname()} for over 0 s; wait for that render, or if none runs, remove the lock with: rm ${lock}`);
     expect(readFileSync(lock, "utf8")).toBe(holderFile(parent));
+  });
+
+  it("the wait line names who waits when told (a policy run reading the tree), a render otherwise", () => {
+    const parent = liveParent();
+    writeFileSync(lock, holderFile(parent));
+    expect(take({ waiter: "policy" }).waitLines).toEqual([`policy: waiting for the render of pid ${parent.pid} on host ${hostname()} (.render.lock)`]);
   });
 
   it.each([
@@ -220,3 +226,11 @@ describe("isAlive", () => {
     expect(isAlive(1)).toBe(true);
   });
 });
+
+describe("renderLockFile", () => {
+  it("is the rendered tree's name with a dot before and .lock after, beside it in the repository", () => {
+    expect(renderLockFile("/repo")).toBe("/repo/.rendered.lock");
+    expect(renderLockFile("/repo", "out")).toBe("/repo/.out.lock");
+  });
+});
+
