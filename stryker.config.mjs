@@ -28,10 +28,10 @@ export default {
   plugins: ["@stryker-mutator/vitest-runner"],
   // The logic area is judged by its fast in-process specifications only (see that config).
   vitest: { configFile: area === "order-service-logic" ? "test/support/vitest-order-logic.config.ts" : "vitest.config.ts" },
-  // core/ and apps/ are not mutated (but the render lock, named by its area): vitest.config.ts
+  // core/ and apps/ are not mutated, but for the render lock: vitest.config.ts
   // serves three of their modules precomputed (settings validator, dashboard templates, k6
   // script), which a mutant would never reach.
-  mutate: area === undefined ? ["policies/**/*.ts", "generator/**/*.ts", "!generator/bench*.ts", "services/order-persistence/src/**/*.ts"] : areas[area],
+  mutate: area === undefined ? ["policies/**/*.ts", "generator/**/*.ts", "core/render-lock.ts", "!generator/bench*.ts", "services/order-persistence/src/**/*.ts"] : areas[area],
   coverageAnalysis: "perTest",
   // Static mutants (module-level constants) would each need every test run again.
   ignoreStatic: true,

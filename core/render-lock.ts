@@ -24,6 +24,8 @@ export interface LockHolder {
   /** The process start time (clock ticks after boot, from /proc), when known. */
   started?: string;
   token: string;
+  /** What the holder does, for those waiting ("the policy run of pid N"): a render when absent. */
+  doing?: string;
 }
 
 export interface LockOptions {
@@ -33,11 +35,19 @@ export interface LockOptions {
   onWait?: (line: string) => void;
   /** Who waits, at the start of that line: "render" unless given. */
   waiter?: string;
+  /** What this process does while it holds the lock, as waiters are told: "render" unless given. */
+  doing?: string;
 }
 
+/** The exit code of a run that gave up waiting for another's lock (1 and 2 mean findings and bad input). */
+export const lockTimeoutExitCode = 3;
+
+/** The folder of a repository that holds the rendered tree. */
+export const renderedRoot = "rendered";
+
 /** The lock of a repository's rendered tree (rendered/ → .rendered.lock beside it). */
-export function renderLockFile(repoRoot: string, renderedRoot = "rendered"): string {
-  return join(repoRoot, `.${renderedRoot}.lock`);
+export function renderLockFile(repoRoot: string, tree: string): string {
+  return join(repoRoot, `.${tree}.lock`);
 }
 
 let self: LockHolder | undefined;
@@ -105,16 +115,18 @@ function contentOf(holder: LockHolder): string {
 }
 
 /** A temp file next to `file` holding this process's lock content. */
-function writeTemp(file: string): string {
+function writeTemp(file: string, doing: string | undefined): string {
   const me = thisProcess();
-  const temp = `${file}.tmp-${me.pid}-${randomUUID()}`;
-  writeFileSync(temp, contentOf(me));
+  const temp = `${file}${tempMark}${me.pid}-${randomUUID()}`;
+  writeFileSync(temp, contentOf(doing === undefined ? me : { ...me, doing }));
   return temp;
 }
 
+const tempMark = ".tmp-";
+
 /** Creates `file` whole and exclusively; false when it exists. */
-function create(file: string): boolean {
-  const temp = writeTemp(file);
+function create(file: string, doing: string | undefined): boolean {
+  const temp = writeTemp(file, doing);
   try {
     linkSync(temp, file);
     return true;
@@ -132,20 +144,20 @@ const takeoverMark = ".takeover-";
  * Takes `file` for this process: creates it, or replaces a stale holder's. Returns undefined when
  * taken; otherwise the lock as read, whose holder is alive or cannot be judged.
  */
-function tryTake(file: string): NonNullable<Read> | undefined {
+function tryTake(file: string, doing: string | undefined): NonNullable<Read> | undefined {
   for (;;) {
-    if (create(file)) return undefined;
+    if (create(file, doing)) return undefined;
     const found = readLock(file);
     if (found === undefined) continue; // released meanwhile
     if (found.holder === undefined || !isStale(found.holder)) return found;
     const ticket = `${file}${takeoverMark}${createHash("sha256").update(found.content).digest("hex").slice(0, 16)}`;
-    const otherTaker = tryTake(ticket);
+    const otherTaker = tryTake(ticket, doing);
     if (otherTaker !== undefined) return otherTaker;
     try {
       // This is the only taker of that stale content, and only a taker replaces a stale lock: the
       // lock is still that content (replace it) or an earlier taker already replaced it (start over).
       if (readLock(file)?.content === found.content) {
-        renameSync(writeTemp(file), file);
+        renameSync(writeTemp(file, doing), file);
         return undefined;
       }
     } finally {
@@ -158,7 +170,7 @@ function tryTake(file: string): NonNullable<Read> | undefined {
 function removeLeftovers(lock: string): void {
   const ours = readLock(lock)?.content ?? "";
   const current = `${basename(lock)}${takeoverMark}${createHash("sha256").update(ours).digest("hex").slice(0, 16)}`;
-  const temp = new RegExp(`\\.tmp-([0-9]+)-[0-9a-f-]+$`);
+  const temp = new RegExp(`\\${tempMark}([0-9]+)-[0-9a-f-]+$`);
   for (const entry of readdirSync(dirname(lock))) {
     if (!entry.startsWith(`${basename(lock)}.`)) continue;
     const tempOf = temp.exec(entry);
@@ -177,6 +189,8 @@ function describe(holder: LockHolder | undefined): string {
   return holder === undefined ? "an unknown process" : `pid ${holder.pid} on host ${holder.host}`;
 }
 
+const activityOf = (holder: LockHolder | undefined) => holder?.doing ?? "render";
+
 /**
  * Runs `work` holding the lock file `lock`. A stale lock (see above) is taken over; a live one is
  * waited for, up to `waitMs` (a minute).
@@ -186,16 +200,16 @@ export function withRenderLock<T>(lock: string, work: () => T, options: LockOpti
   const started = Date.now();
   let announced: string | undefined;
   for (;;) {
-    const held = tryTake(lock);
+    const held = tryTake(lock, options.doing);
     if (held === undefined) break;
     if (announced !== held.content) {
       announced = held.content;
-      options.onWait?.(`${options.waiter ?? "render"}: waiting for the render of ${describe(held.holder)} (${basename(lock)})`);
+      options.onWait?.(`${options.waiter ?? "render"}: waiting for the ${activityOf(held.holder)} of ${describe(held.holder)} (${basename(lock)})`);
     }
     if (Date.now() - started > waitMs) {
       const elsewhere = held.holder !== undefined && held.holder.host !== thisProcess().host;
       const who = elsewhere ? `${describe(held.holder)} (another machine: whether it still runs cannot be seen from here)` : describe(held.holder);
-      throw new UserError(`${basename(lock)}: held by ${who} for over ${Math.round(waitMs / 1000)} s; wait for that render, or if none runs, remove the lock with: rm ${lock}`, 1);
+      throw new UserError(`${basename(lock)}: held by ${who} for over ${Math.round(waitMs / 1000)} s; wait for that ${activityOf(held.holder)}, or if none runs, remove the lock with: rm ${lock}`, lockTimeoutExitCode);
     }
     Atomics.wait(pause, 0, 0, 20);
   }
@@ -208,20 +222,29 @@ export function withRenderLock<T>(lock: string, work: () => T, options: LockOpti
 }
 
 /**
- * Runs `read`, which only reads the rendered tree, holding the lock. Where this process cannot
- * create the lock file (a read-only checkout) it cannot render either, and reads without it.
+ * Runs `work` holding the lock, or `whenRefused` where this process may not create the lock file
+ * (a read-only checkout: nothing there can render either). Any other failure is thrown.
  */
-export function readingUnderRenderLock<T>(lock: string, read: () => T, options: LockOptions = {}): T {
+export function withRenderLockOr<T>(lock: string, work: () => T, whenRefused: (refusal: Error) => T, options: LockOptions = {}): T {
   try {
-    return withRenderLock(lock, read, options);
+    return withRenderLock(lock, work, options);
   } catch (error) {
-    if (lockRefused(error, lock)) return read();
+    if (creatingRefused(error, lock)) return whenRefused(error as Error);
     throw error;
   }
 }
 
-/** Whether creating the lock (or its temp file) was refused by the file system's permissions. */
-function lockRefused(error: unknown, lock: string): boolean {
-  const { code, path } = error as NodeJS.ErrnoException;
-  return (code === "EACCES" || code === "EPERM" || code === "EROFS") && typeof path === "string" && path.startsWith(lock);
+/** Runs `read`, which only reads the rendered tree, holding the lock; where it cannot be created, without it. */
+export function readingUnderRenderLock<T>(lock: string, read: () => T, options: LockOptions = {}): T {
+  return withRenderLockOr(lock, read, read, options);
+}
+
+/**
+ * Whether the file system's permissions refused this process's first step to the lock: creating
+ * its temp file beside it. A lock or leftover of another user that cannot be read or removed is
+ * not a read-only checkout, and is thrown like any other failure.
+ */
+function creatingRefused(error: unknown, lock: string): boolean {
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
+  return (code === "EACCES" || code === "EPERM" || code === "EROFS") && syscall === "open" && typeof path === "string" && path.startsWith(`${lock}${tempMark}`);
 }

@@ -1,7 +1,8 @@
 // npm run render [-- --check] [-- --env <name> ...]
-//   Renders every environment (or the named ones) into rendered/<env>/. With --check nothing is written:
-//   the run exits 1 and lists every stale, missing or extra file when rendered/ is out of date.
-// Exit codes: 0 ok, 1 drift or invalid generated object, 2 bad settings or usage.
+//   Renders every environment (or the named ones) into rendered/<env>/. With --check nothing in
+//   rendered/ changes: the run exits 1 and lists every stale, missing or extra file when it is out of date.
+// Exit codes: 0 ok, 1 drift or invalid generated object, 2 bad settings or usage, 3 gave up
+// waiting for the render lock.
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { apps as allApps } from "../apps/index";
@@ -9,7 +10,8 @@ import type { App } from "../apps/lib/app";
 import { reportError, SettingsError, UserError } from "../core/errors";
 import { argocdClashes } from "./argocd";
 import { checkRendered, syncRendered } from "./output";
-import { renderedRoot, renderEnvironment, renderFleet, type EnvironmentRender } from "./render";
+import { renderEnvironment, renderFleet, type EnvironmentRender } from "./render";
+import { renderedRoot } from "../core/render-lock";
 import { exampleValues } from "../core/settings/examples";
 import { listEnvironments, loadEnvironments, type Environment } from "../core/settings/load";
 import { formatQuantities, requestedResources } from "./summary";
@@ -68,8 +70,8 @@ export function runRender(argv: string[], apps: readonly App[] = allApps): CliRe
     ...("note" in fleet && fleet.note ? [fleet.note] : []),
   ];
 
-  const lockOptions = { onWait: (line: string) => console.error(line) };
-  const drift = values.check ? checkRendered(repoRoot, renderedRoot, selected, files, all, lockOptions) : syncRendered(repoRoot, renderedRoot, selected, files, all, lockOptions);
+  const onWait = (line: string) => console.error(line);
+  const drift = values.check ? checkRendered(repoRoot, renderedRoot, selected, files, all, { onWait, doing: "render --check" }) : syncRendered(repoRoot, renderedRoot, selected, files, all, { onWait });
   const changes = [
     ...drift.stale.map((p) => `stale    ${p}`),
     ...drift.missing.map((p) => `missing  ${p}`),

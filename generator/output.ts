@@ -5,7 +5,7 @@ import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, read
 import { dirname, join, relative } from "node:path";
 import { UserError } from "../core/errors";
 import { timed } from "../core/timings";
-import { isAlive, readingUnderRenderLock, renderLockFile, withRenderLock, type LockOptions } from "../core/render-lock";
+import { isAlive, readingUnderRenderLock, renderLockFile, withRenderLockOr, type LockOptions } from "../core/render-lock";
 import type { RenderedFile } from "./render";
 
 /** Every file below `dir`, as forward-slash paths relative to `base`. */
@@ -47,35 +47,30 @@ function hasChanges(drift: Drift): boolean {
 }
 
 /**
- * Replaces rendered/ (all environments) or only the given environments' folders with `files`,
- * atomically per run: everything is written to a sibling temp tree first, then swapped in with
- * renames. Renders write one at a time (a lock), so concurrent runs never mix their trees.
- */
-export function writeRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): void {
-  withRenderLock(
-    renderLockFile(repoRoot, renderedRoot),
-    () => {
-      recoverInterruptedSwap(repoRoot, renderedRoot);
-      swapIn(repoRoot, renderedRoot, environments, files, allEnvironments);
-    },
-    lockOptions,
-  );
-}
-
-/**
- * What a render does with its files: compares them with rendered/ and replaces the tree only when
- * they differ (an unchanged tree keeps its file times). Comparing and writing both hold the lock:
- * a comparison outside it read trees that a concurrent render was swapping out, and failed on a
- * file listed a moment before (ENOENT).
+ * What a render does with its files: compares them with rendered/ (all environments, or only the
+ * given environments' folders) and replaces the tree only when they differ, so an unchanged tree
+ * keeps its file times. Replacing is atomic per run: everything is written to a sibling temp tree
+ * first, then swapped in with renames. Comparing and writing both hold the lock, so concurrent
+ * runs never mix their trees: a comparison outside it read trees that a concurrent render was
+ * swapping out, and failed on a file listed a moment before (ENOENT).
  */
 export function syncRendered(repoRoot: string, renderedRoot: string, environments: string[], files: RenderedFile[], allEnvironments: boolean, lockOptions: LockOptions = {}): Drift {
-  return withRenderLock(
+  const compare = () => timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
+  return withRenderLockOr(
     renderLockFile(repoRoot, renderedRoot),
     () => {
       recoverInterruptedSwap(repoRoot, renderedRoot);
-      const drift = timed("compare", () => compareWithDisk(repoRoot, renderedRoot, environments, files, allEnvironments));
+      const drift = compare();
       if (hasChanges(drift)) timed("write", () => swapIn(repoRoot, renderedRoot, environments, files, allEnvironments));
       return drift;
+    },
+    // A checkout this process may not write to: an up-to-date tree is fine as it is; a changed one
+    // is refused by the permission check, which names the folders.
+    (refusal) => {
+      const drift = compare();
+      if (!hasChanges(drift)) return drift;
+      checkReplaceable(repoRoot, renderedRoot);
+      throw refusal;
     },
     lockOptions,
   );

@@ -1,5 +1,6 @@
 // The pipeline for one environment: settings → apps → common labels → Argo CD wiring →
 // validate every object → serialise to files. Pure: it returns files and writes nothing.
+import { renderedRoot } from "../core/render-lock";
 import { relative } from "node:path";
 import { apps as allApps } from "../apps/index";
 import type { App, KubeObject, RenderContext } from "../apps/lib/app";
@@ -15,7 +16,6 @@ import { environmentSummary, type SummaryInput } from "./environment-summary";
 import { argocdFolder, fleetObjects, renderArgoCd, type GroupContents } from "./argocd";
 import { sortedBy } from "../core/sort";
 
-export const renderedRoot = "rendered";
 const partOf = "online-boutique";
 const managedBy = "online-boutique-gitops";
 

@@ -1,14 +1,16 @@
-// npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [dir ...]
-//   Checks rendered manifests against the architecture contract. Default: every rendered/<env>.
-//   The environment of a directory is --env, else the directory's name; its settings are read
-//   from environments/<env>/settings.yaml when that exists.
+// npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--root <repo>] [dir ...]
+//   Checks rendered manifests against the architecture contract. Default: every rendered/<env>
+//   of --root (the current folder), read holding the render lock, as is a folder of rendered/
+//   named by hand. The environment of a directory is --env, else the directory's name; its
+//   settings are read from environments/<env>/settings.yaml when that exists.
 // Exit codes: 0 no error finding, 1 error findings, 2 usage, or settings that are invalid or
-// contradict the contract (the render refuses them too; fix them first).
+// contradict the contract (the render refuses them too; fix them first), 3 gave up waiting for
+// the render lock.
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { reportError, UserError } from "../core/errors";
-import { readingUnderRenderLock, renderLockFile } from "../core/render-lock";
+import { readingUnderRenderLock, renderedRoot, renderLockFile } from "../core/render-lock";
 import { loadEnvironment, settingsFileName } from "../core/settings/load";
 import type { Settings } from "../core/settings/schema";
 import { timed, timingReport } from "../core/timings";
@@ -21,18 +23,18 @@ import { flowDifferences } from "./rules/network";
 
 const usage = "usage: npm run policy -- [--env <name>] [--format text|json|sarif] [--matrix] [--timings] [--root <repo>] [dir ...]";
 
-interface ReadTree {
+interface LoadedTree {
   dir: string;
   manifests: Manifest[];
   problems: Violation[];
 }
 
-function readTree(dir: string): ReadTree {
+function loadTree(dir: string): LoadedTree {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory`, 2);
   return { dir, ...timed("load", () => loadManifests([dir])) };
 }
 
-function checkTree({ dir, manifests, problems }: ReadTree, environment: string, settings: Settings | undefined, rules: readonly Rule[], shownRoot: string): TreeResult {
+function checkTree({ dir, manifests, problems }: LoadedTree, environment: string, settings: Settings | undefined, rules: readonly Rule[], shownRoot: string): TreeResult {
   const context: PolicyContext = { environment, root: dir, manifests, settings, loadProblems: problems };
   const findings = timed("rules", () => runRules(context, rules));
   const { missing, extra, actual } = timed("reachability", () => flowDifferences(manifests, settings));
@@ -70,24 +72,22 @@ export function runPolicy(argv: string[], rules: readonly Rule[] = allRules): { 
   if (values.help) return { exitCode: 0, output: usage };
   if (!["text", "json", "sarif"].includes(values.format!)) throw new UserError(`--format ${values.format}: expected text, json or sarif`, 2);
   const repoRoot = resolve(values.root ?? process.cwd());
-  const renderedDir = join(repoRoot, "rendered");
+  const renderedDir = join(repoRoot, renderedRoot);
   const readTrees = (dirs: string[]) => {
     if (dirs.length === 0) {
       const shown = relative(process.cwd(), renderedDir) || renderedDir;
       throw new UserError(`nothing to check: no directories given and ${shown} ${existsSync(renderedDir) ? "holds no environment folder" : "does not exist"} (run \`npm run render\` first)`, 2);
     }
-    return dirs.map(readTree);
+    return dirs.map(loadTree);
   };
-  // The repository's own rendered/ is read holding the render lock: a render running meanwhile
-  // would swap the tree out mid-read. Directories given by hand are read as they are, and a
-  // repository that does not exist holds no lock and nothing to check.
-  const readRendered = () => readTrees(environmentTrees(renderedDir));
-  const trees =
-    positionals.length > 0
-      ? readTrees(positionals.map((p) => resolve(p)))
-      : existsSync(repoRoot)
-        ? readingUnderRenderLock(renderLockFile(repoRoot), readRendered, { waiter: "policy", onWait: (line) => console.error(line) })
-        : readRendered();
+  // The repository's rendered/ (all of it, or folders of it named by hand) is read holding the
+  // render lock: a render running meanwhile would swap the tree out mid-read. Other directories
+  // are read as they are, and a --root that is no folder holds no lock and nothing to check.
+  const named = positionals.map((p) => resolve(p));
+  const inRendered = named.length === 0 || named.some((dir) => dir === renderedDir || dir.startsWith(`${renderedDir}${sep}`));
+  const repoIsFolder = statSync(repoRoot, { throwIfNoEntry: false })?.isDirectory() === true;
+  const read = () => readTrees(named.length > 0 ? named : environmentTrees(renderedDir));
+  const trees = inRendered && repoIsFolder ? readingUnderRenderLock(renderLockFile(repoRoot, renderedRoot), read, { waiter: "policy", doing: "policy run", onWait: (line) => console.error(line) }) : read();
   const results = trees.map((tree) => {
     const environment = values.env ?? basename(tree.dir);
     const settings = timed("settings", () => settingsFor(repoRoot, environment));

@@ -2,7 +2,7 @@
 // host, start), a lock or a leftover folder of a render that is gone is cleaned up, and a live
 // render's are never touched.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
@@ -86,7 +86,7 @@ function lockOf(pid: number, host = hostname()): string {
   return `${JSON.stringify({ pid, host, token: `test-${pid}` })}\n`;
 }
 
-const waiting = /^render: waiting for the render of pid [0-9]+ on host \S+ \(\.rendered\.lock\)$/;
+const waiting = /^render: waiting for the render( --check)? of pid [0-9]+ on host \S+ \(\.rendered\.lock\)$/;
 
 /** Holders in the log of lock users, in order: every "in" is followed by the same pid's "out". */
 function holdersInTurn(log: string): number[] {
@@ -186,17 +186,34 @@ describe("concurrent renders", () => {
     expect(leftovers(root)).toEqual([`.rendered-staging-${process.pid}`]);
   });
 
-  it("a policy run of rendered/ waits for a live render's lock (and says so); one given directories reads them at once", async () => {
+  it("a policy run of rendered/, or of a folder of it, waits for a live render's lock (and says so); one of another directory reads it at once", async () => {
     const root = scratch();
+    cpSync(join(root, "rendered", "dev"), join(root, "elsewhere", "dev"), { recursive: true });
     writeFileSync(join(root, ".rendered.lock"), lockOf(process.pid));
     const policy = (...args: string[]) => start([...cliNodeArgs("policy", repoRoot), "--root", root, ...args]);
-    expect(await policy(join(root, "rendered", "dev")).done).toEqual({ status: 0, stderr: "" });
-    const run = policy();
+    expect(await policy(join(root, "elsewhere", "dev")).done).toEqual({ status: 0, stderr: "" });
+    const runs = [policy(), policy(join(root, "rendered", "dev"))];
     const said = `policy: waiting for the render of pid ${process.pid} on host ${hostname()} (.rendered.lock)`;
-    expect(await run.stderrLine(/^policy: waiting/)).toBe(said);
+    for (const run of runs) expect(await run.stderrLine(/^policy: waiting/)).toBe(said);
+    rmSync(join(root, ".rendered.lock"));
+    // Both read the tree once the lock is gone: each waits for the other's reading at most.
+    for (const run of runs) {
+      const { status, stderr } = await run.done;
+      expect(status, stderr).toBe(0);
+      expect(stderr.split("\n").filter(Boolean)).toContain(said);
+      for (const line of stderr.split("\n").filter(Boolean)) expect(line).toMatch(/^policy: waiting for the (render|policy run) of pid [0-9]+ on host \S+ \(\.rendered\.lock\)$/);
+    }
+    expect(leftovers(root)).toEqual([]);
+  });
+
+  it("render --check waits for a live render's lock (and says so), then compares", async () => {
+    const root = scratch();
+    writeFileSync(join(root, ".rendered.lock"), lockOf(process.pid));
+    const run = startRender(root, "--check");
+    const said = `render: waiting for the render of pid ${process.pid} on host ${hostname()} (.rendered.lock)`;
+    expect(await run.stderrLine(/^render: waiting/)).toBe(said);
     rmSync(join(root, ".rendered.lock"));
     expect(await run.done).toEqual({ status: 0, stderr: `${said}\n` });
-    expect(leftovers(root)).toEqual([]);
   });
 
   it("a lock left by a dead render is taken over by exactly one of 12 processes trying at the same instant, then each in turn (3 rounds)", async () => {

@@ -1,22 +1,28 @@
-// generator/output.ts in-process: what writeRendered and syncRendered leave on disk and what
+// generator/output.ts in-process: what syncRendered leaves on disk and what
 // compareWithDisk and checkRendered report, on a scratch folder. (The render CLI tests cover the same through the bundle, in a
 // child process; these specify the module itself, where mutation testing can see it.)
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UserError } from "../core/errors";
-import { checkRendered, checkReplaceable, compareWithDisk, listFiles, syncRendered, writeRendered } from "../generator/output";
+import { checkRendered, checkReplaceable, compareWithDisk, listFiles, syncRendered } from "../generator/output";
 
-// A file system that refuses what a test names: `refusals` maps a path prefix to an error code,
+// A file system that refuses what a test names: `refusals` maps paths to an error code,
 // thrown by writeFileSync and readFileSync as Node would (code, path). Root ignores permissions,
 // so a refused lock file is staged here rather than with chmod.
 const refusals = vi.hoisted(() => new Map<string, string>());
+/** Every path refused so far, in order. */
+const refused = vi.hoisted(() => [] as string[]);
 vi.mock("node:fs", async (importOriginal) => {
   const fs = await importOriginal<typeof import("node:fs")>();
+  // A key ending in "$" refuses that path only; any other key, every path starting with it.
   const refuse = (path: unknown) => {
-    for (const [prefix, code] of refusals) {
-      if (String(path).startsWith(prefix)) throw Object.assign(new Error(`${code}: refused, open '${String(path)}'`), { code, path: String(path) });
+    for (const [key, code] of refusals) {
+      if (key.endsWith("$") ? String(path) !== key.slice(0, -1) : !String(path).startsWith(key)) continue;
+      refused.push(String(path));
+      throw Object.assign(new Error(`${code}: refused, open '${String(path)}'`), { code, syscall: "open", path: String(path) });
     }
   };
   const writeFileSync = ((...args: Parameters<typeof fs.writeFileSync>) => (refuse(args[0]), fs.writeFileSync(...args))) as typeof fs.writeFileSync;
@@ -27,6 +33,7 @@ vi.mock("node:fs", async (importOriginal) => {
 let root: string;
 afterEach(() => {
   refusals.clear();
+  refused.length = 0;
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -39,6 +46,9 @@ function scratch(tree: Record<string, string> = {}): string {
   return root;
 }
 
+/** The pid of a process that has exited: a killed render's. */
+const deadPid = () => spawnSync("true").pid!;
+
 const files = (tree: Record<string, string>) => Object.entries(tree).map(([path, content]) => ({ path, content }));
 const onDisk = (dir: string) => Object.fromEntries(listFiles(join(dir, "rendered"), dir).map((path) => [path, readFileSync(join(dir, path), "utf8")]));
 const leftovers = (dir: string) => readdirSync(dir).filter((entry) => entry.startsWith("."));
@@ -46,32 +56,33 @@ const leftovers = (dir: string) => readdirSync(dir).filter((entry) => entry.star
 const dev = { "rendered/dev/a/x.yaml": "dev x\n", "rendered/dev/b/y.yaml": "dev y\n" };
 const prod = { "rendered/prod/a/x.yaml": "prod x\n" };
 
-describe("writeRendered", () => {
+describe("syncRendered: writing", () => {
   it("writes every file of a new tree, and nothing beside it", () => {
     const dir = scratch();
-    writeRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
+    syncRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir)).toEqual([]);
   });
 
   it("for all environments, removes files and environments it no longer produces", () => {
     const dir = scratch({ ...dev, ...prod, "rendered/dev/old.yaml": "old\n", "rendered/retired/z.yaml": "z\n" });
-    writeRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
+    syncRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
   });
 
   it("for some environments, replaces only theirs and keeps the others byte for byte", () => {
     const dir = scratch({ ...dev, "rendered/dev/old.yaml": "old\n", "rendered/prod/a/x.yaml": "hand edit\n", "rendered/staging/s.yaml": "s\n" });
-    writeRendered(dir, "rendered", ["dev"], files({ ...dev, "rendered/dev/b/y.yaml": "dev y, new\n" }), false);
+    syncRendered(dir, "rendered", ["dev"], files({ ...dev, "rendered/dev/b/y.yaml": "dev y, new\n" }), false);
     expect(onDisk(dir)).toEqual({ "rendered/dev/a/x.yaml": "dev x\n", "rendered/dev/b/y.yaml": "dev y, new\n", "rendered/prod/a/x.yaml": "hand edit\n", "rendered/staging/s.yaml": "s\n" });
     expect(leftovers(dir)).toEqual([]);
   });
 
   it("puts back the old tree a killed render left aside, then writes, removing the dead render's staging folder", () => {
-    // A render (pid 999999: not running) killed between its renames: rendered/ gone, the old tree aside.
-    const dir = scratch({ ".rendered-previous-999999/prod/a/x.yaml": "prod x\n", ".rendered-staging-999999/dev/half.yaml": "half\n" });
+    // A render (a pid that has exited) killed between its renames: rendered/ gone, the old tree aside.
+    const dead = deadPid();
+    const dir = scratch({ [`.rendered-previous-${dead}/prod/a/x.yaml`]: "prod x\n", [`.rendered-staging-${dead}/dev/half.yaml`]: "half\n" });
     expect(existsSync(join(dir, "rendered"))).toBe(false);
-    writeRendered(dir, "rendered", ["dev"], files(dev), false);
+    syncRendered(dir, "rendered", ["dev"], files(dev), false);
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir)).toEqual([]);
   });
@@ -84,17 +95,17 @@ describe("writeRendered", () => {
       [`.rendered-staging-${live}/dev/busy.yaml`]: "being written\n",
       [`.rendered-previous-${live}/prod/a/x.yaml`]: "being swapped\n",
       [`.rendered-staging-${process.pid}/dev/half.yaml`]: "half\n",
-      ".rendered-previous-999999/dev/a/x.yaml": "older tree\n",
+      [`.rendered-previous-${deadPid()}/dev/a/x.yaml`]: "older tree\n",
       ".rendered-previous-x/keep.yaml": "not a render's folder\n",
     });
-    writeRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
+    syncRendered(dir, "rendered", ["dev", "prod"], files({ ...dev, ...prod }), true);
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir).sort()).toEqual([`.rendered-previous-${live}`, ".rendered-previous-x", `.rendered-staging-${live}`].sort());
   });
 
   it("this pid's old tree aside, with rendered/ missing, is put back (a killed render whose pid came back)", () => {
     const dir = scratch({ [`.rendered-previous-${process.pid}/prod/a/x.yaml`]: "prod x\n" });
-    writeRendered(dir, "rendered", ["dev"], files(dev), false);
+    syncRendered(dir, "rendered", ["dev"], files(dev), false);
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir)).toEqual([]);
   });
@@ -102,7 +113,7 @@ describe("writeRendered", () => {
   it("a render that fails while writing leaves the tree as it was and no staging folder", () => {
     const dir = scratch({ ...dev, ...prod });
     const broken = files({ "rendered/dev/a": "a file where a folder must be\n", "rendered/dev/a/x.yaml": "x\n" });
-    expect(() => writeRendered(dir, "rendered", ["dev"], broken, false)).toThrow();
+    expect(() => syncRendered(dir, "rendered", ["dev"], broken, false)).toThrow();
     expect(onDisk(dir)).toEqual({ ...dev, ...prod });
     expect(leftovers(dir)).toEqual([]);
   });
@@ -187,7 +198,8 @@ describe("syncRendered (the render) and checkRendered (--check), both holding th
   });
 
   it("the old tree a killed render left aside is put back before the comparison: equal to the files, it is not rewritten", () => {
-    const dir = scratch({ ".rendered-previous-999999/dev/a/x.yaml": "dev x\n", ".rendered-previous-999999/dev/b/y.yaml": "dev y\n" });
+    const dead = deadPid();
+    const dir = scratch({ [`.rendered-previous-${dead}/dev/a/x.yaml`]: "dev x\n", [`.rendered-previous-${dead}/dev/b/y.yaml`]: "dev y\n" });
     expect(syncRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: [], missing: [], extra: [] });
     expect(onDisk(dir)).toEqual(dev);
     expect(leftovers(dir)).toEqual([]);
@@ -210,13 +222,28 @@ describe("syncRendered (the render) and checkRendered (--check), both holding th
     });
   }
 
-  it("--check fails on any other refusal: a rendered file it cannot read, a lock it cannot create for another reason (ENOSPC)", () => {
+  it("a render where the lock file cannot be created leaves an up-to-date tree as it is, without an error", () => {
+    const dir = scratch({ ...dev });
+    refusals.set(join(dir, ".rendered.lock"), "EACCES");
+    expect(syncRendered(dir, "rendered", ["dev"], files(dev), false)).toEqual({ stale: [], missing: [], extra: [] });
+    expect(refused).toHaveLength(1);
+  });
+
+  it("--check fails on any other refusal, at once: a rendered file it cannot read, a lock it cannot create for another reason (ENOSPC), another user's lock it cannot read", () => {
     const dir = scratch({ ...dev });
     refusals.set(join(dir, "rendered", "dev", "a"), "EACCES");
     expect(() => checkRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow("EACCES");
+    // Thrown from the first reading, not read again without the lock.
+    expect(refused).toHaveLength(1);
     refusals.clear();
     refusals.set(join(dir, ".rendered.lock"), "ENOSPC");
     expect(() => checkRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow("ENOSPC");
+    refusals.clear();
+    refused.length = 0;
+    // A live holder's lock this process may not read (another user's, mode 0600): no read-only checkout.
+    writeFileSync(join(dir, ".rendered.lock"), `${JSON.stringify({ pid: process.ppid, host: "elsewhere", token: "other" })}\n`);
+    refusals.set(`${join(dir, ".rendered.lock")}$`, "EACCES");
+    expect(() => checkRendered(dir, "rendered", ["dev"], files(dev), false)).toThrow("EACCES");
+    expect(refused).toEqual([join(dir, ".rendered.lock")]);
   });
 });
-

@@ -417,8 +417,10 @@ describe("runPolicy", () => {
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toBe(`nothing to check: no directories given and ${shown(join(root, "rendered"))} does not exist (run \`npm run render\` first)`);
     expect(error.exitCode).toBe(2);
-    // Nor does a repository that does not exist (no lock file can be made there either).
+    // Nor does a repository that does not exist, or is a file (no lock file can be made there either).
     expect(failure(["--root", join(root, "missing")]).message).toBe(`nothing to check: no directories given and ${shown(join(root, "missing", "rendered"))} does not exist (run \`npm run render\` first)`);
+    writeFileSync(join(root, "a-file"), "");
+    expect(failure(["--root", join(root, "a-file")]).message).toBe(`nothing to check: no directories given and ${shown(join(root, "a-file", "rendered"))} does not exist (run \`npm run render\` first)`);
     mkdirSync(join(root, "rendered"));
     writeFileSync(join(root, "rendered", "README.md"), "not an environment\n");
     mkdirSync(join(root, "rendered", ".git-crypt"));

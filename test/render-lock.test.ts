@@ -8,7 +8,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../core/errors";
-import { isAlive, renderLockFile, thisProcess, withRenderLock, type LockHolder } from "../core/render-lock";
+import { isAlive, renderedRoot, renderLockFile, thisProcess, withRenderLock, type LockHolder } from "../core/render-lock";
 
 let dir: string;
 let lock: string;
@@ -113,6 +113,8 @@ describe("a lock whose holder may still run is waited for, then refused with a w
     expect(result.waitLines).toEqual([`render: waiting for the render of pid ${parent.pid} on host ${hostname()} (.render.lock)`]);
     expect(result.error).toBeInstanceOf(UserError);
     expect(result.error!.message).toBe(`.render.lock: held by pid ${parent.pid} on host ${hostname()} for over 0 s; wait for that render, or if none runs, remove the lock with: rm ${lock}`);
+    // Neither findings (1) nor bad input (2): the CLIs exit 3.
+    expect((result.error as UserError).exitCode).toBe(3);
     expect(readFileSync(lock, "utf8")).toBe(holderFile(parent));
   });
 
@@ -120,6 +122,20 @@ describe("a lock whose holder may still run is waited for, then refused with a w
     const parent = liveParent();
     writeFileSync(lock, holderFile(parent));
     expect(take({ waiter: "policy" }).waitLines).toEqual([`policy: waiting for the render of pid ${parent.pid} on host ${hostname()} (.render.lock)`]);
+  });
+
+  it("the wait line and the error name what the holder does, as its lock says (a render when it does not say)", () => {
+    const parent = liveParent();
+    writeFileSync(lock, holderFile({ ...parent, doing: "policy run" }));
+    const result = take({ waiter: "render" });
+    expect(result.waitLines).toEqual([`render: waiting for the policy run of pid ${parent.pid} on host ${hostname()} (.render.lock)`]);
+    expect(result.error!.message).toContain("; wait for that policy run, or if none runs");
+  });
+
+  it("a holder that says what it does writes it into its lock", () => {
+    const during = withRenderLock(lock, () => JSON.parse(readFileSync(lock, "utf8")) as LockHolder, { doing: "render --check" });
+    expect(during.doing).toBe("render --check");
+    expect(withRenderLock(lock, () => JSON.parse(readFileSync(lock, "utf8")) as LockHolder).doing).toBeUndefined();
   });
 
   it.each([
@@ -229,7 +245,7 @@ describe("isAlive", () => {
 
 describe("renderLockFile", () => {
   it("is the rendered tree's name with a dot before and .lock after, beside it in the repository", () => {
-    expect(renderLockFile("/repo")).toBe("/repo/.rendered.lock");
+    expect(renderLockFile("/repo", renderedRoot)).toBe("/repo/.rendered.lock");
     expect(renderLockFile("/repo", "out")).toBe("/repo/.out.lock");
   });
 });

@@ -14,7 +14,9 @@
 // or an Application not Synced and Healthy · 2 usage or configuration (unknown environment, no
 // rendered tree, no kubeconfig, unknown context) · 3 the cluster could not be asked: unreachable,
 // no answer within --timeout seconds (default 10, per request), TLS failure, credentials refused
-// (401), a verb forbidden (403; the message names verb, resource and namespace).
+// (401), a verb forbidden (403; the message names verb, resource and namespace); or rendered/
+// was held by another run's lock for over a minute.
+import { readingUnderRenderLock, renderedRoot, renderLockFile } from "../../core/render-lock";
 import { existsSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
@@ -216,10 +218,17 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv = process
   if (values.env === undefined) throw new UserError(`--env <name> is required (environments/ has: ${known.join(", ")})`, 2);
   if (!known.includes(values.env)) throw new UserError(`--env ${values.env}: no such environment (environments/ has: ${known.join(", ")})`, 2);
   const environment = loadEnvironment(environmentsDir, values.env, repoRoot);
-  const treeDir = join(repoRoot, "rendered", values.env);
+  const treeDir = join(repoRoot, renderedRoot, values.env);
   const shownTree = relative(repoRoot, treeDir).split(sep).join("/");
-  if (!existsSync(treeDir)) throw new UserError(`${shownTree}: missing (run \`npm run render\` first)`, 2);
-  const git = readRenderedTree(treeDir, shownTree);
+  // Read holding the render lock, so a render running meanwhile cannot swap the tree out mid-read.
+  const git = readingUnderRenderLock(
+    renderLockFile(repoRoot, renderedRoot),
+    () => {
+      if (!existsSync(treeDir)) throw new UserError(`${shownTree}: missing (run \`npm run render\` first)`, 2);
+      return readRenderedTree(treeDir, shownTree);
+    },
+    { waiter: "verify", doing: "verify", onWait: (line) => console.error(line) },
+  );
 
   const cluster = await Cluster.connect({ file: values.kubeconfig, context: values.context, env }, timeout);
   const result = await inspect(cluster, environment, git, shownTree);
