@@ -133,7 +133,7 @@ describe("concurrent renders", () => {
     expect(leftovers(root)).toEqual([]);
   });
 
-  it("--check and the policy run on a checkout they may not write to (no lock file possible) read without the lock", () => {
+  it("--check and the policy run on a checkout they may not write to (no lock file possible) read without the lock; a render names what it cannot write", () => {
     const root = scratch();
     writeFileSync(join(root, "rendered", "dev", "hand-made.yaml"), "kind: ConfigMap\n");
     // The bundles are self-contained: copies run where an unprivileged user can read them.
@@ -151,6 +151,10 @@ describe("concurrent renders", () => {
       expect(check.stderr).toBe("");
       expect(check.status).toBe(1);
       expect(check.stdout).toContain("extra    rendered/dev/hand-made.yaml");
+      // A render there cannot write the change, and says why (the tree up to date, it succeeds: test/output.test.ts).
+      const rendering = spawnSync(process.execPath, [render, "--root", root], { encoding: "utf8", ...asNobody });
+      expect(rendering.stderr).toBe("render: ., rendered: not writable, so rendered/ cannot be replaced; nothing was changed\n");
+      expect(rendering.status).toBe(2);
       const judged = spawnSync(process.execPath, [policy, "--root", root], { encoding: "utf8", ...asNobody });
       expect(judged.stderr).toBe("");
       expect(judged.stdout).toMatch(/rendered\/dev\/hand-made\.yaml/);
