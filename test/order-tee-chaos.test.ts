@@ -45,6 +45,14 @@ function setReadOnly(on: boolean): void {
   const psql = ["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-d", "postgres"];
   const change = on ? "ALTER SYSTEM SET default_transaction_read_only = on" : "ALTER SYSTEM RESET default_transaction_read_only";
   pgRun("psql", [...psql, "-c", change, "-c", "SELECT pg_reload_conf()"], { env: { PGOPTIONS: "-c default_transaction_read_only=off" } });
+  // pg_reload_conf() only signals the server, which then signals the open sessions: an insert
+  // sent at once could still be written (seen once under load: 19 of 20 orders spooled). Once a
+  // new session starts with the setting, the server has reloaded and passed the signal on.
+  const expected = on ? "on" : "off";
+  const deadline = Date.now() + 10_000;
+  while (pgRun("psql", [...psql, "-At", "-c", "SHOW default_transaction_read_only"]).trim() !== expected) {
+    if (Date.now() > deadline) throw new Error(`default_transaction_read_only did not become ${expected} within 10 s`);
+  }
 }
 
 describe("field limits hold whether PostgreSQL is up or down", () => {
