@@ -227,7 +227,7 @@ export async function runVerify(argv: string[], env: NodeJS.ProcessEnv = process
       if (!existsSync(treeDir)) throw new UserError(`${shownTree}: missing (run \`npm run render\` first)`, 2);
       return readRenderedTree(treeDir, shownTree);
     },
-    { waiter: "verify", doing: "verify", onWait: (line) => console.error(line) },
+    { waiter: "verify", doing: "verify run", onWait: (line) => console.error(line) },
   );
 
   const cluster = await Cluster.connect({ file: values.kubeconfig, context: values.context, env }, timeout);
