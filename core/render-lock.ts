@@ -1,5 +1,5 @@
 // The render lock: renders write rendered/ one at a time, and what reads the tree of a repository
-// (render --check, the policy run) holds it too, so no render swaps the tree out mid-read.
+// (render --check, the policy run, verify) holds it too, so no render swaps the tree out mid-read.
 //
 // The lock file names its holder: pid, host and the holder's start (the process start time where
 // /proc has it, and a random token). A lock is stale when its holder is on this host and is gone:
@@ -40,7 +40,7 @@ export interface LockOptions {
 }
 
 /** The exit code of a run that gave up waiting for another's lock (1 and 2 mean findings and bad input). */
-export const lockTimeoutExitCode = 3;
+const lockTimeoutExitCode = 3;
 
 /** The folder of a repository that holds the rendered tree. */
 export const renderedRoot = "rendered";
@@ -114,6 +114,8 @@ function contentOf(holder: LockHolder): string {
   return `${JSON.stringify(holder)}\n`;
 }
 
+const tempMark = ".tmp-";
+
 /** A temp file next to `file` holding this process's lock content. */
 function writeTemp(file: string, doing: string | undefined): string {
   const me = thisProcess();
@@ -121,8 +123,6 @@ function writeTemp(file: string, doing: string | undefined): string {
   writeFileSync(temp, contentOf(doing === undefined ? me : { ...me, doing }));
   return temp;
 }
-
-const tempMark = ".tmp-";
 
 /** Creates `file` whole and exclusively; false when it exists. */
 function create(file: string, doing: string | undefined): boolean {
